@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import type { Logger } from '@poke/core';
+
+/** What a command module receives besides the program to add its commands to. */
+export interface CommandContext {
+  readonly cwd: string;
+  readonly logger: Logger;
+  /** Set the process exit code (e.g. 1 when `verify` finds a bad checkpoint). */
+  setExitCode(code: number): void;
+}
+
+/**
+ * The default export of a module listed under `poke.commands` in a package.json:
+ * it adds one command (with sub-commands if it likes) to the program.
+ *
+ *   "poke": { "commands": { "ckpt": { "description": "…", "module": "./dist/cli.js" } } }
+ */
+export type RegisterCommand = (program: Command, context: CommandContext) => void | Promise<void>;

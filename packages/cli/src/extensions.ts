@@ -1,0 +1,89 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { RegisterCommand } from './context.js';
+
+export interface ContributedCommand {
+  readonly name: string;
+  readonly description: string;
+  /** Absolute path of the module whose default export registers the command. */
+  readonly module: string;
+  readonly pkg: string;
+}
+
+interface PokeManifest {
+  commands?: Record<string, { description?: string; module?: string }>;
+}
+
+function* nodeModulesDirs(start: string): Generator<string> {
+  let dir = resolve(start);
+  for (;;) {
+    const candidate = join(dir, 'node_modules');
+    if (existsSync(candidate)) yield candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
+function* pluginPackageDirs(nodeModules: string): Generator<string> {
+  let entries: string[];
+  try {
+    entries = readdirSync(nodeModules);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (entry.startsWith('poke-plugin-')) yield join(nodeModules, entry);
+    else if (entry.startsWith('@')) {
+      let scoped: string[] = [];
+      try {
+        scoped = readdirSync(join(nodeModules, entry));
+      } catch {
+        continue;
+      }
+      for (const name of scoped) {
+        if (entry === '@poke' || name.startsWith('poke-plugin-')) yield join(nodeModules, entry, name);
+      }
+    }
+  }
+}
+
+/**
+ * Commands that installed plugin packages contribute through `poke.commands` in
+ * their package.json. Only manifests are read here; a module is imported when
+ * its command runs, so `poke --help` stays fast.
+ */
+export function discoverCommands(from: string[]): ContributedCommand[] {
+  const found = new Map<string, ContributedCommand>();
+  const seen = new Set<string>();
+  for (const start of from) {
+    for (const nodeModules of nodeModulesDirs(start)) {
+      for (const dir of pluginPackageDirs(nodeModules)) {
+        if (seen.has(dir)) continue;
+        seen.add(dir);
+        let pkg: { name?: string; poke?: PokeManifest };
+        try {
+          pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+        } catch {
+          continue;
+        }
+        for (const [name, spec] of Object.entries(pkg.poke?.commands ?? {})) {
+          if (found.has(name) || !spec.module) continue;
+          found.set(name, { name, description: spec.description ?? '', module: resolve(dir, spec.module), pkg: pkg.name ?? dir });
+        }
+      }
+    }
+  }
+  return [...found.values()];
+}
+
+export async function loadCommand(command: ContributedCommand): Promise<RegisterCommand> {
+  const mod = (await import(pathToFileURL(command.module).href)) as { default?: unknown };
+  if (typeof mod.default !== 'function') {
+    throw new Error(`${command.pkg}: ${command.module} must default-export a function (program, context) => void`);
+  }
+  return mod.default as RegisterCommand;
+}
+
+export const CLI_DIR = dirname(fileURLToPath(import.meta.url));

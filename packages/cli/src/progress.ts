@@ -1,0 +1,76 @@
+import cliProgress from 'cli-progress';
+import type { PokePlugin, Trainer, RunSummary } from '@poke/core';
+
+const PLUGIN_NAME = 'poke:progress';
+
+function fmt(value: number | undefined, digits = 4): string {
+  return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
+}
+
+function epochLine(epoch: number, epochs: number, step: number, m: Readonly<Record<string, number>>, seconds: number): string {
+  const parts = [
+    `epoch ${epoch + 1}/${epochs}`,
+    `step ${step}`,
+    `train_loss ${fmt(m.train_loss)}`,
+    `train_acc ${fmt(m.train_accuracy)}`,
+  ];
+  if (m.val_loss !== undefined) parts.push(`val_loss ${fmt(m.val_loss)}`, `val_acc ${fmt(m.val_accuracy)}`);
+  parts.push(`${Math.round(m.samples_per_sec ?? 0)} samples/s`, `${seconds.toFixed(1)}s`);
+  return parts.join('  ');
+}
+
+export function summaryLine(summary: RunSummary): string {
+  const m = summary.finalMetrics;
+  const metrics = m.val_accuracy !== undefined ? `, val_loss ${fmt(m.val_loss)}, val_accuracy ${fmt(m.val_accuracy)}` : '';
+  return `run ${summary.status}: ${summary.runDir} (${summary.epochs} epochs, ${summary.globalStep} steps, ${summary.seconds.toFixed(1)} s${metrics})`;
+}
+
+/**
+ * Shows training progress: a bar with step, loss, accuracy, samples/s and ETA on
+ * a terminal; one plain line per epoch otherwise (logs, CI).
+ */
+export function progressPlugin(options: { stream?: NodeJS.WriteStream; tty?: boolean } = {}): PokePlugin {
+  const stream = options.stream ?? process.stderr;
+  const tty = options.tty ?? Boolean(stream.isTTY);
+  return {
+    name: PLUGIN_NAME,
+    apply(trainer: Trainer) {
+      const epochs = trainer.config.train.epochs;
+      let bar: cliProgress.SingleBar | undefined;
+      let epochStarted = 0;
+      let lastRate = 0;
+      trainer.hooks.beforeEpoch.tap(PLUGIN_NAME, ({ epoch, stepsPerEpoch, globalStep }) => {
+        epochStarted = performance.now();
+        if (!tty) return;
+        bar = new cliProgress.SingleBar(
+          {
+            stream,
+            format: `epoch ${epoch + 1}/${epochs} {bar} {value}/{total} | loss {loss} | acc {acc} | {rate} samples/s | ETA {eta_formatted}`,
+            hideCursor: true,
+            clearOnComplete: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(stepsPerEpoch, globalStep % stepsPerEpoch || 0, { loss: '-', acc: '-', rate: '-' });
+      });
+      trainer.hooks.log.tap(PLUGIN_NAME, (record) => {
+        if (record.metrics.samples_per_sec !== undefined) lastRate = record.metrics.samples_per_sec;
+      });
+      if (tty) {
+        trainer.hooks.afterStep.tap(PLUGIN_NAME, (step) => {
+          bar?.update(step.batch + 1, { loss: fmt(step.loss), acc: fmt(step.accuracy, 3), rate: Math.round(lastRate) });
+        });
+      }
+      trainer.hooks.afterValidate.tap(PLUGIN_NAME, ({ epoch, globalStep, metrics }) => {
+        bar?.stop();
+        bar = undefined;
+        const line = epochLine(epoch, epochs, globalStep, { ...metrics, samples_per_sec: lastRate }, (performance.now() - epochStarted) / 1000);
+        stream.write(line + '\n');
+      });
+      trainer.hooks.done.tap(PLUGIN_NAME, (summary) => {
+        bar?.stop();
+        stream.write(summaryLine(summary) + '\n');
+      });
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import type { BackendName } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { patchWasmMatMul } from './wasm-matmul.js';
+
+export interface BackendChoice {
+  /** The tfjs backend in use: tensorflow, wasm or cpu. */
+  readonly name: 'tensorflow' | 'wasm' | 'cpu';
+  /** Why it was chosen, for the log line. */
+  readonly reason: string;
+}
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+/** Load a native binding if one is installed; it registers the `tensorflow` backend on import. */
+async function loadNative(): Promise<{ pkg: string } | { missing: string[]; errors: string[] }> {
+  const errors: string[] = [];
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      await import(pkg);
+      if (tf.findBackendFactory('tensorflow')) return { pkg };
+      errors.push(`${pkg} loaded but registered no tensorflow backend (a second copy of @tensorflow/tfjs-core?)`);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') errors.push(`${pkg}: ${(err as Error).message}`);
+    }
+  }
+  return { missing: [...NATIVE_PACKAGES], errors };
+}
+
+async function activate(name: BackendChoice['name']): Promise<boolean> {
+  if (name === 'wasm') patchWasmMatMul();
+  try {
+    const ok = await tf.setBackend(name);
+    await tf.ready();
+    return ok && tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pick and initialise the compute backend. `auto` prefers native TensorFlow,
+ * then wasm, then cpu, and the reason says what was skipped.
+ */
+export async function selectBackend(requested: BackendName): Promise<BackendChoice> {
+  if (requested === 'cpu' || requested === 'wasm') {
+    if (await activate(requested)) return { name: requested, reason: `${requested} (as configured)` };
+    throw new UserError(`train.backend: the ${requested} backend failed to initialise`);
+  }
+  const native = await loadNative();
+  if ('pkg' in native && (await activate('tensorflow'))) {
+    return { name: 'tensorflow', reason: `tensorflow via ${native.pkg}` };
+  }
+  if (requested === 'tensorflow') {
+    const why = 'errors' in native && native.errors.length ? native.errors.join('; ') : `neither ${NATIVE_PACKAGES.join(' nor ')} is installed`;
+    throw new UserError(
+      `train.backend is "tensorflow" but ${why}`,
+      'install @tensorflow/tfjs-node, or use backend "auto", "wasm" or "cpu"',
+    );
+  }
+  const skipped = 'errors' in native && native.errors.length ? native.errors.join('; ') : 'no native tensorflow package installed';
+  if (await activate('wasm')) return { name: 'wasm', reason: `wasm (auto: ${skipped})` };
+  if (await activate('cpu')) return { name: 'cpu', reason: `cpu (auto: ${skipped}; wasm failed to initialise)` };
+  throw new Error('no tfjs backend could be initialised');
+}

@@ -1,0 +1,78 @@
+import { UserError } from '../errors.js';
+import { validateWithSchema } from './validate.js';
+import { applySet } from './set.js';
+import { coreConfigSchema } from './schema.js';
+import type { ResolvedConfig, UserConfig } from './schema.js';
+import type { LoadedConfig } from './load.js';
+import type { PokePlugin, PluginSpec } from '../plugins/types.js';
+import { resolvePlugins, pluginMatches } from '../plugins/resolve.js';
+
+export interface Overrides {
+  /** `key=value` assignments from `--set`. */
+  readonly set?: readonly string[];
+  /** Extra plugins (`--plugin`), resolved from the current directory. */
+  readonly addPlugins?: readonly PluginSpec[];
+  /** Plugins to leave out (`--no-plugin`). */
+  readonly removePlugins?: readonly string[];
+  readonly runName?: string;
+  /** Folder `addPlugins` paths are relative to. */
+  readonly cwd?: string;
+}
+
+/** Copy plain data; plugin instances (with functions) are kept by reference. */
+function cloneData(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(cloneData);
+  if (value === null || typeof value !== 'object') return value;
+  if (Object.values(value).some((v) => typeof v === 'function')) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cloneData(v)]));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) if (inner && typeof inner === 'object' && !('apply' in inner)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/**
+ * The one resolver: user config + overrides → a validated, defaulted, frozen
+ * config and the plugin instances it names.
+ */
+export async function resolveConfig(
+  loaded: LoadedConfig,
+  overrides: Overrides = {},
+): Promise<{ config: ResolvedConfig; plugins: PokePlugin[] }> {
+  const source = loaded.file ?? 'config';
+  const user = cloneData(loaded.user) as UserConfig & Record<string, unknown>;
+  for (const assignment of overrides.set ?? []) applySet(user, assignment);
+  if (overrides.runName !== undefined) user.runName = overrides.runName;
+
+  const pluginSpecs = user.plugins ?? [];
+  if (!Array.isArray(pluginSpecs)) throw new UserError(`${source}: plugins must be array, got ${typeof pluginSpecs}`);
+  const checked = { ...user, plugins: [] };
+  validateWithSchema(coreConfigSchema, checked, source);
+
+  const removed = overrides.removePlugins ?? [];
+  const wanted = (spec: PluginSpec, plugin?: PokePlugin) => !removed.some((name) => pluginMatches(name, spec, plugin));
+  // Filter before resolving (a removed plugin need not even be installed) and after (by its runtime name).
+  const fromConfig = pluginSpecs.filter((spec) => wanted(spec));
+  const fromCli = (overrides.addPlugins ?? []).filter((spec) => wanted(spec));
+  const resolved = [
+    ...zip(fromConfig, await resolvePlugins(fromConfig, loaded.baseDir)),
+    ...zip(fromCli, await resolvePlugins(fromCli, overrides.cwd ?? loaded.baseDir)),
+  ].filter(([spec, plugin]) => wanted(spec, plugin));
+  const plugins = resolved.map(([, plugin]) => plugin);
+  const specs = resolved.map(([spec]) => spec);
+  const config = deepFreeze({
+    ...(checked as unknown as Omit<ResolvedConfig, 'configFile' | 'plugins' | 'runName'>),
+    runName: checked.runName,
+    configFile: loaded.file,
+    plugins: specs,
+  }) as ResolvedConfig;
+  return { config, plugins };
+}
+
+function zip<A, B>(a: readonly A[], b: readonly B[]): Array<[A, B]> {
+  return a.map((x, i) => [x, b[i]!]);
+}

@@ -1,0 +1,168 @@
+import { readFile, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { ArrayDataset } from './dataset.js';
+import type { Dataset } from './dataset.js';
+import type { DataSource } from './source.js';
+import { UserError } from '../errors.js';
+import { validateWithSchema } from '../config/validate.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+
+/**
+ * The shard format: a folder with `index.json` and one binary file per shard.
+ * A shard holds n samples as three little-endian sections, back to back:
+ * features (float32, n × featureSize), labels (int32, n), masks (uint8, n × actionCount).
+ */
+export interface ShardIndex {
+  format: 'poke-shards';
+  version: 1;
+  featureSize: number;
+  actionCount: number;
+  shards: Array<{ file: string; samples: number; sha256?: string }>;
+  /** Free-form description of where the data came from. */
+  meta?: Record<string, unknown>;
+}
+
+export const SHARD_FILE_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$';
+
+export const shardIndexSchema = {
+  type: 'object',
+  required: ['format', 'version', 'featureSize', 'actionCount', 'shards'],
+  properties: {
+    format: { const: 'poke-shards' },
+    version: { const: 1 },
+    featureSize: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    actionCount: { type: 'integer', minimum: 2, maximum: 100_000 },
+    shards: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['file', 'samples'],
+        additionalProperties: false,
+        properties: {
+          file: { type: 'string', pattern: SHARD_FILE_PATTERN },
+          samples: { type: 'integer', minimum: 0 },
+          sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        },
+      },
+    },
+    meta: { type: 'object' },
+  },
+} as const;
+
+function bytesPerSample(index: Pick<ShardIndex, 'featureSize' | 'actionCount'>): number {
+  return index.featureSize * 4 + 4 + index.actionCount;
+}
+
+export async function readShardIndex(dir: string): Promise<ShardIndex> {
+  const path = join(dir, 'index.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`shards: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let index: unknown;
+  try {
+    index = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`shards: ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  validateWithSchema(shardIndexSchema, index, path);
+  return index as ShardIndex;
+}
+
+/** Load every shard of `dir` into memory, checking sizes, checksums and labels. */
+export async function readShards(dir: string): Promise<ArrayDataset> {
+  const index = await readShardIndex(dir);
+  const per = bytesPerSample(index);
+  const total = index.shards.reduce((sum, s) => sum + s.samples, 0);
+  const { featureSize: F, actionCount: A } = index;
+  const features = new Float32Array(total * F);
+  const labels = new Int32Array(total);
+  const masks = new Uint8Array(total * A);
+  let offset = 0;
+  for (const shard of index.shards) {
+    const path = join(dir, shard.file);
+    const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(`shards: cannot read ${path}: ${err.code ?? err.message}`);
+    });
+    if (bytes.length !== shard.samples * per) {
+      throw new UserError(
+        `shards: ${path} has ${bytes.length} bytes, expected ${shard.samples * per} for ${shard.samples} samples`,
+      );
+    }
+    if (shard.sha256 && createHash('sha256').update(bytes).digest('hex') !== shard.sha256) {
+      throw new UserError(`shards: ${path} does not match its sha256 in index.json (altered or corrupt)`);
+    }
+    const n = shard.samples;
+    const f = new Float32Array(n * F);
+    Buffer.from(f.buffer).set(bytes.subarray(0, n * F * 4));
+    features.set(f, offset * F);
+    const l = new Int32Array(n);
+    Buffer.from(l.buffer).set(bytes.subarray(n * F * 4, n * F * 4 + n * 4));
+    labels.set(l, offset);
+    masks.set(bytes.subarray(n * F * 4 + n * 4), offset * A);
+    offset += n;
+  }
+  const dataset = new ArrayDataset(features, labels, masks, F, A);
+  const invalid = dataset.firstInvalidSample();
+  if (invalid) throw new UserError(`shards: ${dir}: sample ${invalid.index}: ${invalid.reason}`);
+  return dataset;
+}
+
+/** Write `dataset` as shards of at most `shardSize` samples; files first, index last, each atomically. */
+export async function writeShards(
+  dir: string,
+  dataset: Dataset & { features?: Float32Array },
+  options: { shardSize?: number; meta?: Record<string, unknown> } = {},
+): Promise<ShardIndex> {
+  const shardSize = options.shardSize ?? 65536;
+  await mkdir(dir, { recursive: true });
+  const index: ShardIndex = {
+    format: 'poke-shards',
+    version: 1,
+    featureSize: dataset.featureSize,
+    actionCount: dataset.actionCount,
+    shards: [],
+    ...(options.meta ? { meta: options.meta } : {}),
+  };
+  for (let start = 0, k = 0; start < dataset.size; start += shardSize, k++) {
+    const n = Math.min(shardSize, dataset.size - start);
+    const indices = Array.from({ length: n }, (_, i) => start + i);
+    const batch = dataset.gather(indices);
+    const bytes = Buffer.concat([
+      Buffer.from(batch.features.buffer, batch.features.byteOffset, batch.features.byteLength),
+      Buffer.from(batch.labels.buffer, batch.labels.byteOffset, batch.labels.byteLength),
+      Buffer.from(batch.masks.buffer, batch.masks.byteOffset, batch.masks.byteLength),
+    ]);
+    const file = `shard-${String(k).padStart(5, '0')}.bin`;
+    await writeFileAtomic(join(dir, file), bytes);
+    index.shards.push({ file, samples: n, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  await writeJsonAtomic(join(dir, 'index.json'), index);
+  return index;
+}
+
+export interface ShardsOptions {
+  /** Folder holding index.json, relative to the config file. */
+  path: string;
+}
+
+export const shardsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['path'],
+  properties: {
+    source: { const: 'shards' },
+    valFraction: { type: 'number' },
+    path: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+export const shardsSource: DataSource<ShardsOptions> = {
+  name: 'shards',
+  schema: shardsSchema,
+  describe: (o) => `shards from ${o.path}`,
+  load: (options, context) => readShards(resolve(context.baseDir, options.path)),
+};

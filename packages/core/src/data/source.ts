@@ -1,0 +1,24 @@
+import type { Dataset } from './dataset.js';
+
+export interface DataSourceContext {
+  readonly seed: number;
+  /** Folder that relative paths in the data options are resolved against (the config file's folder). */
+  readonly baseDir: string;
+  /** Where a source may keep a cache (e.g. generated demonstrations). */
+  readonly cacheDir: string;
+  /** Progress of long loads; the CLI shows it. */
+  readonly progress: (message: string, done?: number, total?: number) => void;
+}
+
+/**
+ * A named way to obtain demonstrations. Built in: `synthetic` and `shards`;
+ * plugins add more with `trainer.registerDataSource()` in `apply`.
+ */
+export interface DataSource<Options = Record<string, unknown>> {
+  readonly name: string;
+  /** JSON schema of the `data` section when this source is chosen (defaults are filled in). */
+  readonly schema: object;
+  /** A short line saying what will be loaded. */
+  describe?(options: Options): string;
+  load(options: Options, context: DataSourceContext): Promise<Dataset>;
+}

@@ -1,0 +1,91 @@
+import { AsyncSeriesHook, AsyncSeriesBailHook, SyncHook } from 'tapable';
+import { PluginError } from './errors.js';
+import type { RunContext, EpochStart, StepEnd, EpochEnd, ValidationEnd, MetricsRecord, RunSummary, ResumeState } from './types.js';
+
+/**
+ * Every hook of the trainer, in the order they fire.
+ * One epoch: beforeEpoch → afterStep × n → afterEpoch → afterValidate.
+ */
+export interface TrainerHooks {
+  /** Once, before anything trains; plugins open files and connections. */
+  readonly setup: AsyncSeriesHook<[RunContext]>;
+  /** Once, when `--resume` is given; the first plugin that returns a state wins. */
+  readonly resume: AsyncSeriesBailHook<[RunContext], ResumeState | undefined>;
+  /** Start of each epoch. */
+  readonly beforeEpoch: AsyncSeriesHook<[EpochStart]>;
+  /** After each optimizer step; not called at all when nothing is tapped. */
+  readonly afterStep: AsyncSeriesHook<[StepEnd]>;
+  /** End of an epoch's training pass, before validation. */
+  readonly afterEpoch: AsyncSeriesHook<[EpochEnd]>;
+  /** After each validation pass, with val metrics: where decisions on val metrics belong. */
+  readonly afterValidate: AsyncSeriesHook<[ValidationEnd]>;
+  /** Whenever the trainer emits metrics; loggers tap only this. */
+  readonly log: SyncHook<[MetricsRecord]>;
+  /** Once at the end, with status completed, interrupted or failed. */
+  readonly done: AsyncSeriesHook<[RunSummary]>;
+}
+
+export type HookName = keyof TrainerHooks;
+
+export function createTrainerHooks(): TrainerHooks {
+  const hooks: TrainerHooks = {
+    setup: new AsyncSeriesHook<[RunContext]>(['context']),
+    resume: new AsyncSeriesBailHook<[RunContext], ResumeState | undefined>(['context']),
+    beforeEpoch: new AsyncSeriesHook<[EpochStart]>(['epoch']),
+    afterStep: new AsyncSeriesHook<[StepEnd]>(['step']),
+    afterEpoch: new AsyncSeriesHook<[EpochEnd]>(['epoch']),
+    afterValidate: new AsyncSeriesHook<[ValidationEnd]>(['validation']),
+    log: new SyncHook<[MetricsRecord]>(['record']),
+    done: new AsyncSeriesHook<[RunSummary]>(['summary']),
+  };
+  for (const [name, hook] of Object.entries(hooks)) {
+    (hook as { intercept(i: { register: (tap: RegisteredTap) => RegisteredTap }): void }).intercept({
+      register: (tap) => nameErrors(tap, name),
+    });
+  }
+  return Object.freeze(hooks);
+}
+
+/**
+ * tapable rethrows a tap's error as is; wrap every tap once, when it registers,
+ * so a failure reads `plugin poke:csv failed in afterStep: …`.
+ */
+interface RegisteredTap {
+  name: string;
+  type: 'sync' | 'async' | 'promise';
+  fn: (...args: unknown[]) => unknown;
+}
+
+function nameErrors(t: RegisteredTap, hook: string): RegisteredTap {
+  const fn = t.fn;
+  const wrap = (err: unknown) => (err instanceof PluginError ? err : new PluginError(t.name, hook, err));
+  if (t.type === 'promise') {
+    t.fn = (...args: unknown[]) => {
+      try {
+        return Promise.resolve(fn(...args)).catch((err: unknown) => {
+          throw wrap(err);
+        });
+      } catch (err) {
+        return Promise.reject(wrap(err));
+      }
+    };
+  } else if (t.type === 'async') {
+    t.fn = (...args: unknown[]) => {
+      const callback = args.pop() as (err?: unknown, result?: unknown) => void;
+      try {
+        fn(...args, (err?: unknown, result?: unknown) => callback(err ? wrap(err) : err, result));
+      } catch (err) {
+        callback(wrap(err));
+      }
+    };
+  } else {
+    t.fn = (...args: unknown[]) => {
+      try {
+        return fn(...args);
+      } catch (err) {
+        throw wrap(err);
+      }
+    };
+  }
+  return t;
+}

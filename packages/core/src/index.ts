@@ -1,0 +1,44 @@
+export { Trainer } from './trainer.js';
+export type { TrainerOptions } from './trainer.js';
+export { createTrainerHooks } from './hooks.js';
+export type { TrainerHooks, HookName } from './hooks.js';
+export type * from './types.js';
+export { TrainingState } from './state.js';
+export type { TrainingStateSnapshot } from './state.js';
+export { UserError, PluginError, isUserError } from './errors.js';
+export type { Logger } from './logger.js';
+export { consoleLogger, silentLogger } from './logger.js';
+
+export { defineConfig } from './config/define.js';
+export { coreConfigSchema } from './config/schema.js';
+export type { UserConfig, ResolvedConfig, Activation, BackendName } from './config/schema.js';
+export { loadConfig } from './config/load.js';
+export type { LoadedConfig } from './config/load.js';
+export { resolveConfig } from './config/resolve.js';
+export type { Overrides } from './config/resolve.js';
+export { validateWithSchema } from './config/validate.js';
+
+export type { PokePlugin, PluginFactory, PluginSpec } from './plugins/types.js';
+export { validatePluginOptions } from './plugins/options.js';
+export { resolvePlugin, resolvePlugins, locatePlugin, candidatePackages } from './plugins/resolve.js';
+
+export { ArrayDataset, splitIndices, epochOrder } from './data/dataset.js';
+export type { Batch, Dataset, Split } from './data/dataset.js';
+export type { DataSource, DataSourceContext } from './data/source.js';
+export { generateSynthetic, syntheticSource } from './data/synthetic.js';
+export type { SyntheticOptions } from './data/synthetic.js';
+export { readShards, readShardIndex, writeShards, shardsSource, shardIndexSchema } from './data/shards.js';
+export type { ShardIndex, ShardsOptions } from './data/shards.js';
+
+export { buildPolicy, forward, maskLogits, lossAndCorrect, predictActions, countParameters } from './model/policy.js';
+export type { PolicySpec } from './model/policy.js';
+export { selectBackend } from './backend/select.js';
+export type { BackendChoice } from './backend/select.js';
+export { patchWasmMatMul } from './backend/wasm-matmul.js';
+
+export { openRunDir, readRunInfo, writeRunInfo, configForDisk, defaultRunName, latestRun } from './run/run-dir.js';
+export type { RunInfo } from './run/run-dir.js';
+export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic, fsyncDir } from './util/atomic.js';
+export { redactSecrets, REDACTED, SECRET_KEY_PATTERN } from './util/redact.js';
+export { Rng, deriveSeed } from './util/rng.js';
+export { POKE_VERSION, TFJS_VERSION, versions, gitCommit } from './util/versions.js';

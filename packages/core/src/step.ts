@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { forward, maskLogits, lossAndCorrect } from './model/policy.js';
+import type { Batch, Dataset } from './data/dataset.js';
+
+function toTensors(batch: Batch, featureSize: number, actionCount: number) {
+  const masks = new Float32Array(batch.masks.length);
+  for (let i = 0; i < masks.length; i++) masks[i] = batch.masks[i]!;
+  return {
+    x: tf.tensor2d(batch.features, [batch.size, featureSize]),
+    y: tf.tensor1d(batch.labels, 'int32'),
+    m: tf.tensor2d(masks, [batch.size, actionCount]),
+  };
+}
+
+/** One optimizer step and the validation pass, with every intermediate tensor disposed. */
+export class StepRunner {
+  private readonly variables: tf.Variable[];
+
+  constructor(
+    private readonly model: LayersModel,
+    private readonly optimizer: tf.Optimizer,
+    private readonly featureSize: number,
+    private readonly actionCount: number,
+  ) {
+    this.variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  }
+
+  train(batch: Batch, dropoutSeed: number): { loss: number; correct: number } {
+    const values = tf.tidy(() => {
+      const { x, y, m } = toTensors(batch, this.featureSize, this.actionCount);
+      let correct: tf.Scalar | undefined;
+      const loss = this.optimizer.minimize(
+        () => {
+          const out = lossAndCorrect(maskLogits(forward(this.model, x, dropoutSeed), m), y, this.actionCount);
+          correct = tf.keep(out.correct);
+          return out.loss;
+        },
+        true,
+        this.variables,
+      )!;
+      // One read of both numbers: a single sync per step.
+      const both = tf.stack([loss, correct!]).dataSync();
+      correct!.dispose(); // kept out of minimize's scope above, so tidy will not
+      return both;
+    });
+    return { loss: values[0]!, correct: values[1]! };
+  }
+
+  evaluate(dataset: Dataset, indices: Int32Array, batchSize: number): { val_loss: number; val_accuracy: number } {
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < indices.length; start += batchSize) {
+      const batch = dataset.gather(indices.subarray(start, Math.min(start + batchSize, indices.length)));
+      const values = tf.tidy(() => {
+        const { x, y, m } = toTensors(batch, this.featureSize, this.actionCount);
+        const out = lossAndCorrect(maskLogits(forward(this.model, x), m), y, this.actionCount);
+        return tf.stack([out.loss, out.correct]).dataSync();
+      });
+      lossSum += values[0]! * batch.size;
+      correct += values[1]!;
+    }
+    return { val_loss: lossSum / indices.length, val_accuracy: correct / indices.length };
+  }
+}

@@ -1,0 +1,345 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { createTrainerHooks } from './hooks.js';
+import type { TrainerHooks } from './hooks.js';
+import type { ResolvedConfig } from './config/schema.js';
+import type { PokePlugin } from './plugins/types.js';
+import type { RunContext, RunStatus, RunSummary, StepEnd } from './types.js';
+import { TrainingState } from './state.js';
+import type { TrainingStateSnapshot } from './state.js';
+import { UserError, isUserError } from './errors.js';
+import { consoleLogger } from './logger.js';
+import type { Logger } from './logger.js';
+import { selectBackend } from './backend/select.js';
+import { buildPolicy, countParameters } from './model/policy.js';
+import { splitIndices, epochOrder } from './data/dataset.js';
+import type { Dataset, Split } from './data/dataset.js';
+import type { DataSource } from './data/source.js';
+import { syntheticSource } from './data/synthetic.js';
+import { shardsSource } from './data/shards.js';
+import { validateWithSchema } from './config/validate.js';
+import { openRunDir, writeRunInfo } from './run/run-dir.js';
+import type { RunInfo } from './run/run-dir.js';
+import { gitCommit } from './util/versions.js';
+import { StepRunner } from './step.js';
+import { MetricsWindow } from './metrics-window.js';
+import { join, resolve } from 'node:path';
+
+export interface TrainerOptions {
+  /** Plugin instances; each one's `apply` runs in the constructor. */
+  readonly plugins?: readonly PokePlugin[];
+  /** Folder relative paths (runsDir, data paths) are resolved against. @default process.cwd() */
+  readonly baseDir?: string;
+  /** `latest`, `best` or a path: continue a run through the `resume` hook. */
+  readonly resume?: string;
+  /** Stop gracefully on SIGINT/SIGTERM while running (the CLI turns this on). @default false */
+  readonly handleSignals?: boolean;
+  readonly logger?: Logger;
+}
+
+/**
+ * Trains a behaviour-cloning policy and announces every phase through `hooks`.
+ * Everything beyond training (files, trackers, checkpoints) is done by plugins.
+ */
+export class Trainer {
+  readonly hooks: TrainerHooks = createTrainerHooks();
+  readonly config: ResolvedConfig;
+  readonly plugins: readonly PokePlugin[];
+  readonly logger: Logger;
+  readonly baseDir: string;
+  readonly resumeFrom: string | undefined;
+  /** Position in the run; a plugin may read it any time and restore it through `resume`. */
+  readonly state: TrainingState;
+  /** Set once `run()` has built them (before `setup` fires). */
+  model!: LayersModel;
+  optimizer!: tf.Optimizer;
+  dataset!: Dataset;
+  split!: Split;
+  context: RunContext | undefined;
+  summary: RunSummary | undefined;
+
+  private readonly dataSources = new Map<string, DataSource<never>>();
+  private readonly handleSignals: boolean;
+  private stopReason: string | undefined;
+  private info: RunInfo | undefined;
+  private readonly lastMetrics: Record<string, number> = {};
+
+  constructor(config: ResolvedConfig, options: TrainerOptions = {}) {
+    this.config = config;
+    this.plugins = options.plugins ?? [];
+    this.logger = options.logger ?? consoleLogger;
+    this.baseDir = options.baseDir ?? process.cwd();
+    this.resumeFrom = options.resume;
+    this.handleSignals = options.handleSignals ?? false;
+    this.state = new TrainingState(config.seed);
+    this.registerDataSource(syntheticSource);
+    this.registerDataSource(shardsSource);
+    this.hooks.log.tap('poke:trainer', (record) => Object.assign(this.lastMetrics, record.metrics));
+    for (const plugin of this.plugins) {
+      try {
+        plugin.apply(this);
+      } catch (err) {
+        if (isUserError(err)) throw err;
+        throw new UserError(`plugin ${plugin.name} failed in apply: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Make `data.source: name` available. Plugins call this from `apply`. */
+  registerDataSource<O>(source: DataSource<O>): void {
+    this.dataSources.set(source.name, source as DataSource<never>);
+  }
+
+  /** Ask the run to end after the current step; `done` then fires with status `interrupted`. */
+  stop(reason = 'stop requested'): void {
+    this.stopReason ??= reason;
+  }
+
+  get stopRequested(): boolean {
+    return this.stopReason !== undefined;
+  }
+
+  /** The training state plus every plugin's `state()`: what a checkpoint stores besides tensors. */
+  snapshot(): TrainingStateSnapshot {
+    for (const plugin of this.plugins) {
+      if (plugin.stateKey && plugin.state) this.state.plugins[plugin.stateKey] = plugin.state();
+    }
+    return this.state.snapshot();
+  }
+
+  /**
+   * Train to the end (or until stopped). Resolves with the summary when the run
+   * completed or was interrupted; rejects with the error after `done` fired with
+   * status `failed`.
+   */
+  async run(): Promise<RunSummary> {
+    const started = performance.now();
+    const removeSignals = this.handleSignals ? this.installSignalHandlers() : () => {};
+    let status: RunStatus = 'completed';
+    let error: unknown;
+    let setupStarted = false;
+    try {
+      await this.prepare();
+      setupStarted = true;
+      await this.hooks.setup.promise(this.context!);
+      if (this.resumeFrom !== undefined) await this.resume();
+      await this.loop();
+      if (this.stopReason) status = 'interrupted';
+    } catch (err) {
+      status = 'failed';
+      error = err;
+    } finally {
+      removeSignals();
+    }
+    if (setupStarted) {
+      this.summary = this.makeSummary(status, error, started);
+      try {
+        await this.hooks.done.promise(this.summary);
+      } catch (err) {
+        if (status !== 'failed') {
+          status = 'failed';
+          error = err;
+          this.summary = this.makeSummary(status, error, started);
+        }
+      }
+      await this.writeStatus(status, error);
+    }
+    if (status === 'failed') throw error;
+    return this.summary!;
+  }
+
+  private async prepare(): Promise<void> {
+    const { config } = this;
+    const backend = await selectBackend(config.train.backend);
+    this.logger.info(`backend: ${backend.reason}`);
+    this.dataset = await this.loadData();
+    this.split = splitIndices(this.dataset.size, config.data.valFraction, config.seed);
+    if (this.split.train.length === 0) throw new UserError(`data: no training samples left after holding out valFraction ${config.data.valFraction}`);
+    this.model = buildPolicy({
+      featureSize: this.dataset.featureSize,
+      actionCount: this.dataset.actionCount,
+      ...config.model,
+      seed: config.seed,
+    });
+    this.optimizer = tf.train.adam(config.train.learningRate);
+    const { runDir, info } = await openRunDir(config, this.baseDir, {
+      resume: this.resumeFrom !== undefined,
+      backend: backend.name,
+      ...optional('gitCommit', gitCommit(this.baseDir)),
+    });
+    this.info = info;
+    this.context = Object.freeze({
+      config,
+      runDir,
+      runName: info.name,
+      runId: info.id,
+      backend: backend.name,
+      resume: this.resumeFrom,
+      parameterCount: countParameters(this.model),
+      trainSamples: this.split.train.length,
+      valSamples: this.split.val.length,
+      stepsPerEpoch: Math.ceil(this.split.train.length / config.train.batchSize),
+    });
+  }
+
+  private async loadData(): Promise<Dataset> {
+    const { data } = this.config;
+    const source = this.dataSources.get(data.source);
+    if (!source) {
+      throw new UserError(
+        `data.source "${data.source}" is not a known data source; known: ${[...this.dataSources.keys()].join(', ')}`,
+        'a plugin may add sources (e.g. @poke/showdown adds "showdown")',
+      );
+    }
+    const options = structuredClone(data) as Record<string, unknown>;
+    validateWithSchema(source.schema, options, this.config.configFile ?? 'config', 'data');
+    if (source.describe) this.logger.info(`data: ${source.describe(options as never)}`);
+    const context = {
+      seed: this.config.seed,
+      baseDir: this.baseDir,
+      cacheDir: join(resolve(this.baseDir, this.config.runsDir), '.cache'),
+      progress: (message: string) => this.logger.info(message),
+    };
+    return source.load(options as never, context);
+  }
+
+  private async resume(): Promise<void> {
+    const snapshot = await this.hooks.resume.promise(this.context!);
+    if (!snapshot) {
+      throw new UserError(
+        `--resume ${this.resumeFrom}: no plugin could restore the run`,
+        'enable a checkpoint plugin (@poke/plugin-checkpoint) so that runs can be resumed',
+      );
+    }
+    this.state.restore(snapshot);
+    const restored = new Set<string>();
+    for (const plugin of this.plugins) {
+      if (plugin.stateKey && plugin.restore && plugin.stateKey in this.state.plugins) {
+        plugin.restore(this.state.plugins[plugin.stateKey]);
+        restored.add(plugin.stateKey);
+      }
+    }
+    for (const key of Object.keys(this.state.plugins)) {
+      if (!restored.has(key)) this.logger.warn(`resume: saved state for "${key}" has no plugin to take it; ignored`);
+    }
+    this.logger.info(`resumed at epoch ${this.state.epoch + 1}, step ${this.state.globalStep}`);
+  }
+
+  private async loop(): Promise<void> {
+    const { config, state, hooks, context } = this;
+    const { epochs, batchSize, logEvery } = config.train;
+    const { stepsPerEpoch } = context!;
+    const train = this.split.train;
+    const step = new StepRunner(this.model, this.optimizer, this.dataset.featureSize, this.dataset.actionCount);
+    const window = new MetricsWindow(state);
+    while (state.epoch < epochs) {
+        const epoch = state.epoch;
+        if (state.batch === 0) state.epochSums = { loss: 0, correct: 0, samples: 0 };
+        const epochStarted = performance.now();
+        await hooks.beforeEpoch.promise({ epoch, globalStep: state.globalStep, stepsPerEpoch });
+        const order = epochOrder(train, config.seed, epoch);
+        while (state.batch < stepsPerEpoch) {
+          if (this.stopReason) return;
+          const indices = order.subarray(state.batch * batchSize, Math.min((state.batch + 1) * batchSize, train.length));
+          const batch = this.dataset.gather(indices);
+          const { loss, correct } = step.train(batch, state.rng.nextInt32());
+          const payload: StepEnd = {
+            epoch,
+            batch: state.batch,
+            globalStep: state.globalStep + 1,
+            loss,
+            accuracy: correct / batch.size,
+            batchSize: batch.size,
+          };
+          state.batch++;
+          state.globalStep++;
+          state.samplesSeen += batch.size;
+          state.epochSums.loss += loss * batch.size;
+          state.epochSums.correct += correct;
+          state.epochSums.samples += batch.size;
+          window.add(loss, correct, batch.size);
+          // The row for a step is emitted before plugins act on the step, so a
+          // checkpoint never covers a step whose metrics were not yet logged.
+          if (state.batch < stepsPerEpoch && state.globalStep % logEvery === 0) this.emit(epoch, window.take());
+          if (hooks.afterStep.isUsed()) await hooks.afterStep.promise(payload);
+          // Let signal handlers and timers run even when no hook awaits anything.
+          else await yieldToEventLoop();
+        }
+        const trainMetrics = {
+          train_loss: state.epochSums.loss / state.epochSums.samples,
+          train_accuracy: state.epochSums.correct / state.epochSums.samples,
+        };
+        await hooks.afterEpoch.promise({
+          epoch,
+          globalStep: state.globalStep,
+          metrics: trainMetrics,
+          seconds: (performance.now() - epochStarted) / 1000,
+        });
+        const valMetrics = this.split.val.length > 0 ? step.evaluate(this.dataset, this.split.val, Math.max(batchSize, 1024)) : {};
+        state.epoch++;
+        state.batch = 0;
+        state.epochSums = { loss: 0, correct: 0, samples: 0 };
+        const metrics = { ...trainMetrics, ...valMetrics };
+        this.emit(epoch, { ...window.take(), ...metrics });
+        await hooks.afterValidate.promise({ epoch, globalStep: state.globalStep, metrics });
+      }
+  }
+
+  private emit(epoch: number, metrics: Record<string, number>): void {
+    this.hooks.log.call({
+      step: this.state.globalStep,
+      epoch,
+      timestamp: new Date().toISOString(),
+      metrics: { ...metrics, lr: this.config.train.learningRate },
+    });
+  }
+
+  private makeSummary(status: RunStatus, error: unknown, started: number): RunSummary {
+    return {
+      status,
+      runDir: this.context?.runDir ?? '',
+      runName: this.context?.runName ?? '',
+      epochs: this.state.epoch,
+      globalStep: this.state.globalStep,
+      samplesSeen: this.state.samplesSeen,
+      seconds: (performance.now() - started) / 1000,
+      finalMetrics: { ...this.lastMetrics },
+      ...(error !== undefined ? { error } : {}),
+    };
+  }
+
+  private async writeStatus(status: RunStatus, error: unknown): Promise<void> {
+    if (!this.info || !this.context) return;
+    const info: RunInfo = { ...this.info, status, updatedAt: new Date().toISOString() };
+    if (error !== undefined) info.error = error instanceof Error ? error.message : String(error);
+    await writeRunInfo(this.context.runDir, info);
+  }
+
+  private installSignalHandlers(): () => void {
+    let count = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      count++;
+      if (count > 1) {
+        // Every file poke writes is replaced atomically, so leaving now corrupts nothing.
+        this.logger.warn(`${signal} again: aborting now`);
+        process.exit(130);
+      }
+      this.logger.warn(`${signal}: stopping after the current step (press Ctrl-C again to abort at once)`);
+      this.stop(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+  }
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,80 @@
+import type { ResolvedConfig } from './config/schema.js';
+import type { TrainingStateSnapshot } from './state.js';
+
+/** What every hook that runs once per run receives. */
+export interface RunContext {
+  readonly config: ResolvedConfig;
+  /** Absolute path of runs/<name>/. */
+  readonly runDir: string;
+  readonly runName: string;
+  readonly runId: string;
+  /** The backend actually in use: tensorflow, wasm or cpu. */
+  readonly backend: string;
+  /** What `--resume` asked for (`latest`, `best` or a path), or undefined when not resuming. */
+  readonly resume: string | undefined;
+  /** Number of trainable parameters of the policy model. */
+  readonly parameterCount: number;
+  readonly trainSamples: number;
+  readonly valSamples: number;
+  readonly stepsPerEpoch: number;
+}
+
+export interface EpochStart {
+  /** 0-based epoch index. */
+  readonly epoch: number;
+  readonly globalStep: number;
+  readonly stepsPerEpoch: number;
+}
+
+export interface StepEnd {
+  readonly epoch: number;
+  /** Batch index inside the epoch, 0-based. */
+  readonly batch: number;
+  /** Optimizer steps taken so far in the whole run, this one included. */
+  readonly globalStep: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly batchSize: number;
+}
+
+export interface EpochEnd {
+  readonly epoch: number;
+  readonly globalStep: number;
+  readonly metrics: Readonly<{ train_loss: number; train_accuracy: number }>;
+  readonly seconds: number;
+}
+
+export interface ValidationEnd {
+  readonly epoch: number;
+  readonly globalStep: number;
+  /** `val_loss` and `val_accuracy`, plus the epoch's `train_loss` and `train_accuracy`. */
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+/** One row of metrics. The trainer emits at most one record per global step. */
+export interface MetricsRecord {
+  readonly step: number;
+  readonly epoch: number;
+  /** ISO 8601. */
+  readonly timestamp: string;
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+export type RunStatus = 'completed' | 'interrupted' | 'failed';
+
+export interface RunSummary {
+  readonly status: RunStatus;
+  readonly runDir: string;
+  readonly runName: string;
+  readonly epochs: number;
+  readonly globalStep: number;
+  readonly samplesSeen: number;
+  readonly seconds: number;
+  /** The last value of every metric emitted through `log`. */
+  readonly finalMetrics: Readonly<Record<string, number>>;
+  /** Set when status is `failed`. */
+  readonly error?: unknown;
+}
+
+/** What a `resume` tap returns: the trainer's state to continue from. Weights are restored by the plugin itself. */
+export type ResumeState = TrainingStateSnapshot;
