@@ -1,6 +1,6 @@
 import { AsyncSeriesHook, AsyncSeriesBailHook, SyncHook } from 'tapable';
 import { PluginError } from './errors.js';
-import type { RunContext, EpochStart, StepEnd, EpochEnd, ValidationEnd, MetricsRecord, RunSummary, ResumeState } from './types.js';
+import type { RunContext, EpochStart, StepEnd, EpochEnd, ValidationEnd, MetricsRecord, RunSummary, ResumeState, ResumedInfo } from './types.js';
 
 /**
  * Every hook of the trainer, in the order they fire.
@@ -11,6 +11,11 @@ export interface TrainerHooks {
   readonly setup: AsyncSeriesHook<[RunContext]>;
   /** Once, when `--resume` is given; the first plugin that returns a state wins. */
   readonly resume: AsyncSeriesBailHook<[RunContext], ResumeState | undefined>;
+  /**
+   * After a resume restored the state. Loggers drop what they hold after
+   * `state.lastLoggedStep`: those records are emitted again.
+   */
+  readonly resumed: AsyncSeriesHook<[ResumedInfo]>;
   /** Start of each epoch. */
   readonly beforeEpoch: AsyncSeriesHook<[EpochStart]>;
   /** After each optimizer step; not called at all when nothing is tapped. */
@@ -31,6 +36,7 @@ export function createTrainerHooks(): TrainerHooks {
   const hooks: TrainerHooks = {
     setup: new AsyncSeriesHook<[RunContext]>(['context']),
     resume: new AsyncSeriesBailHook<[RunContext], ResumeState | undefined>(['context']),
+    resumed: new AsyncSeriesHook<[ResumedInfo]>(['resumed']),
     beforeEpoch: new AsyncSeriesHook<[EpochStart]>(['epoch']),
     afterStep: new AsyncSeriesHook<[StepEnd]>(['step']),
     afterEpoch: new AsyncSeriesHook<[EpochEnd]>(['epoch']),

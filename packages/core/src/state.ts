@@ -8,6 +8,11 @@ export interface TrainingStateSnapshot {
   /** Next batch to train inside `epoch`: the data cursor. */
   readonly batch: number;
   readonly globalStep: number;
+  /**
+   * Step of the last metrics record emitted. On resume, records after it are
+   * emitted again, so loggers drop what they hold beyond it.
+   */
+  readonly lastLoggedStep: number;
   readonly samplesSeen: number;
   /** State of the random stream that seeds dropout. */
   readonly rng: readonly number[];
@@ -24,6 +29,7 @@ export class TrainingState {
   epoch = 0;
   batch = 0;
   globalStep = 0;
+  lastLoggedStep = 0;
   samplesSeen = 0;
   rng: Rng;
   epochSums = { loss: 0, correct: 0, samples: 0 };
@@ -40,6 +46,7 @@ export class TrainingState {
       epoch: this.epoch,
       batch: this.batch,
       globalStep: this.globalStep,
+      lastLoggedStep: this.lastLoggedStep,
       samplesSeen: this.samplesSeen,
       rng: this.rng.state(),
       epochSums: { ...this.epochSums },
@@ -52,6 +59,7 @@ export class TrainingState {
     this.epoch = snapshot.epoch;
     this.batch = snapshot.batch;
     this.globalStep = snapshot.globalStep;
+    this.lastLoggedStep = snapshot.lastLoggedStep ?? snapshot.globalStep;
     this.samplesSeen = snapshot.samplesSeen;
     this.rng = Rng.fromState(snapshot.rng);
     this.epochSums = { ...snapshot.epochSums };

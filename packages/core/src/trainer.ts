@@ -223,66 +223,87 @@ export class Trainer {
       if (!restored.has(key)) this.logger.warn(`resume: saved state for "${key}" has no plugin to take it; ignored`);
     }
     this.logger.info(`resumed at epoch ${this.state.epoch + 1}, step ${this.state.globalStep}`);
+    await this.hooks.resumed.promise({ from: this.resumeFrom!, state: this.state.snapshot() });
   }
 
   private async loop(): Promise<void> {
-    const { config, state, hooks, context } = this;
-    const { epochs, batchSize, logEvery } = config.train;
-    const { stepsPerEpoch } = context!;
-    const train = this.split.train;
     const step = new StepRunner(this.model, this.optimizer, this.dataset.featureSize, this.dataset.actionCount);
-    const window = new MetricsWindow(state);
-    while (state.epoch < epochs) {
-        const epoch = state.epoch;
-        if (state.batch === 0) state.epochSums = { loss: 0, correct: 0, samples: 0 };
-        const epochStarted = performance.now();
-        await hooks.beforeEpoch.promise({ epoch, globalStep: state.globalStep, stepsPerEpoch });
-        const order = epochOrder(train, config.seed, epoch);
-        while (state.batch < stepsPerEpoch) {
-          if (this.stopReason) return;
-          const indices = order.subarray(state.batch * batchSize, Math.min((state.batch + 1) * batchSize, train.length));
-          const batch = this.dataset.gather(indices);
-          const { loss, correct } = step.train(batch, state.rng.nextInt32());
-          const payload: StepEnd = {
-            epoch,
-            batch: state.batch,
-            globalStep: state.globalStep + 1,
-            loss,
-            accuracy: correct / batch.size,
-            batchSize: batch.size,
-          };
-          state.batch++;
-          state.globalStep++;
-          state.samplesSeen += batch.size;
-          state.epochSums.loss += loss * batch.size;
-          state.epochSums.correct += correct;
-          state.epochSums.samples += batch.size;
-          window.add(loss, correct, batch.size);
-          // The row for a step is emitted before plugins act on the step, so a
-          // checkpoint never covers a step whose metrics were not yet logged.
-          if (state.batch < stepsPerEpoch && state.globalStep % logEvery === 0) this.emit(epoch, window.take());
-          if (hooks.afterStep.isUsed()) await hooks.afterStep.promise(payload);
-          // Let signal handlers and timers run even when no hook awaits anything.
-          else await yieldToEventLoop();
-        }
-        const trainMetrics = {
-          train_loss: state.epochSums.loss / state.epochSums.samples,
-          train_accuracy: state.epochSums.correct / state.epochSums.samples,
-        };
-        await hooks.afterEpoch.promise({
-          epoch,
-          globalStep: state.globalStep,
-          metrics: trainMetrics,
-          seconds: (performance.now() - epochStarted) / 1000,
-        });
-        const valMetrics = this.split.val.length > 0 ? step.evaluate(this.dataset, this.split.val, Math.max(batchSize, 1024)) : {};
-        state.epoch++;
-        state.batch = 0;
-        state.epochSums = { loss: 0, correct: 0, samples: 0 };
-        const metrics = { ...trainMetrics, ...valMetrics };
-        this.emit(epoch, { ...window.take(), ...metrics });
-        await hooks.afterValidate.promise({ epoch, globalStep: state.globalStep, metrics });
-      }
+    const window = new MetricsWindow(this.state);
+    while (this.state.epoch < this.config.train.epochs && !this.stopReason) {
+      const epochStarted = performance.now();
+      if (this.state.batch === 0) this.state.epochSums = { loss: 0, correct: 0, samples: 0 };
+      await this.hooks.beforeEpoch.promise({
+        epoch: this.state.epoch,
+        globalStep: this.state.globalStep,
+        stepsPerEpoch: this.context!.stepsPerEpoch,
+      });
+      const finished = await this.trainBatches(step, window);
+      if (finished) await this.finishEpoch(step, window, epochStarted);
+    }
+  }
+
+  /** Train the rest of the current epoch; false when a stop was requested first. */
+  private async trainBatches(step: StepRunner, window: MetricsWindow): Promise<boolean> {
+    const { state, hooks } = this;
+    const { batchSize, logEvery } = this.config.train;
+    const { stepsPerEpoch } = this.context!;
+    const train = this.split.train;
+    const epoch = state.epoch;
+    const order = epochOrder(train, this.config.seed, epoch);
+    while (state.batch < stepsPerEpoch) {
+      const indices = order.subarray(state.batch * batchSize, Math.min((state.batch + 1) * batchSize, train.length));
+      const batch = this.dataset.gather(indices);
+      const { loss, correct } = step.train(batch, state.rng.nextInt32());
+      const payload: StepEnd = {
+        epoch,
+        batch: state.batch,
+        globalStep: state.globalStep + 1,
+        loss,
+        accuracy: correct / batch.size,
+        batchSize: batch.size,
+      };
+      state.batch++;
+      state.globalStep++;
+      state.samplesSeen += batch.size;
+      state.epochSums.loss += loss * batch.size;
+      state.epochSums.correct += correct;
+      state.epochSums.samples += batch.size;
+      window.add(loss, correct, batch.size);
+      // A step's record is emitted before plugins act on the step, so a checkpoint
+      // never covers a step whose metrics were not logged. The last step of an
+      // epoch is logged once, merged with the epoch's metrics.
+      if (state.batch < stepsPerEpoch && state.globalStep % logEvery === 0) this.emit(epoch, window.take());
+      if (hooks.afterStep.taps.length > 0) await hooks.afterStep.promise(payload);
+      // Let signal handlers and timers run even when no hook awaits anything.
+      else await yieldToEventLoop();
+      if (this.stopReason) return false;
+    }
+    return true;
+  }
+
+  /** afterEpoch, validation, the epoch's record, afterValidate; the cursor moves to the next epoch first. */
+  private async finishEpoch(step: StepRunner, window: MetricsWindow, epochStarted: number): Promise<void> {
+    const { state, hooks } = this;
+    const epoch = state.epoch;
+    const trainMetrics = {
+      train_loss: state.epochSums.loss / state.epochSums.samples,
+      train_accuracy: state.epochSums.correct / state.epochSums.samples,
+    };
+    await hooks.afterEpoch.promise({
+      epoch,
+      globalStep: state.globalStep,
+      metrics: trainMetrics,
+      seconds: (performance.now() - epochStarted) / 1000,
+    });
+    const { val } = this.split;
+    const valMetrics = val.length > 0 ? step.evaluate(this.dataset, val, Math.max(this.config.train.batchSize, 1024)) : {};
+    // A checkpoint taken in afterValidate must resume at the next epoch.
+    state.epoch++;
+    state.batch = 0;
+    state.epochSums = { loss: 0, correct: 0, samples: 0 };
+    const metrics = { ...trainMetrics, ...valMetrics };
+    this.emit(epoch, { ...window.take(), ...metrics });
+    await hooks.afterValidate.promise({ epoch, globalStep: state.globalStep, metrics });
   }
 
   private emit(epoch: number, metrics: Record<string, number>): void {
@@ -292,6 +313,7 @@ export class Trainer {
       timestamp: new Date().toISOString(),
       metrics: { ...metrics, lr: this.config.train.learningRate },
     });
+    this.state.lastLoggedStep = this.state.globalStep;
   }
 
   private makeSummary(status: RunStatus, error: unknown, started: number): RunSummary {

@@ -51,6 +51,13 @@ export interface ValidationEnd {
   readonly metrics: Readonly<Record<string, number>>;
 }
 
+/** Fired once after a successful resume, before training continues. */
+export interface ResumedInfo {
+  /** What `--resume` asked for. */
+  readonly from: string;
+  readonly state: TrainingStateSnapshot;
+}
+
 /** One row of metrics. The trainer emits at most one record per global step. */
 export interface MetricsRecord {
   readonly step: number;

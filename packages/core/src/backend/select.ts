@@ -35,6 +35,8 @@ async function activate(name: BackendChoice['name']): Promise<boolean> {
   try {
     const ok = await tf.setBackend(name);
     await tf.ready();
+    // The cpu backend greets Node users with a banner recommending tfjs-node; poke reports its own choice instead.
+    if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     return ok && tf.getBackend() === name;
   } catch {
     return false;
