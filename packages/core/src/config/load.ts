@@ -57,8 +57,31 @@ const loadModule: Loader = async (filepath, content) => {
   }
 };
 
+/** Where poke looks, nearest folder first; in one folder, the first name that exists wins. */
+export const SEARCH_PLACES = [
+  'package.json',
+  'poke.config.ts',
+  'poke.config.mts',
+  'poke.config.mjs',
+  'poke.config.js',
+  'poke.config.cjs',
+  'poke.config.json',
+  'poke.config.yaml',
+  'poke.config.yml',
+  '.pokerc',
+  '.pokerc.json',
+  '.pokerc.yaml',
+  '.pokerc.yml',
+  '.pokerc.js',
+  '.pokerc.mjs',
+  '.pokerc.ts',
+];
+
 const explorer = cosmiconfig('poke', {
   searchStrategy: 'project',
+  searchPlaces: SEARCH_PLACES,
+  // A long-lived process (tests, a watcher) must see edits to the file.
+  cache: false,
   loaders: { '.ts': loadModule, '.mts': loadModule, '.js': loadModule, '.mjs': loadModule },
 });
 

@@ -40,12 +40,23 @@ export function locatePlugin(name: string, baseDir: string): string {
   );
 }
 
+let tsLoaderRegistered = false;
+
+/**
+ * Let `import()` load TypeScript. Registered process-wide (not tsx's namespaced
+ * tsImport), so a plugin shares this process's @poke/core and tfjs instead of
+ * loading second copies of them.
+ */
+async function enableTypeScriptImports(): Promise<void> {
+  if (tsLoaderRegistered) return;
+  const { register } = await import('tsx/esm/api');
+  register();
+  tsLoaderRegistered = true;
+}
+
 async function importPlugin(path: string, label: string): Promise<unknown> {
   try {
-    if (TS_EXTENSIONS.has(extname(path))) {
-      const { tsImport } = await import('tsx/esm/api');
-      return await tsImport(pathToFileURL(path).href, import.meta.url);
-    }
+    if (TS_EXTENSIONS.has(extname(path))) await enableTypeScriptImports();
     return await import(pathToFileURL(path).href);
   } catch (err) {
     throw new UserError(`plugin "${label}" failed to load from ${path}: ${(err as Error).message.split('\n')[0]}`);
