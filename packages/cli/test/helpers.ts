@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const POKE_BIN = join(REPO_ROOT, 'packages', 'cli', 'bin', 'poke.js');
+
+export async function tempDir(prefix = 'cli'): Promise<string> {
+  const root = join(REPO_ROOT, '.cache', 'test-tmp');
+  await mkdir(root, { recursive: true });
+  return mkdtemp(join(root, `${prefix}-`));
+}
+
+export interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Running {
+  child: ReturnType<typeof spawn>;
+  /** Resolves when stderr has printed text matching `pattern`. */
+  waitFor(pattern: RegExp): Promise<void>;
+  result: Promise<Result>;
+}
+
+/** Run the real `poke` binary as a user would. */
+export function startPoke(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Running {
+  const child = spawn(process.execPath, [POKE_BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    for (const w of [...waiters]) {
+      if (w.pattern.test(stderr)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  });
+  const result = new Promise<Result>((resolve) => {
+    child.on('close', (code, signal) => {
+      for (const w of waiters) w.resolve();
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return {
+    child,
+    result,
+    waitFor: (pattern) => (pattern.test(stderr) ? Promise.resolve() : new Promise((resolve) => waiters.push({ pattern, resolve }))),
+  };
+}
+
+export function poke(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return startPoke(args, cwd, env).result;
+}
+
+/** Small and quick, on the cpu backend. */
+export const FAST = ['--backend', 'cpu', '--set', 'data.samples=600', '--set', 'model.hiddenSizes=[16]', '--set', 'train.batchSize=64'];
