@@ -1,0 +1,109 @@
+// Samples/s of a bare tfjs training loop vs the Trainer with no plugins vs the Trainer
+// with every built-in plugin installed, on the reference MLP, interleaved in rounds.
+import * as tf from '@tensorflow/tfjs-core';
+import { readdirSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import {
+  Trainer, resolveConfig, silentLogger, selectBackend, generateSynthetic, buildPolicy, forward, maskLogits, lossAndCorrect,
+} from '@poke/core';
+import { REFERENCE, median, table } from './reference.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const STEPS = Number(process.env.BENCH_STEPS ?? 24);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const BACKEND = process.env.BENCH_BACKEND ?? 'wasm';
+
+const dataOptions = { samples: STEPS * REFERENCE.batchSize, features: REFERENCE.features, actions: REFERENCE.actions, legalProbability: 0.7, noise: 0.1 };
+
+/** The same math as the Trainer's step, written as the shortest loop tfjs allows. */
+async function bareLoop(data) {
+  const model = buildPolicy({ featureSize: REFERENCE.features, actionCount: REFERENCE.actions, hiddenSizes: REFERENCE.hidden, activation: 'relu', dropout: 0, seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  const B = REFERENCE.batchSize;
+  const F = REFERENCE.features;
+  const A = REFERENCE.actions;
+  const order = Int32Array.from({ length: data.size }, (_, i) => i);
+  const step = (s) => {
+    const batch = data.gather(order.subarray(s * B, (s + 1) * B));
+    tf.tidy(() => {
+      const x = tf.tensor2d(batch.features, [B, F]);
+      const y = tf.tensor1d(batch.labels, 'int32');
+      const m = tf.tensor2d(Float32Array.from(batch.masks), [B, A]);
+      const loss = optimizer.minimize(() => lossAndCorrect(maskLogits(forward(model, x), m), y, A).loss, true);
+      loss.dataSync();
+    });
+  };
+  step(0);
+  const start = performance.now();
+  for (let s = 0; s < STEPS; s++) step(s);
+  const seconds = (performance.now() - start) / 1000;
+  model.dispose();
+  optimizer.dispose();
+  return (STEPS * B) / seconds;
+}
+
+function builtInPlugins() {
+  const scope = join(ROOT, 'node_modules', '@poke');
+  if (!existsSync(scope)) return [];
+  return readdirSync(scope).filter((name) => name.startsWith('plugin-')).map((name) => `@poke/${name}`);
+}
+
+/** Samples/s of the Trainer over its second epoch (the first warms up kernels). */
+async function trainerRun(plugins, runsDir) {
+  const user = {
+    runsDir,
+    seed: 1,
+    data: { source: 'synthetic', valFraction: 0, ...dataOptions },
+    model: { hiddenSizes: REFERENCE.hidden, dropout: 0 },
+    train: { epochs: 2, batchSize: REFERENCE.batchSize, backend: BACKEND, logEvery: 50 },
+    plugins,
+  };
+  const { config, plugins: instances } = await resolveConfig({ user, file: undefined, baseDir: ROOT });
+  const trainer = new Trainer(config, { plugins: instances, baseDir: ROOT, logger: silentLogger });
+  let start = 0;
+  let seconds = 0;
+  trainer.hooks.beforeEpoch.tap('bench', ({ epoch }) => {
+    if (epoch === 1) start = performance.now();
+  });
+  trainer.hooks.afterEpoch.tap('bench', ({ epoch }) => {
+    if (epoch === 1) seconds = (performance.now() - start) / 1000;
+  });
+  await trainer.run();
+  trainer.model.dispose();
+  return (STEPS * REFERENCE.batchSize) / seconds;
+}
+
+export async function run() {
+  await selectBackend(BACKEND);
+  const data = generateSynthetic(dataOptions, 1);
+  const plugins = builtInPlugins();
+  const runsDir = mkdtempSync(join(tmpdir(), 'poke-bench-'));
+  const results = { bare: [], trainer: [], plugins: [] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      results.bare.push(await bareLoop(data));
+      results.trainer.push(await trainerRun([], runsDir));
+      results.plugins.push(await trainerRun(plugins, runsDir));
+    }
+  } finally {
+    rmSync(runsDir, { recursive: true, force: true });
+  }
+  const bare = median(results.bare);
+  const rows = [
+    ['bare tfjs loop', results.bare],
+    ['Trainer, no plugins', results.trainer],
+    [`Trainer, ${plugins.length} built-in plugins`, results.plugins],
+  ].map(([what, values]) => ({
+    variant: what,
+    'samples/s (median)': Math.round(median(values)).toLocaleString('en-US'),
+    'vs bare': (median(values) / bare).toFixed(3),
+    rounds: values.map((v) => Math.round(v)).join(' / '),
+  }));
+  console.log(`\nTrainer overhead — reference MLP ${REFERENCE.features}→${REFERENCE.hidden.join('→')}→${REFERENCE.actions}, batch ${REFERENCE.batchSize}, Adam, ${BACKEND} backend, ${STEPS} timed steps × ${ROUNDS} interleaved rounds`);
+  console.log(`built-in plugins: ${plugins.join(', ') || '(none installed)'}\n`);
+  console.log(table(rows, ['variant', 'samples/s (median)', 'vs bare', 'rounds']));
+  const overhead = 1 - median(results.trainer) / bare;
+  console.log(`\nTrainer overhead without plugins: ${(overhead * 100).toFixed(1)}% (goal: within 3%)`);
+}
