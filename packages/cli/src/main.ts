@@ -58,6 +58,11 @@ function report(err: unknown): number {
     process.stderr.write(`poke: ${message}${hint ? ` (${hint})` : ''}\n`);
     return 2;
   }
+  if (err instanceof PluginError && isUserError(err.cause)) {
+    const { hint } = err.cause as UserError;
+    process.stderr.write(`poke: ${err.message}${hint ? ` (${hint})` : ''}\n`);
+    return 2;
+  }
   if (err instanceof PluginError) {
     process.stderr.write(`poke: ${err.message}\n${(err.cause as Error)?.stack ?? ''}\n`);
     return 1;

@@ -44,12 +44,20 @@ export function createTrainerHooks(): TrainerHooks {
     log: new SyncHook<[MetricsRecord]>(['record']),
     done: new AsyncSeriesHook<[RunSummary]>(['summary']),
   };
+  return Object.freeze(withNamedErrors(hooks));
+}
+
+/**
+ * Make every tap of these hooks fail as `plugin <tap name> failed in <hook>: …`.
+ * Plugins that publish hooks of their own (CheckpointPlugin.getHooks) use it too.
+ */
+export function withNamedErrors<T extends object>(hooks: T, prefix = ''): T {
   for (const [name, hook] of Object.entries(hooks)) {
     (hook as { intercept(i: { register: (tap: RegisteredTap) => RegisteredTap }): void }).intercept({
-      register: (tap) => nameErrors(tap, name),
+      register: (tap) => nameErrors(tap, prefix + name),
     });
   }
-  return Object.freeze(hooks);
+  return hooks;
 }
 
 /**

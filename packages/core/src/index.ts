@@ -1,6 +1,6 @@
 export { Trainer } from './trainer.js';
 export type { TrainerOptions } from './trainer.js';
-export { createTrainerHooks } from './hooks.js';
+export { createTrainerHooks, withNamedErrors } from './hooks.js';
 export type { TrainerHooks, HookName } from './hooks.js';
 export type * from './types.js';
 export { TrainingState } from './state.js';

@@ -64,6 +64,17 @@ export class Trainer {
   private info: RunInfo | undefined;
   private readonly lastMetrics: Record<string, number> = {};
 
+  /** The latest value of every metric emitted so far. */
+  get latestMetrics(): Readonly<Record<string, number>> {
+    return this.lastMetrics;
+  }
+
+  /** Names of the metrics this run's records can hold (val_* only with a validation split). */
+  metricNames(): string[] {
+    const names = ['loss', 'accuracy', 'samples_per_sec', 'lr', 'train_loss', 'train_accuracy'];
+    return this.context && this.context.valSamples === 0 ? names : [...names, 'val_loss', 'val_accuracy'];
+  }
+
   constructor(config: ResolvedConfig, options: TrainerOptions = {}) {
     this.config = config;
     this.plugins = options.plugins ?? [];

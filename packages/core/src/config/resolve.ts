@@ -19,11 +19,12 @@ export interface Overrides {
   readonly cwd?: string;
 }
 
-/** Copy plain data; plugin instances (with functions) are kept by reference. */
+/** Copy plain data; plugin instances (class instances, objects with functions) are kept by reference. */
 function cloneData(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(cloneData);
   if (value === null || typeof value !== 'object') return value;
-  if (Object.values(value).some((v) => typeof v === 'function')) return value;
+  const proto = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || Object.values(value).some((v) => typeof v === 'function')) return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cloneData(v)]));
 }
 

@@ -1,0 +1,12 @@
+import { UserError } from '@poke/core';
+
+/** A checkpoint that is missing, altered or unreadable. Names the checkpoint and the file. */
+export class CheckpointError extends UserError {
+  constructor(
+    readonly checkpoint: string,
+    readonly file: string | undefined,
+    detail: string,
+  ) {
+    super(`checkpoint ${checkpoint}${file ? `: ${file}` : ''}: ${detail}`);
+  }
+}

@@ -1,0 +1,157 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join, basename } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { validateWithSchema, isUserError, POKE_VERSION, TFJS_VERSION } from '@poke/core';
+import type { TrainingStateSnapshot, OptimizerState } from '@poke/core';
+import type { CheckpointContent, CheckpointMetadata, LoadedCheckpoint } from './types.js';
+import { writeSynced, sha256File, concatFloat32, splitFloat32, elementCount } from './files.js';
+import { CheckpointError } from './errors.js';
+import { CHECKPOINT_FILES, metadataSchema, modelJsonSchema, optimizerJsonSchema, stateSchema } from './json-schemas.js';
+
+export function checkpointId(epoch: number, step: number): string {
+  return `epoch${String(epoch).padStart(4, '0')}-step${String(step).padStart(8, '0')}`;
+}
+
+/**
+ * Write every file of a checkpoint into `dir` (a temporary folder that is
+ * renamed into place afterwards), fsynced, metadata.json last so that a folder
+ * with metadata.json is complete.
+ */
+export async function writeCheckpointFiles(dir: string, id: string, content: CheckpointContent): Promise<CheckpointMetadata> {
+  const files: Record<string, { sha256: string; bytes: number }> = {};
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: `poke ${POKE_VERSION}`,
+    convertedBy: null,
+    modelTopology: content.topology,
+    weightsManifest: [
+      { paths: ['weights.bin'], weights: content.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) },
+    ],
+  };
+  files['weights.bin'] = await writeSynced(join(dir, 'weights.bin'), concatFloat32(content.weights.map((w) => w.values)));
+  files['model.json'] = await writeSynced(join(dir, 'model.json'), JSON.stringify(modelJson));
+  const { slots, ...optimizerHead } = content.optimizer;
+  files['optimizer.bin'] = await writeSynced(join(dir, 'optimizer.bin'), concatFloat32(slots.map((s) => s.values)));
+  files['optimizer.json'] = await writeSynced(
+    join(dir, 'optimizer.json'),
+    JSON.stringify({ ...optimizerHead, slots: slots.map((s) => ({ name: s.name, shape: s.shape })) }, null, 2),
+  );
+  files['state.json'] = await writeSynced(join(dir, 'state.json'), JSON.stringify(content.state, null, 2));
+  const m = content.metrics;
+  const metadata: CheckpointMetadata = {
+    format: 'poke-checkpoint',
+    version: 1,
+    id,
+    uid: randomUUID(),
+    epoch: content.epoch,
+    step: content.step,
+    timestamp: new Date().toISOString(),
+    train_loss: m.train_loss ?? m.loss ?? null,
+    train_accuracy: m.train_accuracy ?? m.accuracy ?? null,
+    val_loss: m.val_loss ?? null,
+    val_accuracy: m.val_accuracy ?? null,
+    metrics: m,
+    reason: content.reason,
+    monitor: content.monitor,
+    config: content.config,
+    files,
+    versions: { poke: POKE_VERSION, tfjs: TFJS_VERSION },
+    backend: content.backend,
+    runId: content.runId,
+    ...(content.gitCommit ? { gitCommit: content.gitCommit } : {}),
+  };
+  await writeSynced(join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2));
+  return metadata;
+}
+
+async function readJson(dir: string, id: string, file: string, data?: Buffer): Promise<unknown> {
+  let text: string;
+  try {
+    text = (data ?? (await readFile(join(dir, file)))).toString('utf8');
+  } catch (err) {
+    throw new CheckpointError(id, file, `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CheckpointError(id, file, `not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function checked<T>(schema: object, value: unknown, id: string, file: string): T {
+  try {
+    validateWithSchema(schema, value, file);
+  } catch (err) {
+    if (isUserError(err)) throw new CheckpointError(id, undefined, (err as Error).message);
+    throw err;
+  }
+  return value as T;
+}
+
+export async function readMetadata(dir: string): Promise<CheckpointMetadata> {
+  const id = basename(dir);
+  return checked<CheckpointMetadata>(metadataSchema, await readJson(dir, id, 'metadata.json'), id, 'metadata.json');
+}
+
+/** Check every file's size and sha256 against metadata.json; returns the file contents. */
+export async function verifyFiles(dir: string, metadata: CheckpointMetadata): Promise<Map<string, Buffer>> {
+  const contents = new Map<string, Buffer>();
+  for (const file of CHECKPOINT_FILES) {
+    const expected = metadata.files[file];
+    const path = join(dir, file);
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => undefined,
+    );
+    if (size === undefined) throw new CheckpointError(metadata.id, file, 'missing');
+    if (size !== expected.bytes) throw new CheckpointError(metadata.id, file, `${size} bytes, expected ${expected.bytes} (truncated or altered)`);
+    const { sha256, data } = await sha256File(path);
+    if (sha256 !== expected.sha256) throw new CheckpointError(metadata.id, file, 'sha256 does not match metadata.json (altered or corrupt)');
+    contents.set(file, data);
+  }
+  return contents;
+}
+
+/**
+ * Read a checkpoint folder back: metadata, checksums, then each file checked
+ * against its schema and sizes. Only data is read; nothing in a checkpoint is executed.
+ */
+export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const metadata = await readMetadata(dir);
+  const id = metadata.id;
+  const contents = await verifyFiles(dir, metadata);
+  const model = checked<{ modelTopology: object; weightsManifest: [{ weights: Array<{ name: string; shape: number[] }> }] }>(
+    modelJsonSchema,
+    await readJson(dir, id, 'model.json', contents.get('model.json')),
+    id,
+    'model.json',
+  );
+  const specs = model.weightsManifest[0].weights;
+  const weightData = contents.get('weights.bin')!;
+  const weightCounts = specs.map((s) => elementCount(s.shape));
+  if (weightCounts.reduce((a, b) => a + b, 0) * 4 !== weightData.byteLength) {
+    throw new CheckpointError(id, 'weights.bin', `holds ${weightData.byteLength} bytes, model.json describes ${weightCounts.reduce((a, b) => a + b, 0) * 4}`);
+  }
+  const weightValues = splitFloat32(weightData, weightCounts);
+  const opt = checked<Omit<OptimizerState, 'slots'> & { slots: Array<{ name: string; shape: number[] }> }>(
+    optimizerJsonSchema,
+    await readJson(dir, id, 'optimizer.json', contents.get('optimizer.json')),
+    id,
+    'optimizer.json',
+  );
+  const optData = contents.get('optimizer.bin')!;
+  const slotCounts = opt.slots.map((s) => elementCount(s.shape));
+  if (slotCounts.reduce((a, b) => a + b, 0) * 4 !== optData.byteLength) {
+    throw new CheckpointError(id, 'optimizer.bin', `holds ${optData.byteLength} bytes, optimizer.json describes ${slotCounts.reduce((a, b) => a + b, 0) * 4}`);
+  }
+  const slotValues = splitFloat32(optData, slotCounts);
+  const state = checked<TrainingStateSnapshot>(stateSchema, await readJson(dir, id, 'state.json', contents.get('state.json')), id, 'state.json');
+  return {
+    dir,
+    metadata,
+    state,
+    topology: model.modelTopology,
+    weights: specs.map((s, i) => ({ name: s.name, shape: s.shape, values: weightValues[i]! })),
+    optimizer: { ...opt, slots: opt.slots.map((s, i) => ({ name: s.name, shape: s.shape, values: slotValues[i]! })) },
+  };
+}

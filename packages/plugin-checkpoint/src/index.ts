@@ -1,0 +1,15 @@
+import { checkpoint } from './plugin.js';
+
+export default checkpoint;
+export { checkpoint, CheckpointPlugin, PLUGIN_NAME, loadPolicyModel } from './plugin.js';
+export { CheckpointManager } from './manager.js';
+export type { ReconcileReport, VerifyResult, ManagerOptions } from './manager.js';
+export { getCheckpointHooks } from './hooks.js';
+export type { CheckpointHooks, BeforeSave, Saved, Loaded } from './hooks.js';
+export { checkpointIOHandler } from './io-handler.js';
+export { readCheckpoint, readMetadata, checkpointId } from './format.js';
+export { readManifest, MANIFEST_FILE, bestOf, isBetter } from './manifest.js';
+export { CheckpointError } from './errors.js';
+export { checkpointOptionsSchema } from './schema.js';
+export type { CheckpointOptions } from './schema.js';
+export type { CheckpointMetadata, Manifest, ManifestEntry, LoadedCheckpoint, CheckpointContent, SaveReason } from './types.js';

@@ -1,0 +1,212 @@
+import { join } from 'node:path';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {
+  validatePluginOptions, captureWeights, captureOptimizer, restoreWeights, restoreOptimizer, configForDisk, gitCommit,
+} from '@poke/core';
+import type { PokePlugin, Trainer, RunContext, TrainingStateSnapshot } from '@poke/core';
+import { checkpointOptionsSchema } from './schema.js';
+import type { CheckpointOptions } from './schema.js';
+import { CheckpointManager } from './manager.js';
+import { getCheckpointHooks } from './hooks.js';
+import type { CheckpointHooks } from './hooks.js';
+import { checkpointId } from './format.js';
+import { CheckpointError } from './errors.js';
+import { defaultMode, checkMonitor } from './monitor.js';
+import type { CheckpointContent, SaveReason, LoadedCheckpoint } from './types.js';
+
+export const PLUGIN_NAME = 'poke:checkpoint';
+
+type Resolved = Required<Omit<CheckpointOptions, 'monitor' | 'mode'>> & Pick<CheckpointOptions, 'monitor' | 'mode'>;
+
+/**
+ * Saves checkpoints into runs/<run>/checkpoints/, decides the best one after
+ * each validation, and answers `--resume`. Other plugins react through
+ * `CheckpointPlugin.getHooks(trainer)`.
+ */
+export class CheckpointPlugin implements PokePlugin {
+  readonly name = PLUGIN_NAME;
+  readonly options: Resolved;
+  /** Set at `setup`. */
+  manager: CheckpointManager | undefined;
+  private trainer!: Trainer;
+  private context!: RunContext;
+  private monitor = { name: 'val_loss', mode: 'min' as 'min' | 'max' };
+  private inFlight: Promise<void> | undefined;
+  private backgroundError: unknown;
+  private lastSaveTime = 0;
+  private commit: string | undefined;
+
+  static getHooks(trainer: Trainer): CheckpointHooks {
+    return getCheckpointHooks(trainer);
+  }
+
+  constructor(options?: CheckpointOptions) {
+    this.options = validatePluginOptions<Resolved>(PLUGIN_NAME, checkpointOptionsSchema, options);
+  }
+
+  apply(trainer: Trainer): void {
+    this.trainer = trainer;
+    const hooks = trainer.hooks;
+    hooks.setup.tapPromise(PLUGIN_NAME, (context) => this.setup(context));
+    hooks.resume.tapPromise(PLUGIN_NAME, () => this.resume());
+    hooks.afterStep.tapPromise(PLUGIN_NAME, async ({ globalStep }) => {
+      const reason = this.stepTrigger(globalStep);
+      if (reason) await this.save(reason);
+    });
+    hooks.afterValidate.tapPromise(PLUGIN_NAME, async ({ metrics }) => {
+      if (this.options.every === 'epoch' || this.options.onValidate) {
+        await this.save('validation', metrics[this.monitor.name] ?? null);
+      }
+    });
+    // Before any other plugin's `done`: the last checkpoint exists when they finish.
+    hooks.done.tapPromise({ name: PLUGIN_NAME, stage: -100 }, (summary) => this.finish(summary.status));
+  }
+
+  private async setup(context: RunContext): Promise<void> {
+    this.context = context;
+    const name = this.options.monitor ?? (context.valSamples > 0 ? 'val_loss' : 'train_loss');
+    checkMonitor(PLUGIN_NAME, name, this.trainer.metricNames(), this.options.monitor !== undefined);
+    this.monitor = { name, mode: this.options.mode ?? defaultMode(name) };
+    this.commit = gitCommit(this.trainer.baseDir);
+    this.manager = await CheckpointManager.open(join(context.runDir, 'checkpoints'), {
+      monitor: this.monitor,
+      logger: this.trainer.logger,
+      repair: true,
+    });
+    this.lastSaveTime = performance.now();
+  }
+
+  private stepTrigger(globalStep: number): SaveReason | undefined {
+    const every = this.options.every;
+    if (typeof every !== 'object') return undefined;
+    if ('steps' in every) return globalStep % every.steps === 0 ? 'steps' : undefined;
+    return performance.now() - this.lastSaveTime >= every.minutes * 60_000 ? 'minutes' : undefined;
+  }
+
+  /** Everything a checkpoint holds, copied out now, so a later step can never leak into it. */
+  private capture(reason: SaveReason, value: number | null): CheckpointContent {
+    const { trainer, context } = this;
+    const state = trainer.snapshot();
+    return {
+      epoch: state.epoch,
+      step: state.globalStep,
+      reason,
+      state,
+      topology: trainer.model.toJSON(null, false) as object,
+      weights: captureWeights(trainer.model),
+      optimizer: captureOptimizer(trainer.optimizer),
+      metrics: { ...trainer.latestMetrics },
+      monitor: { ...this.monitor, value },
+      config: configForDisk(trainer.config),
+      backend: context.backend,
+      runId: context.runId,
+      ...(this.commit ? { gitCommit: this.commit } : {}),
+    };
+  }
+
+  /** Save now (sync) or hand the write to the background (async); at most one background write at a time. */
+  async save(reason: SaveReason, value: number | null = null): Promise<void> {
+    this.rethrowBackgroundError();
+    const manager = this.manager!;
+    const state = this.trainer.state;
+    if (manager.list().some((e) => e.id === checkpointId(state.epoch, state.globalStep))) return;
+    const hooks = getCheckpointHooks(this.trainer);
+    if (this.inFlight) await this.inFlight;
+    await hooks.beforeSave.promise({ reason, epoch: state.epoch, step: state.globalStep });
+    const content = this.capture(reason, value);
+    this.lastSaveTime = performance.now();
+    const write = this.write(content);
+    if (!this.options.async) return write;
+    this.inFlight = write
+      .catch((err: unknown) => {
+        this.backgroundError = err;
+        this.trainer.logger.warn(`checkpoint: background save of ${checkpointId(content.epoch, content.step)} failed: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        this.inFlight = undefined;
+      });
+  }
+
+  private async write(content: CheckpointContent): Promise<void> {
+    const manager = this.manager!;
+    const { entry, isBest, skipped } = await manager.save(content);
+    if (skipped) return;
+    const value = entry.value === null ? '' : `, ${this.monitor.name} ${entry.value.toFixed(4)}`;
+    this.trainer.logger.info(`checkpoint: saved ${entry.id} (${entry.reason}${value}${isBest ? ', new best' : ''})`);
+    if (entry.bytes > this.options.maxBytes) {
+      this.trainer.logger.warn(`checkpoint ${entry.id} is ${entry.bytes} bytes, over maxBytes ${this.options.maxBytes}`);
+    }
+    await getCheckpointHooks(this.trainer).saved.promise({ entry, dir: manager.pathOf(entry.id), isBest, manager });
+  }
+
+  private rethrowBackgroundError(): void {
+    if (this.backgroundError === undefined) return;
+    const err = this.backgroundError;
+    this.backgroundError = undefined;
+    throw err;
+  }
+
+  private async resume(): Promise<TrainingStateSnapshot> {
+    const manager = this.manager!;
+    const which = this.context.resume ?? 'latest';
+    if (which === 'latest' && manager.list().length === 0) {
+      this.trainer.logger.warn(`resume: no checkpoint yet in ${manager.dir}; starting from the beginning`);
+      return this.trainer.snapshot();
+    }
+    const loaded = await manager.load(which);
+    try {
+      this.restoreModel(loaded);
+      await restoreOptimizer(this.trainer.optimizer, loaded.optimizer);
+      this.warnOnConfigChange(loaded);
+      await getCheckpointHooks(this.trainer).loaded.promise({ checkpoint: loaded, metadata: loaded.metadata });
+      this.trainer.logger.info(`resume: loaded checkpoint ${loaded.metadata.id} from ${loaded.dir}`);
+      return loaded.state;
+    } finally {
+      manager.unpin(loaded.metadata.id);
+    }
+  }
+
+  private restoreModel(loaded: LoadedCheckpoint): void {
+    try {
+      restoreWeights(this.trainer.model, loaded.weights);
+    } catch (err) {
+      throw new CheckpointError(loaded.metadata.id, 'model.json', `does not fit the configured model: ${(err as Error).message}`);
+    }
+  }
+
+  /** Resuming with another seed, data or batch size continues, but not where the run left off. */
+  private warnOnConfigChange(loaded: LoadedCheckpoint): void {
+    const then = loaded.metadata.config as Record<string, unknown> & { train?: Record<string, unknown> };
+    const now = configForDisk(this.trainer.config) as Record<string, unknown> & { train?: Record<string, unknown> };
+    const changed = ['seed', 'data', 'model'].filter((k) => JSON.stringify(then[k]) !== JSON.stringify(now[k]));
+    if (JSON.stringify(then.train?.batchSize) !== JSON.stringify(now.train?.batchSize)) changed.push('train.batchSize');
+    if (changed.length) {
+      this.trainer.logger.warn(`resume: ${changed.join(', ')} differ from the checkpoint's config; the data order will not match the original run`);
+    }
+  }
+
+  private async finish(status: string): Promise<void> {
+    if (!this.manager) return;
+    if (this.inFlight) await this.inFlight;
+    if (this.options.saveLast) {
+      try {
+        await this.save('last');
+      } catch (err) {
+        // The run is ending either way; a failed last save must not hide why.
+        this.trainer.logger.warn(`checkpoint: last save on ${status} failed: ${(err as Error).message}`);
+      }
+      if (this.inFlight) await this.inFlight;
+    }
+    await this.manager.idle();
+  }
+}
+
+export function checkpoint(options?: CheckpointOptions): CheckpointPlugin {
+  return new CheckpointPlugin(options);
+}
+
+/** Load a checkpoint's policy as a tfjs LayersModel (for evaluation or export). */
+export async function loadPolicyModel(dir: string): Promise<tfl.LayersModel> {
+  const { checkpointIOHandler } = await import('./io-handler.js');
+  return tfl.loadLayersModel(checkpointIOHandler(dir));
+}
