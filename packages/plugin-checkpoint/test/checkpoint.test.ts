@@ -1,0 +1,334 @@
+import { expect } from 'chai';
+import { readFile, writeFile, readdir, readlink, mkdir, rm, truncate, cp } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { UserError, PluginError } from '@poke/core';
+import { CheckpointPlugin, CheckpointManager, checkpointIOHandler, readCheckpoint, CheckpointError } from '@poke/plugin-checkpoint';
+import type { Saved } from '@poke/plugin-checkpoint';
+import {
+  checkpointTrainer, checkpointsDir, collectRecords, readJson, recordingLogger, rowsOf, tempDir, weightsOf, makeTrainer, smallConfig,
+} from './helpers.js';
+
+const FILES = ['metadata.json', 'model.json', 'optimizer.bin', 'optimizer.json', 'state.json', 'weights.bin'];
+
+describe('plugin-checkpoint', () => {
+  describe('save and load', () => {
+    it('writes one folder per checkpoint in the tfjs layers format that tf.loadLayersModel reads back', async () => {
+      const dir = await tempDir('ckpt');
+      const trainer = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 2 } });
+      await trainer.run();
+      const ckpts = checkpointsDir(trainer);
+      const manifest = await readJson(join(ckpts, 'checkpoints.json'));
+      expect(manifest.entries.map((e: any) => e.id)).to.deep.equal(['epoch0001-step00000009', 'epoch0002-step00000018']);
+      expect(manifest.latest).to.equal('epoch0002-step00000018');
+      expect((await readdir(join(ckpts, manifest.latest))).sort()).to.deep.equal(FILES);
+
+      const loaded = await tfl.loadLayersModel(checkpointIOHandler(join(ckpts, manifest.latest)));
+      const x = tf.randomNormal([7, 12], 0, 1, 'float32', 5) as tf.Tensor2D;
+      const expected = (trainer.model.predict(x) as tf.Tensor).dataSync();
+      const actual = (loaded.predict(x) as tf.Tensor).dataSync();
+      expect(Array.from(actual)).to.deep.equal(Array.from(expected));
+    });
+
+    it('stores every CheckpointMetadata field, checksums, sizes, versions and the redacted config', async () => {
+      const dir = await tempDir('ckpt');
+      const trainer = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 1 } });
+      await trainer.run();
+      const path = join(checkpointsDir(trainer), 'epoch0001-step00000009');
+      const m = await readJson(join(path, 'metadata.json'));
+      expect(m).to.include({ id: 'epoch0001-step00000009', epoch: 1, step: 9, reason: 'validation', backend: 'cpu' });
+      expect(m.uid).to.match(/^[0-9a-f-]{36}$/);
+      for (const key of ['train_loss', 'train_accuracy', 'val_loss', 'val_accuracy']) expect(m[key]).to.be.a('number');
+      expect(m.monitor).to.deep.equal({ name: 'val_loss', mode: 'min', value: m.val_loss });
+      expect(m.config.train.epochs).to.equal(1);
+      expect(m.versions).to.have.keys('poke', 'tfjs');
+      for (const file of FILES.filter((f) => f !== 'metadata.json')) {
+        const bytes = await readFile(join(path, file));
+        expect(m.files[file].bytes).to.equal(bytes.length);
+        expect(m.files[file].sha256).to.match(/^[0-9a-f]{64}$/);
+      }
+      const state = await readJson(join(path, 'state.json'));
+      expect(state).to.include({ epoch: 1, batch: 0, globalStep: 9 });
+      const optimizer = await readJson(join(path, 'optimizer.json'));
+      expect(optimizer.kind).to.equal('adam');
+      expect(optimizer.iterations).to.equal(9);
+      expect(optimizer.slots).to.have.length(8); // first and second moments of 4 tensors
+    });
+  });
+
+  describe('best tracking', () => {
+    it('decides the best after validation, keeps it reachable at checkpoints/best, and ignores saves between validations', async () => {
+      const dir = await tempDir('best');
+      const trainer = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 3 } }, { every: { steps: 4 } });
+      await trainer.run();
+      const ckpts = checkpointsDir(trainer);
+      const manifest = await readJson(join(ckpts, 'checkpoints.json'));
+      const validated = manifest.entries.filter((e: any) => e.reason === 'validation');
+      expect(validated).to.have.length(3);
+      expect(manifest.entries.filter((e: any) => e.reason === 'steps').every((e: any) => e.value === null)).to.equal(true);
+      const best = validated.reduce((a: any, b: any) => (b.value < a.value ? b : a));
+      expect(manifest.best).to.equal(best.id);
+      expect(await readlink(join(ckpts, 'best'))).to.equal(best.id);
+      expect(await readlink(join(ckpts, 'latest'))).to.equal(manifest.latest);
+      const viaLink = await readCheckpoint(join(ckpts, 'best'));
+      expect(viaLink.metadata.id).to.equal(best.id);
+    });
+
+    it('keeps the earlier checkpoint on a tie and a worse value never replaces the best', async () => {
+      const dir = await tempDir('best');
+      const trainer = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 1 } });
+      await trainer.run();
+      const plugin = trainer.plugins[0] as CheckpointPlugin;
+      const manager = plugin.manager!;
+      // Save more checkpoints through the real pipeline, with values that tie and then worsen.
+      const first = manager.getBest()!;
+      trainer.state.globalStep = 20;
+      await plugin.save('validation', first.value);
+      trainer.state.globalStep = 30;
+      await plugin.save('validation', first.value! + 1);
+      expect(manager.getBest()!.id).to.equal(first.id);
+      trainer.state.globalStep = 40;
+      await plugin.save('validation', first.value! - 1);
+      expect(manager.getBest()!.id).to.equal('epoch0001-step00000040');
+    });
+
+    it('monitors a maximised metric, and survives a resume without resetting to ±inf', async () => {
+      const dir = await tempDir('best');
+      const first = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 2 } }, { monitor: 'val_accuracy' });
+      await first.run();
+      const before = await readJson(join(checkpointsDir(first), 'checkpoints.json'));
+      expect(before.monitor).to.deep.equal({ name: 'val_accuracy', mode: 'max' });
+      const second = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 3 } }, { monitor: 'val_accuracy' }, { resume: 'latest' });
+      await second.run();
+      const after = await readJson(join(checkpointsDir(second), 'checkpoints.json'));
+      const values = after.entries.map((e: any) => e.value);
+      const bestValue = Math.max(...values);
+      expect(after.entries.find((e: any) => e.id === after.best).value).to.equal(bestValue);
+      expect(after.entries.find((e: any) => e.value === bestValue).id).to.equal(after.best);
+    });
+
+    it('falls back to train_loss without a validation split, and refuses a metric that is never logged', async () => {
+      const dir = await tempDir('best');
+      const noVal = await checkpointTrainer(dir, { runName: 'a', data: { valFraction: 0 }, train: { epochs: 1 } });
+      await noVal.run();
+      expect((await readJson(join(checkpointsDir(noVal), 'checkpoints.json'))).monitor.name).to.equal('train_loss');
+      const bad = await checkpointTrainer(dir, { runName: 'b', train: { epochs: 1 } }, { monitor: 'val_los' });
+      const err = await bad.run().catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(PluginError);
+      expect((err as PluginError).cause).to.be.instanceOf(UserError);
+      expect((err as Error).message).to.include('options.monitor "val_los" is not a metric this run logs');
+    });
+  });
+
+  describe('resume', () => {
+    it('2 epochs + resume for 2 gives bitwise the weights and metric rows of 4 epochs straight', async () => {
+      const dir = await tempDir('resume');
+      const straight = await checkpointTrainer(dir, { runName: 'straight', train: { epochs: 4 } });
+      const straightRows = collectRecords(straight);
+      await straight.run();
+
+      const first = await checkpointTrainer(dir, { runName: 'split', train: { epochs: 2 } });
+      const firstRows = collectRecords(first);
+      await first.run();
+      const second = await checkpointTrainer(dir, { runName: 'split', train: { epochs: 4 } }, {}, { resume: 'latest' });
+      const secondRows = collectRecords(second);
+      await second.run();
+      expect(await weightsOf(second)).to.deep.equal(await weightsOf(straight));
+      expect(rowsOf([...firstRows, ...secondRows])).to.deep.equal(rowsOf(straightRows));
+    });
+
+    it('interrupted mid-epoch saves a last checkpoint, and resuming from it matches an uninterrupted run', async () => {
+      const dir = await tempDir('resume');
+      const straight = await checkpointTrainer(dir, { runName: 'straight', train: { epochs: 3 } });
+      const straightRows = collectRecords(straight);
+      await straight.run();
+
+      const logger = recordingLogger();
+      const first = await checkpointTrainer(dir, { runName: 'cut', train: { epochs: 3 } }, {}, { stopAt: 13, logger });
+      const firstRows = collectRecords(first);
+      const stopped = await first.run();
+      expect(stopped.status).to.equal('interrupted');
+      const manifest = await readJson(join(checkpointsDir(first), 'checkpoints.json'));
+      expect(manifest.latest).to.equal('epoch0001-step00000013');
+      expect(manifest.entries.at(-1).reason).to.equal('last');
+
+      const second = await checkpointTrainer(dir, { runName: 'cut', train: { epochs: 3 } }, {}, { resume: 'latest' });
+      const secondRows = collectRecords(second);
+      await second.run();
+      expect(await weightsOf(second)).to.deep.equal(await weightsOf(straight));
+      const saved = await readCheckpoint(join(checkpointsDir(first), 'epoch0001-step00000013'));
+      const kept = firstRows.filter((r) => r.step <= saved.state.lastLoggedStep);
+      expect(rowsOf([...kept, ...secondRows])).to.deep.equal(rowsOf(straightRows));
+    });
+
+    it('resumes from best, from an id and from a path', async () => {
+      const dir = await tempDir('resume');
+      const first = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 2 } }, { every: { steps: 5 } });
+      await first.run();
+      const ckpts = checkpointsDir(first);
+      const manifest = await readJson(join(ckpts, 'checkpoints.json'));
+      for (const which of ['best', 'epoch0000-step00000005', join(ckpts, 'epoch0001-step00000010')]) {
+        const loadedIds: string[] = [];
+        const trainer = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 2 } }, { every: { steps: 5 } }, { resume: which });
+        CheckpointPlugin.getHooks(trainer).loaded.tap('test', ({ metadata }) => void loadedIds.push(metadata.id));
+        await trainer.run();
+        const expected = which === 'best' ? manifest.best : which.slice(-22);
+        expect(loadedIds).to.deep.equal([expected]);
+      }
+    });
+
+    it('with --resume latest and no checkpoint yet, starts from the beginning and says so', async () => {
+      const dir = await tempDir('resume');
+      const first = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 2 } }, { saveLast: false, onValidate: false, every: { steps: 1000 } }, { stopAt: 3 });
+      await first.run();
+      const logger = recordingLogger();
+      const second = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 1 } }, {}, { resume: 'latest', logger });
+      const summary = await second.run();
+      expect(summary.globalStep).to.equal(9);
+      expect(logger.lines.join('\n')).to.include('no checkpoint yet');
+    });
+
+    it('refuses a checkpoint that does not fit the configured model, naming it', async () => {
+      const dir = await tempDir('resume');
+      await (await checkpointTrainer(dir, { runName: 'r', train: { epochs: 1 } })).run();
+      const other = await checkpointTrainer(dir, { runName: 'r', model: { hiddenSizes: [8] }, train: { epochs: 2 } }, {}, { resume: 'latest' });
+      const err = await other.run().catch((e: unknown) => e);
+      expect((err as Error).message).to.include('does not fit the configured model');
+    });
+  });
+
+  describe('integrity', () => {
+    async function savedRun(): Promise<{ dir: string; ckpts: string; ids: string[] }> {
+      const dir = await tempDir('integrity');
+      const trainer = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 3 } });
+      await trainer.run();
+      const ckpts = checkpointsDir(trainer);
+      const ids = (await readJson(join(ckpts, 'checkpoints.json'))).entries.map((e: any) => e.id);
+      return { dir, ckpts, ids };
+    }
+
+    it('an altered or truncated file gives a clear error naming the file', async () => {
+      const { ckpts, ids } = await savedRun();
+      const weights = join(ckpts, ids[2], 'weights.bin');
+      const bytes = await readFile(weights);
+      bytes[3] = bytes[3]! ^ 1;
+      await writeFile(weights, bytes);
+      const altered = await readCheckpoint(join(ckpts, ids[2])).catch((e: unknown) => e);
+      expect(altered).to.be.instanceOf(CheckpointError);
+      expect((altered as Error).message).to.equal(`checkpoint ${ids[2]}: weights.bin: sha256 does not match metadata.json (altered or corrupt)`);
+      await truncate(join(ckpts, ids[1], 'optimizer.bin'), 10);
+      const truncated = await readCheckpoint(join(ckpts, ids[1])).catch((e: unknown) => e);
+      expect((truncated as Error).message).to.match(new RegExp(`checkpoint ${ids[1]}: optimizer.bin: 10 bytes, expected \\d+ \\(truncated or altered\\)`));
+    });
+
+    it('--resume latest falls back to the newest checkpoint that verifies and says which it skipped', async () => {
+      const { dir, ckpts, ids } = await savedRun();
+      await writeFile(join(ckpts, ids[2], 'state.json'), '{"epoch": 99}');
+      const logger = recordingLogger();
+      const trainer = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 3 } }, {}, { resume: 'latest', logger });
+      const summary = await trainer.run();
+      expect(summary.status).to.equal('completed');
+      const text = logger.lines.join('\n');
+      expect(text).to.include(`skipped checkpoints that failed verification: checkpoint ${ids[2]}: state.json`);
+      expect(text).to.include(`loaded checkpoint ${ids[1]}`);
+    });
+
+    it('poke ckpt verify finds the broken one', async () => {
+      const { ckpts, ids } = await savedRun();
+      await rm(join(ckpts, ids[0], 'model.json'));
+      const manager = await CheckpointManager.open(ckpts, { monitor: { name: 'val_loss', mode: 'min' } });
+      const results = await manager.verifyAll();
+      expect(results.map((r) => r.ok)).to.deep.equal([false, true, true]);
+      expect(results[0]!.error).to.equal(`checkpoint ${ids[0]}: model.json: missing`);
+    });
+  });
+
+  describe('crash consistency', () => {
+    it('on start removes temporary folders, drops entries whose folder is gone and re-indexes folders the manifest lacks', async () => {
+      const dir = await tempDir('crash');
+      const trainer = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 3 } });
+      await trainer.run();
+      const ckpts = checkpointsDir(trainer);
+      const manifest = await readJson(join(ckpts, 'checkpoints.json'));
+      const [a, b, c] = manifest.entries.map((e: any) => e.id);
+      // A crash mid-save leaves a temporary folder; one between rename and manifest leaves an unlisted folder.
+      await mkdir(join(ckpts, '.tmp-epoch0004-step00000036-abcd'));
+      await writeFile(join(ckpts, '.tmp-epoch0004-step00000036-abcd', 'weights.bin'), 'partial');
+      await writeFile(join(ckpts, 'checkpoints.json'), JSON.stringify({ ...manifest, entries: manifest.entries.slice(0, 2), latest: b }));
+      await rm(join(ckpts, a), { recursive: true });
+      const logger = recordingLogger();
+      const manager = await CheckpointManager.open(ckpts, { monitor: { name: 'val_loss', mode: 'min' }, repair: true, logger });
+      expect(manager.list().map((e) => e.id)).to.deep.equal([b, c]);
+      expect(manager.currentManifest.latest).to.equal(c);
+      expect((await readdir(ckpts)).filter((n) => n.startsWith('.tmp'))).to.deep.equal([]);
+      expect(logger.lines.join('\n')).to.include(`${a} is listed in the manifest but its folder is gone`).and.include(`re-indexed checkpoint folders missing from the manifest: ${c}`);
+      const reread = await readJson(join(ckpts, 'checkpoints.json'));
+      expect(reread.entries.map((e: any) => e.id)).to.deep.equal([b, c]);
+    });
+
+    it('refuses manifest entries that point outside the checkpoints folder', async () => {
+      const dir = await tempDir('crash');
+      const ckpts = join(dir, 'checkpoints');
+      await mkdir(ckpts, { recursive: true });
+      for (const id of ['../../etc', '/abs/path', 'epoch0001-step00000009/../../x']) {
+        const manifest = { format: 'poke-checkpoints', version: 1, monitor: { name: 'val_loss', mode: 'min' }, entries: [{ id, epoch: 1, step: 9, timestamp: 't', value: 1, bytes: 1, reason: 'validation' }], best: null, latest: null };
+        await writeFile(join(ckpts, 'checkpoints.json'), JSON.stringify(manifest));
+        const err = await CheckpointManager.open(ckpts, { monitor: { name: 'val_loss', mode: 'min' } }).catch((e: unknown) => e);
+        expect(err, id).to.be.instanceOf(CheckpointError);
+        expect((err as Error).message).to.include('must match pattern');
+        const logger = recordingLogger();
+        const repaired = await CheckpointManager.open(ckpts, { monitor: { name: 'val_loss', mode: 'min' }, repair: true, logger });
+        expect(repaired.list()).to.deep.equal([]);
+        expect(logger.lines.join('\n')).to.include('rebuilding it from the checkpoint folders');
+      }
+    });
+  });
+
+  describe('async saves', () => {
+    it('write the same checkpoints as synchronous saves: no later step leaks into a snapshot', async () => {
+      const dir = await tempDir('async');
+      const hashes: Record<string, string[]> = {};
+      for (const mode of [false, true]) {
+        const trainer = await checkpointTrainer(dir, { runName: `a-${mode}`, train: { epochs: 2 } }, { every: { steps: 1 }, async: mode });
+        const saved: string[] = [];
+        CheckpointPlugin.getHooks(trainer).saved.tap('test', ({ entry }: Saved) => void saved.push(entry.id));
+        await trainer.run();
+        const ckpts = checkpointsDir(trainer);
+        const manifest = await readJson(join(ckpts, 'checkpoints.json'));
+        expect(saved).to.deep.equal(manifest.entries.map((e: any) => e.id));
+        hashes[String(mode)] = await Promise.all(
+          manifest.entries.map(async (e: any) => {
+            const m = await readJson(join(ckpts, e.id, 'metadata.json'));
+            return `${e.id} ${m.files['weights.bin'].sha256} ${m.files['optimizer.bin'].sha256} ${m.files['state.json'].sha256}`;
+          }),
+        );
+      }
+      expect(hashes.true).to.have.length(20); // 18 steps + 2 end-of-epoch validations
+      expect(hashes.true).to.deep.equal(hashes.false);
+    });
+  });
+
+  it('warns when a checkpoint is over maxBytes', async () => {
+    const dir = await tempDir('size');
+    const logger = recordingLogger();
+    await (await checkpointTrainer(dir, { runName: 'r', train: { epochs: 1 } }, { maxBytes: 100 }, { logger })).run();
+    expect(logger.lines.join('\n')).to.match(/checkpoint epoch0001-step00000009 is \d+ bytes, over maxBytes 100/);
+  });
+
+  it('rejects invalid options naming the plugin and the option path', () => {
+    expect(() => new CheckpointPlugin({ every: { steps: 0 } } as never)).to.throw(UserError, 'plugin poke:checkpoint: options.every');
+    expect(() => new CheckpointPlugin({ mode: 'up' } as never)).to.throw(UserError, 'plugin poke:checkpoint: options.mode must be one of "min", "max"');
+    expect(() => new CheckpointPlugin({ keep: 3 } as never)).to.throw(UserError, 'unknown key "keep" in options');
+  });
+
+  it('names the plugin when a tap on its hooks throws', async () => {
+    const dir = await tempDir('hooks');
+    const trainer = await checkpointTrainer(dir, { runName: 'r', train: { epochs: 1 } });
+    CheckpointPlugin.getHooks(trainer).saved.tapPromise('acme:uploader', async () => {
+      throw new Error('quota exceeded');
+    });
+    const err = await trainer.run().catch((e: unknown) => e);
+    expect((err as Error).message).to.include('plugin acme:uploader failed in checkpoint.saved: quota exceeded');
+  });
+});

@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger, MetricsRecord, Trainer, UserConfig } from '@poke/core';
+import { makeTrainer, smallConfig, tempDir, weightsOf, REPO_ROOT } from '../../core/test/helpers.js';
+import checkpoint from '@poke/plugin-checkpoint';
+import type { CheckpointOptions } from '@poke/plugin-checkpoint';
+
+export { makeTrainer, smallConfig, tempDir, weightsOf, REPO_ROOT };
+
+export function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (m) => void lines.push(m), warn: (m) => void lines.push(`warning: ${m}`) };
+}
+
+export function collectRecords(trainer: Trainer): MetricsRecord[] {
+  const records: MetricsRecord[] = [];
+  trainer.hooks.log.tap('test:collect', (r) => void records.push(r));
+  return records;
+}
+
+/** Records as comparable rows: timing is the only thing allowed to differ between two runs. */
+export function rowsOf(records: MetricsRecord[]) {
+  return records.map((r) => ({ step: r.step, epoch: r.epoch, metrics: { ...r.metrics, samples_per_sec: 0 } }));
+}
+
+export async function checkpointTrainer(
+  dir: string,
+  user: UserConfig,
+  options: CheckpointOptions = {},
+  extra: { resume?: string; logger?: Logger; stopAt?: number } = {},
+): Promise<Trainer> {
+  const trainer = await makeTrainer(smallConfig(user), dir, {
+    plugins: [checkpoint(options)],
+    ...(extra.resume ? { resume: extra.resume } : {}),
+    ...(extra.logger ? { logger: extra.logger } : {}),
+  });
+  if (extra.stopAt !== undefined) {
+    trainer.hooks.afterStep.tap('test:stop', ({ globalStep }) => {
+      if (globalStep === extra.stopAt) trainer.stop('test');
+    });
+  }
+  return trainer;
+}
+
+export async function readJson(path: string): Promise<any> {
+  return JSON.parse(await readFile(path, 'utf8'));
+}
+
+export function checkpointsDir(trainer: Trainer): string {
+  return join(trainer.context!.runDir, 'checkpoints');
+}
