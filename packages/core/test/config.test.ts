@@ -200,7 +200,7 @@ describe('config', () => {
       expect(stored.plugins).to.deep.equal([['./plugins/jsonl.ts', { file: 'm.jsonl' }]]);
     });
 
-    it('accept instances, and --no-plugin removes by name', async () => {
+    it('accept instances; --no-plugin removes config plugins by name, --plugin adds', async () => {
       const dir = await tempDir('plug');
       const mk = (name: string): PokePlugin => ({ name, apply() {} });
       const loaded = { user: { plugins: [mk('poke:csv'), EXAMPLE_PLUGIN] }, file: undefined, baseDir: dir };
@@ -210,6 +210,9 @@ describe('config', () => {
       expect(without.plugins.map((p) => p.name)).to.deep.equal(['example:jsonl-logger']);
       const withExtra = await resolveConfig(loaded, { addPlugins: [[EXAMPLE_PLUGIN, { file: 'x.jsonl' }]], removePlugins: ['poke:csv'], cwd: dir });
       expect(withExtra.plugins.map((p) => p.name)).to.deep.equal(['example:jsonl-logger', 'example:jsonl-logger']);
+      const swapped = await resolveConfig(loaded, { addPlugins: [[EXAMPLE_PLUGIN, { file: 'y.jsonl' }]], removePlugins: ['example:jsonl-logger'], cwd: dir });
+      expect(swapped.plugins.map((p) => p.name)).to.deep.equal(['poke:csv', 'example:jsonl-logger']);
+      expect(swapped.config.plugins).to.deep.equal([loaded.user.plugins[0], [EXAMPLE_PLUGIN, { file: 'y.jsonl' }]]);
     });
   });
 });

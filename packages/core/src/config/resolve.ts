@@ -56,13 +56,15 @@ export async function resolveConfig(
 
   const removed = overrides.removePlugins ?? [];
   const wanted = (spec: PluginSpec, plugin?: PokePlugin) => !removed.some((name) => pluginMatches(name, spec, plugin));
-  // Filter before resolving (a removed plugin need not even be installed) and after (by its runtime name).
+  // --no-plugin removes what the config enables (before resolving, so a removed plugin need not be
+  // installed, and after, by its runtime name); --plugin adds explicitly, so `--no-plugin x --plugin x=…`
+  // swaps a plugin's options.
   const fromConfig = pluginSpecs.filter((spec) => wanted(spec));
-  const fromCli = (overrides.addPlugins ?? []).filter((spec) => wanted(spec));
+  const fromCli = overrides.addPlugins ?? [];
   const resolved = [
-    ...zip(fromConfig, await resolvePlugins(fromConfig, loaded.baseDir)),
+    ...zip(fromConfig, await resolvePlugins(fromConfig, loaded.baseDir)).filter(([spec, plugin]) => wanted(spec, plugin)),
     ...zip(fromCli, await resolvePlugins(fromCli, overrides.cwd ?? loaded.baseDir)),
-  ].filter(([spec, plugin]) => wanted(spec, plugin));
+  ];
   const plugins = resolved.map(([, plugin]) => plugin);
   const specs = resolved.map(([spec]) => spec);
   const config = deepFreeze({
