@@ -2,6 +2,7 @@
 // npm run bench [-- NAME...]: runs the named benchmarks (default: all), each printing ratios measured side by side.
 const BENCHES = {
   trainer: () => import('./trainer-overhead.js'),
+  checkpoint: () => import('./checkpoint-io.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -42,5 +42,7 @@ export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic, fsyncDir } from 
 export { redactSecrets, REDACTED, SECRET_KEY_PATTERN } from './util/redact.js';
 export { Rng, deriveSeed } from './util/rng.js';
 export { POKE_VERSION, TFJS_VERSION, versions, gitCommit } from './util/versions.js';
-export { captureOptimizer, restoreOptimizer, captureWeights, restoreWeights } from './model/optimizer-state.js';
-export type { OptimizerState, SavedTensor } from './model/optimizer-state.js';
+export {
+  captureOptimizer, restoreOptimizer, captureWeights, restoreWeights, snapshotWeights, snapshotOptimizer,
+} from './model/optimizer-state.js';
+export type { OptimizerState, SavedTensor, TensorSnapshot, OptimizerSnapshot } from './model/optimizer-state.js';

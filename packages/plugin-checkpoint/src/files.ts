@@ -1,45 +1,102 @@
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 
-/** Write a file inside a not-yet-published checkpoint folder and fsync it; returns its sha256 and size. */
-export async function writeSynced(path: string, data: Uint8Array | string): Promise<{ sha256: string; bytes: number }> {
-  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+/** I/O and hashing work in chunks this big, so that one overlaps the other. */
+const CHUNK = 8 * 1024 * 1024;
+
+function* chunks(parts: readonly Uint8Array[]): Generator<Uint8Array> {
+  for (const part of parts) {
+    for (let offset = 0; offset < part.byteLength; offset += CHUNK) yield part.subarray(offset, Math.min(offset + CHUNK, part.byteLength));
+  }
+}
+
+/**
+ * Write `parts` back to back into a new file inside a not-yet-published
+ * checkpoint folder and fsync it; returns its sha256 and size. Each chunk is
+ * hashed on this thread while the previous one is being written by libuv's
+ * pool, so hashing costs almost nothing on top of the write.
+ */
+export async function writeSynced(path: string, data: readonly Uint8Array[] | Uint8Array | string): Promise<{ sha256: string; bytes: number }> {
+  const parts = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
+  const hash = createHash('sha256');
   const handle = await open(path, 'wx');
+  let bytes = 0;
   try {
-    await handle.writeFile(bytes);
+    let pending: Promise<unknown> = Promise.resolve();
+    for (const chunk of chunks(parts)) {
+      await pending;
+      pending = handle.write(chunk, 0, chunk.byteLength);
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+    }
+    await pending;
     await handle.sync();
   } finally {
     await handle.close();
   }
-  return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
+  return { sha256: hash.digest('hex'), bytes };
 }
 
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number; data: Buffer }> {
-  const data = await readFile(path);
-  return { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.byteLength, data };
+/**
+ * Read a whole file into one buffer, hashing each chunk while the next one is
+ * read. The buffer has its own ArrayBuffer at offset 0, so float32 views on it
+ * are aligned.
+ */
+export async function readHashed(path: string): Promise<{ sha256: string; data: Buffer }> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const data = Buffer.allocUnsafeSlow(size);
+    const hash = createHash('sha256');
+    let offset = 0;
+    let previous: Uint8Array | undefined;
+    while (offset < size) {
+      const length = Math.min(CHUNK, size - offset);
+      const reading = handle.read(data, offset, length, offset);
+      if (previous) hash.update(previous);
+      const { bytesRead } = await reading;
+      if (bytesRead === 0) throw new Error(`${path} shrank while being read`);
+      previous = data.subarray(offset, offset + bytesRead);
+      offset += bytesRead;
+    }
+    if (previous) hash.update(previous);
+    return { sha256: hash.digest('hex'), data };
+  } finally {
+    await handle.close();
+  }
 }
 
-/** Float32 arrays laid end to end, little-endian, as in the tfjs weights format. */
+export function bytesOf(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+/**
+ * Float32 views over consecutive sections of `data` with the given element
+ * counts; views share the buffer (no copy) when it is 4-byte aligned.
+ */
+export function splitFloat32(data: Uint8Array, counts: readonly number[]): Float32Array[] {
+  const out: Float32Array[] = [];
+  let offset = 0;
+  const aligned = data.byteOffset % 4 === 0;
+  for (const n of counts) {
+    if (aligned) out.push(new Float32Array(data.buffer, data.byteOffset + offset, n));
+    else {
+      const copy = new Float32Array(n);
+      new Uint8Array(copy.buffer).set(data.subarray(offset, offset + n * 4));
+      out.push(copy);
+    }
+    offset += n * 4;
+  }
+  return out;
+}
+
 export function concatFloat32(arrays: readonly Float32Array[]): Uint8Array {
   const total = arrays.reduce((n, a) => n + a.byteLength, 0);
   const out = new Uint8Array(total);
   let offset = 0;
   for (const a of arrays) {
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset);
+    out.set(bytesOf(a), offset);
     offset += a.byteLength;
-  }
-  return out;
-}
-
-/** Split a buffer back into Float32 arrays of the given element counts (copies, so alignment never matters). */
-export function splitFloat32(data: Uint8Array, counts: readonly number[]): Float32Array[] {
-  const out: Float32Array[] = [];
-  let offset = 0;
-  for (const n of counts) {
-    const a = new Float32Array(n);
-    new Uint8Array(a.buffer).set(data.subarray(offset, offset + n * 4));
-    out.push(a);
-    offset += n * 4;
   }
   return out;
 }

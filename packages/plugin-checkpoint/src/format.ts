@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { validateWithSchema, isUserError, POKE_VERSION, TFJS_VERSION } from '@poke/core';
 import type { TrainingStateSnapshot, OptimizerState } from '@poke/core';
 import type { CheckpointContent, CheckpointMetadata, LoadedCheckpoint } from './types.js';
-import { writeSynced, sha256File, concatFloat32, splitFloat32, elementCount } from './files.js';
+import { writeSynced, readHashed, bytesOf, splitFloat32, elementCount } from './files.js';
+import type { TensorSnapshot } from '@poke/core';
 import { CheckpointError } from './errors.js';
 import { CHECKPOINT_FILES, metadataSchema, modelJsonSchema, optimizerJsonSchema, stateSchema } from './json-schemas.js';
 
@@ -28,10 +29,10 @@ export async function writeCheckpointFiles(dir: string, id: string, content: Che
       { paths: ['weights.bin'], weights: content.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) },
     ],
   };
-  files['weights.bin'] = await writeSynced(join(dir, 'weights.bin'), concatFloat32(content.weights.map((w) => w.values)));
+  files['weights.bin'] = await writeSynced(join(dir, 'weights.bin'), await dataOf(content.weights));
   files['model.json'] = await writeSynced(join(dir, 'model.json'), JSON.stringify(modelJson));
   const { slots, ...optimizerHead } = content.optimizer;
-  files['optimizer.bin'] = await writeSynced(join(dir, 'optimizer.bin'), concatFloat32(slots.map((s) => s.values)));
+  files['optimizer.bin'] = await writeSynced(join(dir, 'optimizer.bin'), await dataOf(slots));
   files['optimizer.json'] = await writeSynced(
     join(dir, 'optimizer.json'),
     JSON.stringify({ ...optimizerHead, slots: slots.map((s) => ({ name: s.name, shape: s.shape })) }, null, 2),
@@ -62,6 +63,13 @@ export async function writeCheckpointFiles(dir: string, id: string, content: Che
   };
   await writeSynced(join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2));
   return metadata;
+}
+
+/** The snapshots' bytes, in order, without concatenating them. */
+async function dataOf(snapshots: readonly TensorSnapshot[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const s of snapshots) out.push(bytesOf((await s.tensor.data()) as Float32Array));
+  return out;
 }
 
 async function readJson(dir: string, id: string, file: string, data?: Buffer): Promise<unknown> {
@@ -105,7 +113,7 @@ export async function verifyFiles(dir: string, metadata: CheckpointMetadata): Pr
     );
     if (size === undefined) throw new CheckpointError(metadata.id, file, 'missing');
     if (size !== expected.bytes) throw new CheckpointError(metadata.id, file, `${size} bytes, expected ${expected.bytes} (truncated or altered)`);
-    const { sha256, data } = await sha256File(path);
+    const { sha256, data } = await readHashed(path);
     if (sha256 !== expected.sha256) throw new CheckpointError(metadata.id, file, 'sha256 does not match metadata.json (altered or corrupt)');
     contents.set(file, data);
   }

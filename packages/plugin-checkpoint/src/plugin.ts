@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
-  validatePluginOptions, captureWeights, captureOptimizer, restoreWeights, restoreOptimizer, configForDisk, gitCommit,
+  validatePluginOptions, snapshotWeights, snapshotOptimizer, restoreWeights, restoreOptimizer, configForDisk, gitCommit,
 } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, TrainingStateSnapshot } from '@poke/core';
 import { checkpointOptionsSchema } from './schema.js';
@@ -83,7 +83,7 @@ export class CheckpointPlugin implements PokePlugin {
     return performance.now() - this.lastSaveTime >= every.minutes * 60_000 ? 'minutes' : undefined;
   }
 
-  /** Everything a checkpoint holds, copied out now, so a later step can never leak into it. */
+  /** Everything a checkpoint holds, taken now (tensors as O(1) clones), so a later step can never leak into it. */
   private capture(reason: SaveReason, value: number | null): CheckpointContent {
     const { trainer, context } = this;
     const state = trainer.snapshot();
@@ -93,8 +93,8 @@ export class CheckpointPlugin implements PokePlugin {
       reason,
       state,
       topology: trainer.model.toJSON(null, false) as object,
-      weights: captureWeights(trainer.model),
-      optimizer: captureOptimizer(trainer.optimizer),
+      weights: snapshotWeights(trainer.model),
+      optimizer: snapshotOptimizer(trainer.optimizer),
       metrics: { ...trainer.latestMetrics },
       monitor: { ...this.monitor, value },
       config: configForDisk(trainer.config),
@@ -129,7 +129,13 @@ export class CheckpointPlugin implements PokePlugin {
 
   private async write(content: CheckpointContent): Promise<void> {
     const manager = this.manager!;
-    const { entry, isBest, skipped } = await manager.save(content);
+    let saved: Awaited<ReturnType<CheckpointManager['save']>>;
+    try {
+      saved = await manager.save(content);
+    } finally {
+      for (const s of [...content.weights, ...content.optimizer.slots]) s.tensor.dispose();
+    }
+    const { entry, isBest, skipped } = saved;
     if (skipped) return;
     const value = entry.value === null ? '' : `, ${this.monitor.name} ${entry.value.toFixed(4)}`;
     this.trainer.logger.info(`checkpoint: saved ${entry.id} (${entry.reason}${value}${isBest ? ', new best' : ''})`);

@@ -1,4 +1,4 @@
-import type { TrainingStateSnapshot, OptimizerState } from '@poke/core';
+import type { TrainingStateSnapshot, OptimizerState, TensorSnapshot, OptimizerSnapshot } from '@poke/core';
 
 /** The source's CheckpointMetadata, and what poke adds to it. Stored as metadata.json. */
 export interface CheckpointMetadata {
@@ -61,8 +61,9 @@ export interface CheckpointContent {
   readonly state: TrainingStateSnapshot;
   /** Model topology (tfjs layers JSON). */
   readonly topology: object;
-  readonly weights: ReadonlyArray<{ readonly name: string; readonly shape: readonly number[]; readonly values: Float32Array }>;
-  readonly optimizer: OptimizerState;
+  /** Tensors by reference (clones): their data is read when the files are written, possibly in the background. */
+  readonly weights: readonly TensorSnapshot[];
+  readonly optimizer: OptimizerSnapshot;
   readonly metrics: Readonly<Record<string, number>>;
   /** The monitored metric and its value at this save (null between validations). */
   readonly monitor: { readonly name: string; readonly mode: 'min' | 'max'; readonly value: number | null };

@@ -25,7 +25,7 @@ interface AdamInternals {
 }
 
 function copy(name: string, tensor: tf.Tensor): SavedTensor {
-  return { name, shape: [...tensor.shape], values: Float32Array.from(tensor.dataSync() as Float32Array) };
+  return { name, shape: [...tensor.shape], values: (tensor.dataSync() as Float32Array).slice() };
 }
 
 /** Copy the optimizer's state out of its tensors (synchronously, so no later step can leak in). */
@@ -75,4 +75,47 @@ export function restoreWeights(model: LayersModel, saved: readonly SavedTensor[]
   });
   model.setWeights(tensors);
   for (const t of tensors) t.dispose();
+}
+
+/** A tensor held by reference: O(1) to take, and immune to later steps because tfjs never writes a tensor in place. */
+export interface TensorSnapshot {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** A clone sharing the data of the moment it was taken; dispose it when done. */
+  readonly tensor: tf.Tensor;
+}
+
+export interface OptimizerSnapshot {
+  readonly kind: 'adam';
+  readonly iterations: number;
+  readonly accBeta1: number;
+  readonly accBeta2: number;
+  readonly slots: readonly TensorSnapshot[];
+}
+
+function snapshot(name: string, tensor: tf.Tensor): TensorSnapshot {
+  return { name, shape: [...tensor.shape], tensor: tf.clone(tensor) };
+}
+
+/**
+ * Weights by reference (clones). Training replaces a variable's data on each
+ * step instead of overwriting it, so a clone keeps the values of this moment
+ * while the data is read later, e.g. by a background save.
+ */
+export function snapshotWeights(model: LayersModel): TensorSnapshot[] {
+  return model.weights.map((w) => snapshot(w.originalName, w.read()));
+}
+
+export function snapshotOptimizer(optimizer: tf.Optimizer): OptimizerSnapshot {
+  const adam = optimizer as unknown as AdamInternals & {
+    accumulatedFirstMoment: Array<{ originalName: string; variable: tf.Variable }>;
+    accumulatedSecondMoment: Array<{ originalName: string; variable: tf.Variable }>;
+  };
+  return {
+    kind: 'adam',
+    iterations: adam.iterations_,
+    accBeta1: adam.accBeta1.dataSync()[0]!,
+    accBeta2: adam.accBeta2.dataSync()[0]!,
+    slots: [...adam.accumulatedFirstMoment, ...adam.accumulatedSecondMoment].map((s) => snapshot(s.originalName, s.variable)),
+  };
 }

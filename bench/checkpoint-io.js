@@ -1,0 +1,91 @@
+// Checkpoint save/load throughput vs plain fs + fsync of the same bytes, and the time an
+// async save blocks training vs a synchronous save; all measured side by side in one run.
+import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { open, readFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { Trainer, resolveConfig, silentLogger } from '@poke/core';
+import { CheckpointPlugin } from '@poke/plugin-checkpoint';
+import { median, table } from './reference.js';
+
+const HIDDEN = (process.env.BENCH_CKPT_HIDDEN ?? '6000,6000').split(',').map(Number);
+const FEATURES = Number(process.env.BENCH_CKPT_FEATURES ?? 2048);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/** A trainer that ran one tiny step on the big model, so Adam has its slots; and its checkpoint plugin. */
+async function trainedPlugin(runsDir, name, async) {
+  const user = {
+    runsDir, runName: name, seed: 1,
+    data: { source: 'synthetic', samples: 9, features: FEATURES, actions: 10, valFraction: 0 },
+    model: { hiddenSizes: HIDDEN, dropout: 0 },
+    // cpu: two 50M-parameter models with Adam slots do not fit the wasm backend's 32-bit heap.
+    train: { epochs: 1, batchSize: 8, backend: 'cpu' },
+  };
+  const plugin = new CheckpointPlugin({ async, saveLast: false, onValidate: false, every: { steps: 1_000_000 } });
+  const { config } = await resolveConfig({ user, file: undefined, baseDir: runsDir });
+  const trainer = new Trainer(config, { plugins: [plugin], baseDir: runsDir, logger: silentLogger });
+  await trainer.run();
+  return { trainer, plugin };
+}
+
+async function plainWrite(dir, files) {
+  await mkdir(dir, { recursive: true });
+  for (const [name, bytes] of files) {
+    const handle = await open(join(dir, name), 'w');
+    await handle.writeFile(bytes);
+    await handle.sync();
+    await handle.close();
+  }
+}
+
+export async function run() {
+  const runsDir = mkdtempSync(join(tmpdir(), 'poke-bench-ckpt-'));
+  try {
+    const sync = await trainedPlugin(runsDir, 'sync', false);
+    const background = await trainedPlugin(runsDir, 'async', true);
+    const params = sync.trainer.context.parameterCount;
+    const r = { save: [], plainWrite: [], load: [], plainRead: [], syncBlock: [], asyncBlock: [] };
+    let bytes = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const { trainer } of [sync, background]) trainer.state.globalStep += 1;
+      let t = performance.now();
+      await sync.plugin.save('manual');
+      r.save.push(performance.now() - t);
+      r.syncBlock.push(performance.now() - t);
+      const entry = sync.plugin.manager.getLatest();
+      const dir = sync.plugin.manager.pathOf(entry.id);
+      bytes = entry.bytes;
+
+      t = performance.now();
+      await sync.plugin.manager.load(entry.id);
+      r.load.push(performance.now() - t);
+
+      const files = await Promise.all(readdirSync(dir).map(async (n) => [n, await readFile(join(dir, n))]));
+      t = performance.now();
+      await plainWrite(join(runsDir, `plain-${round}`), files);
+      r.plainWrite.push(performance.now() - t);
+      t = performance.now();
+      for (const [name] of files) await readFile(join(runsDir, `plain-${round}`, name));
+      r.plainRead.push(performance.now() - t);
+
+      t = performance.now();
+      await background.plugin.save('manual');
+      r.asyncBlock.push(performance.now() - t);
+      await background.plugin.manager.idle();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      rmSync(join(runsDir, `plain-${round}`), { recursive: true, force: true });
+    }
+    const mbs = (ms) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
+    const m = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]));
+    console.log(`\nCheckpoint I/O — ${(params / 1e6).toFixed(1)}M parameters (${FEATURES}→${HIDDEN.join('→')}→10), ${(bytes / 1e6).toFixed(0)} MB per checkpoint with Adam slots, median of ${ROUNDS}\n`);
+    console.log(table([
+      { what: 'save (checkpoint)', ms: m.save.toFixed(0), 'MB/s': mbs(m.save), 'vs plain fs': (m.plainWrite / m.save).toFixed(2) },
+      { what: 'write (plain fs + fsync)', ms: m.plainWrite.toFixed(0), 'MB/s': mbs(m.plainWrite), 'vs plain fs': '1.00' },
+      { what: 'load + verify (checkpoint)', ms: m.load.toFixed(0), 'MB/s': mbs(m.load), 'vs plain fs': (m.plainRead / m.load).toFixed(2) },
+      { what: 'read (plain fs)', ms: m.plainRead.toFixed(0), 'MB/s': mbs(m.plainRead), 'vs plain fs': '1.00' },
+    ], ['what', 'ms', 'MB/s', 'vs plain fs']));
+    console.log(`\nTraining blocked by a save: sync ${m.syncBlock.toFixed(0)} ms, async ${m.asyncBlock.toFixed(0)} ms = ${((m.asyncBlock / m.syncBlock) * 100).toFixed(1)}% (goal: ≤ 10%)`);
+  } finally {
+    rmSync(runsDir, { recursive: true, force: true });
+  }
+}
