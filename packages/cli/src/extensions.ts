@@ -55,6 +55,7 @@ function* pluginPackageDirs(nodeModules: string): Generator<string> {
  * its command runs, so `poke --help` stays fast.
  */
 export function discoverCommands(from: string[]): ContributedCommand[] {
+  // Several packages may add to one command (the checkpoint and retention plugins both add to `ckpt`).
   const found = new Map<string, ContributedCommand>();
   const seen = new Set<string>();
   for (const start of from) {
@@ -69,8 +70,9 @@ export function discoverCommands(from: string[]): ContributedCommand[] {
           continue;
         }
         for (const [name, spec] of Object.entries(pkg.poke?.commands ?? {})) {
-          if (found.has(name) || !spec.module) continue;
-          found.set(name, { name, description: spec.description ?? '', module: resolve(dir, spec.module), pkg: pkg.name ?? dir });
+          if (!spec.module) continue;
+          const module = resolve(dir, spec.module);
+          if (!found.has(module)) found.set(module, { name, description: spec.description ?? '', module, pkg: pkg.name ?? dir });
         }
       }
     }

@@ -28,15 +28,16 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   program.addCommand(initCommand(context));
 
   const wanted = argv[2];
-  for (const contributed of discoverCommands([cwd, CLI_DIR])) {
-    if (program.commands.some((c) => c.name() === contributed.name)) continue;
-    if (contributed.name === wanted) {
-      await (await loadCommand(contributed))(program, context);
-    } else {
-      // Listed for --help; the module is loaded only when this command runs.
-      program.command(contributed.name).description(`${contributed.description} (${contributed.pkg})`);
-    }
+  const contributed = discoverCommands([cwd, CLI_DIR]).filter((c) => !['train', 'init', 'help'].includes(c.name));
+  for (const command of contributed.filter((c) => c.name === wanted)) {
+    await (await loadCommand(command))(program, context);
   }
+  // The rest are listed for --help only; their modules load when their command runs.
+  const listed = new Map<string, string[]>();
+  for (const c of contributed.filter((c) => c.name !== wanted)) {
+    listed.set(c.name, [...(listed.get(c.name) ?? []), `${c.description} (${c.pkg})`]);
+  }
+  for (const [name, descriptions] of listed) program.command(name).description(descriptions.join('; '));
   for (const command of program.commands) command.exitOverride();
 
   try {

@@ -43,7 +43,9 @@ function printTable(header: string[], body: string[][]): void {
 
 /** `poke ckpt ls|show|verify`: contributed to the poke CLI through package.json `poke.commands`. */
 export default function registerCkpt(program: Command, context: Context): void {
-  const ckpt = program.command('ckpt').description("list, show and verify a run's checkpoints");
+  // Other packages (retention) add sub-commands to the same `ckpt`.
+  const ckpt = program.commands.find((c) => c.name() === 'ckpt') ?? program.command('ckpt');
+  ckpt.description("list, show, verify and prune a run's checkpoints");
 
   ckpt
     .command('ls')

@@ -34,6 +34,7 @@ export const manifestSchema = {
     },
     best: { type: ['string', 'null'], pattern: CHECKPOINT_ID_PATTERN },
     latest: { type: ['string', 'null'], pattern: CHECKPOINT_ID_PATTERN },
+    deleting: { type: 'array', items: { type: 'string', pattern: CHECKPOINT_ID_PATTERN } },
   },
 } as const;
 

@@ -145,24 +145,34 @@ export class CheckpointManager {
   }
 
   /**
-   * Delete checkpoints: the manifest is rewritten first, folders removed after,
-   * so a crash in between leaves orphans that the next start re-indexes or
-   * removes. Pinned checkpoints (being read by a resume) are never deleted.
+   * Delete checkpoints, each with the reason it goes: the manifest is rewritten
+   * first, folders removed after, so a crash in between leaves orphan folders
+   * that the next start re-indexes. Pinned checkpoints (being read by a resume)
+   * are never deleted. Returns what was deleted.
    */
-  remove(ids: readonly string[], reason: string): Promise<string[]> {
+  remove(doomed: ReadonlyArray<{ readonly id: string; readonly reason: string }>): Promise<string[]> {
     return this.exclusive(async () => {
-      const doomed = new Set(ids.filter((id) => !this.pinned.has(id) && this.manifest.entries.some((e) => e.id === id)));
-      if (doomed.size === 0) return [];
-      const entries = this.manifest.entries.filter((e) => !doomed.has(e.id));
-      const best = this.manifest.best && !doomed.has(this.manifest.best) ? this.manifest.best : (bestOf(entries, this.monitor.mode)?.id ?? null);
-      await this.commit({ ...this.manifest, entries, best, latest: latestOf(entries)?.id ?? null });
-      for (const id of doomed) {
+      const listed = new Set(this.manifest.entries.map((e) => e.id));
+      const go = doomed.filter((d) => listed.has(d.id) && !this.pinned.has(d.id));
+      if (go.length === 0) return [];
+      const ids = new Set(go.map((d) => d.id));
+      const entries = this.manifest.entries.filter((e) => !ids.has(e.id));
+      const best = this.manifest.best && !ids.has(this.manifest.best) ? this.manifest.best : (bestOf(entries, this.monitor.mode)?.id ?? null);
+      const deleting = [...(this.manifest.deleting ?? []), ...ids];
+      await this.commit({ ...this.manifest, entries, best, latest: latestOf(entries)?.id ?? null, deleting });
+      for (const { id, reason } of go) {
         await rm(join(this.dir, id), { recursive: true, force: true });
         this.logger.info(`checkpoint: deleted ${id} (${reason})`);
       }
       await fsyncDir(this.dir);
-      return [...doomed];
+      await this.commit(withoutDeleting(this.manifest));
+      return go.map((d) => d.id);
     });
+  }
+
+  /** Checkpoints a resume is reading right now. */
+  get pinnedIds(): ReadonlySet<string> {
+    return this.pinned;
   }
 
   /** Wait until every queued save and deletion has finished. */
@@ -186,7 +196,14 @@ export class CheckpointManager {
         await rm(join(this.dir, name), { recursive: true, force: true });
         removedTemp.push(name);
       }
-      const folders = new Set(names.filter((n) => ID.test(n)));
+      // A deletion interrupted by a crash: finish it rather than re-index the folder.
+      for (const id of this.manifest.deleting ?? []) {
+        if (names.includes(id)) {
+          await rm(join(this.dir, id), { recursive: true, force: true });
+          removedTemp.push(id);
+        }
+      }
+      const folders = new Set(names.filter((n) => ID.test(n) && !(this.manifest.deleting ?? []).includes(n)));
       const dropped = this.manifest.entries.filter((e) => !folders.has(e.id)).map((e) => e.id);
       for (const id of dropped) this.logger.warn(`checkpoint ${id} is listed in the manifest but its folder is gone; dropped from the manifest`);
       const entries = this.manifest.entries.filter((e) => folders.has(e.id));
@@ -214,8 +231,8 @@ export class CheckpointManager {
       const fixed = monitorChanged ? await this.revalue(entries) : entries;
       const best = bestOf(fixed, this.monitor.mode)?.id ?? null;
       const latest = latestOf(fixed)?.id ?? null;
-      const manifest: Manifest = { ...this.manifest, monitor: this.monitor, entries: fixed.sort(byStep), best, latest };
-      if (rebuild || removedTemp.length || dropped.length || reindexed.length || monitorChanged || best !== this.manifest.best || latest !== this.manifest.latest) {
+      const manifest: Manifest = { ...withoutDeleting(this.manifest), monitor: this.monitor, entries: fixed.sort(byStep), best, latest };
+      if (rebuild || (this.manifest.deleting?.length ?? 0) > 0 || removedTemp.length || dropped.length || reindexed.length || monitorChanged || best !== this.manifest.best || latest !== this.manifest.latest) {
         await this.commit(manifest);
       } else {
         await pointLink(this.dir, 'best', best);
@@ -309,6 +326,11 @@ export class CheckpointManager {
     for (const entry of this.list()) results.push(await this.verify(entry.id));
     return results;
   }
+}
+
+function withoutDeleting(manifest: Manifest): Manifest {
+  const { deleting: _done, ...rest } = manifest;
+  return rest;
 }
 
 async function folderBytes(dir: string): Promise<number> {

@@ -51,6 +51,12 @@ export interface Manifest {
   readonly entries: readonly ManifestEntry[];
   readonly best: string | null;
   readonly latest: string | null;
+  /**
+   * Folders being deleted: dropped from `entries` in the same write. A folder
+   * still on disk under one of these ids after a crash is removed at the next
+   * start instead of being re-indexed.
+   */
+  readonly deleting?: readonly string[];
 }
 
 /** What is saved, taken on the training thread so that no later step can leak in. */
