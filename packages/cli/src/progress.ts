@@ -38,9 +38,11 @@ export function progressPlugin(options: { stream?: NodeJS.WriteStream; tty?: boo
       const epochs = trainer.config.train.epochs;
       let bar: cliProgress.SingleBar | undefined;
       let epochStarted = 0;
+      let epochSamples = 0;
       let lastRate = 0;
       trainer.hooks.beforeEpoch.tap(PLUGIN_NAME, ({ epoch, stepsPerEpoch, globalStep }) => {
         epochStarted = performance.now();
+        epochSamples = 0;
         if (!tty) return;
         bar = new cliProgress.SingleBar(
           {
@@ -58,7 +60,9 @@ export function progressPlugin(options: { stream?: NodeJS.WriteStream; tty?: boo
       });
       if (tty) {
         trainer.hooks.afterStep.tap(PLUGIN_NAME, (step) => {
-          bar?.update(step.batch + 1, { loss: fmt(step.loss), acc: fmt(step.accuracy, 3), rate: Math.round(lastRate) });
+          epochSamples += step.batchSize;
+          const rate = epochSamples / Math.max((performance.now() - epochStarted) / 1000, 1e-9);
+          bar?.update(step.batch + 1, { loss: fmt(step.loss), acc: fmt(step.accuracy, 3), rate: Math.round(rate) });
         });
       }
       trainer.hooks.afterValidate.tap(PLUGIN_NAME, ({ epoch, globalStep, metrics }) => {
