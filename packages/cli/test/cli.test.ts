@@ -46,6 +46,15 @@ describe('poke CLI', () => {
     expect(info.status).to.equal('completed');
     const config = JSON.parse(await readFile(join(dir, 'runs', 'default', 'config.json'), 'utf8'));
     expect(config.data.source).to.equal('synthetic');
+    // The default run is resumable and comparable: checkpoints (pruned) and metrics.csv.
+    expect(result.stderr).to.include('plugins: checkpoint, retention, csv');
+    expect(config.plugins).to.deep.equal(['@poke/plugin-checkpoint', '@poke/plugin-retention', '@poke/plugin-csv']);
+    const manifest = JSON.parse(await readFile(join(dir, 'runs', 'default', 'checkpoints', 'checkpoints.json'), 'utf8'));
+    expect(manifest.latest).to.equal('epoch0005-step00000355');
+    expect(existsSync(join(dir, 'runs', 'default', 'metrics.csv'))).to.equal(true);
+    const resumed = await poke(['train', '--run-name', 'default', '--resume', '--set', 'train.epochs=6'], dir);
+    expect(resumed.code, resumed.stderr).to.equal(0);
+    expect(resumed.stderr).to.include('resumed at epoch 6, step 355');
   });
 
   it('init writes a starter config that poke train accepts, and does not overwrite it', async () => {

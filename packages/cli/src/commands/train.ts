@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { Trainer, loadConfig, resolveConfig, UserError } from '@poke/core';
 import type { PluginSpec } from '@poke/core';
 import { progressPlugin } from '../progress.js';
+import { builtInDefault } from '../defaults.js';
 import type { CommandContext } from '../context.js';
 
 interface TrainFlags {
@@ -38,9 +39,11 @@ function noPluginOption(): Option {
 }
 
 async function train(flags: TrainFlags, context: CommandContext): Promise<void> {
-  const loaded = await loadConfig({ cwd: context.cwd, ...(flags.config ? { configFile: flags.config } : {}) });
+  let loaded = await loadConfig({ cwd: context.cwd, ...(flags.config ? { configFile: flags.config } : {}) });
   if (!loaded.file) {
-    context.logger.info(`no poke.config.* found from ${context.cwd}: running the built-in default (synthetic data; \`poke init\` writes a config)`);
+    loaded = { ...loaded, user: builtInDefault() };
+    const plugins = (loaded.user.plugins as string[]).map((p) => p.replace('@poke/plugin-', '')).join(', ') || 'none';
+    context.logger.info(`no poke.config.* found from ${context.cwd}: running the built-in default (synthetic data; plugins: ${plugins}; \`poke init\` writes a config)`);
   } else {
     context.logger.info(`config: ${loaded.file}`);
   }
