@@ -142,6 +142,16 @@ describe('poke CLI', () => {
     expect(done.epochs).to.be.lessThan(500);
   });
 
+  it('a second poke train on a run folder in use refuses with a clear message', async () => {
+    const dir = await tempDir('lock');
+    const first = startPoke(['train', ...FAST, '--set', 'train.epochs=500', '-n', 'busy'], dir);
+    await first.waitFor(/^epoch 1\/500/m);
+    const second = await poke(['train', ...FAST, '-n', 'busy', '--resume'], dir);
+    first.child.kill('SIGINT');
+    await first.result;
+    expectUserError(second, /run folder .*busy is in use by process \d+/);
+  });
+
   it('lists and runs sub-commands that installed plugin packages contribute', async () => {
     const dir = await tempDir('ext');
     const pkg = join(dir, 'node_modules', 'poke-plugin-hello');

@@ -37,6 +37,7 @@ export type { BackendChoice } from './backend/select.js';
 export { patchWasmMatMul } from './backend/wasm-matmul.js';
 
 export { openRunDir, readRunInfo, writeRunInfo, configForDisk, defaultRunName, latestRun } from './run/run-dir.js';
+export { lockRunDir, LOCK_FILE } from './run/lock.js';
 export type { RunInfo } from './run/run-dir.js';
 export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic, fsyncDir } from './util/atomic.js';
 export { redactSecrets, REDACTED, SECRET_KEY_PATTERN } from './util/redact.js';

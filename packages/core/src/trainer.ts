@@ -62,6 +62,7 @@ export class Trainer {
   private readonly handleSignals: boolean;
   private stopReason: string | undefined;
   private info: RunInfo | undefined;
+  private releaseLock: () => void = () => {};
   private readonly lastMetrics: Record<string, number> = {};
 
   /** The latest value of every metric emitted so far. */
@@ -155,6 +156,7 @@ export class Trainer {
       }
       await this.writeStatus(status, error);
     }
+    this.releaseLock();
     if (status === 'failed') throw error;
     return this.summary!;
   }
@@ -173,12 +175,13 @@ export class Trainer {
       seed: config.seed,
     });
     this.optimizer = tf.train.adam(config.train.learningRate);
-    const { runDir, info } = await openRunDir(config, this.baseDir, {
+    const { runDir, info, release } = await openRunDir(config, this.baseDir, {
       resume: this.resumeFrom !== undefined,
       backend: backend.name,
       ...optional('gitCommit', gitCommit(this.baseDir)),
     });
     this.info = info;
+    this.releaseLock = release;
     this.context = Object.freeze({
       config,
       runDir,

@@ -157,3 +157,31 @@ describe('Trainer', () => {
     expect((err as UserError).hint).to.include('checkpoint');
   });
 });
+
+describe('run folder lock', () => {
+  it('refuses a second trainer on a run folder in use, and takes over a lock whose process is gone', async () => {
+    const { writeFile, readFile: read } = await import('node:fs/promises');
+    const { existsSync } = await import('node:fs');
+    const dir = await tempDir('lock');
+    await (await makeTrainer(smallConfig({ runName: 'r', train: { epochs: 1 } }), dir)).run();
+    const lockPath = join(dir, 'runs', 'r', '.lock');
+    expect(existsSync(lockPath), 'released after the run').to.equal(false);
+
+    // A live owner: this very process.
+    await writeFile(lockPath, JSON.stringify({ pid: process.pid, hostname: (await import('node:os')).hostname(), startedAt: 'then' }));
+    const blocked = await makeTrainer(smallConfig({ runName: 'r', train: { epochs: 2 } }), dir, { resume: 'latest' });
+    const err = await blocked.run().catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(UserError);
+    expect((err as Error).message).to.include(`is in use by process ${process.pid}`);
+    expect(JSON.parse(await read(lockPath, 'utf8')).startedAt, 'the live lock is untouched').to.equal('then');
+
+    // A killed owner: a pid that does not exist.
+    await writeFile(lockPath, JSON.stringify({ pid: 2 ** 22 + 17, hostname: (await import('node:os')).hostname(), startedAt: 'then' }));
+    const store: { saved?: Saved } = {};
+    const taker = await makeTrainer(smallConfig({ runName: 'r', train: { epochs: 1 } }), dir, { resume: 'latest', plugins: [memoryCheckpoint(store)] });
+    // No checkpoint plugin state to resume from: the resume fails, but only after the stale lock was taken over.
+    const takeover = await taker.run().catch((e: unknown) => e);
+    expect((takeover as Error).message).to.include('no plugin could restore the run');
+    expect(existsSync(lockPath)).to.equal(false);
+  });
+});

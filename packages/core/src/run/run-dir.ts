@@ -7,6 +7,7 @@ import { versions } from '../util/versions.js';
 import { UserError } from '../errors.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { RunStatus } from '../types.js';
+import { lockRunDir } from './lock.js';
 
 export interface RunInfo {
   id: string;
@@ -77,7 +78,7 @@ export async function openRunDir(
   config: ResolvedConfig,
   baseDir: string,
   options: { resume: boolean; backend: string; gitCommit?: string },
-): Promise<{ runDir: string; info: RunInfo }> {
+): Promise<{ runDir: string; info: RunInfo; release: () => void }> {
   const runsDir = resolve(baseDir, config.runsDir);
   const now = new Date().toISOString();
   if (options.resume) {
@@ -87,6 +88,7 @@ export async function openRunDir(
     const previous = await readRunInfo(runDir).catch(() => {
       throw new UserError(`--resume: ${runDir} is not a poke run (no readable run.json)`);
     });
+    const release = lockRunDir(runDir);
     const info: RunInfo = {
       ...previous,
       status: 'running',
@@ -99,7 +101,7 @@ export async function openRunDir(
     delete info.error;
     await writeRunInfo(runDir, info);
     await writeJsonAtomic(join(runDir, 'config.json'), configForDisk(config));
-    return { runDir, info };
+    return { runDir, info, release };
   }
   if (config.runName) {
     const exists = await stat(join(runsDir, config.runName)).then(() => true, () => false);
@@ -113,6 +115,7 @@ export async function openRunDir(
   const name = config.runName ?? (await freeRunName(runsDir, defaultRunName()));
   const runDir = join(runsDir, name);
   await mkdir(runDir, { recursive: true });
+  const release = lockRunDir(runDir);
   const info: RunInfo = {
     id: randomUUID(),
     name,
@@ -126,5 +129,5 @@ export async function openRunDir(
   };
   await writeRunInfo(runDir, info);
   await writeJsonAtomic(join(runDir, 'config.json'), configForDisk(config));
-  return { runDir, info };
+  return { runDir, info, release };
 }
