@@ -346,7 +346,8 @@ export class Trainer {
 
   private async writeStatus(status: RunStatus, error: unknown): Promise<void> {
     if (!this.info || !this.context) return;
-    const info: RunInfo = { ...this.info, status, updatedAt: new Date().toISOString() };
+    const { epoch, globalStep, samplesSeen } = this.state;
+    const info: RunInfo = { ...this.info, status, updatedAt: new Date().toISOString(), progress: { epoch, globalStep, samplesSeen } };
     if (error !== undefined) info.error = error instanceof Error ? error.message : String(error);
     await writeRunInfo(this.context.runDir, info);
   }

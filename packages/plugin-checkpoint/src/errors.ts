@@ -6,7 +6,8 @@ export class CheckpointError extends UserError {
     readonly checkpoint: string,
     readonly file: string | undefined,
     detail: string,
+    hint?: string,
   ) {
-    super(`checkpoint ${checkpoint}${file ? `: ${file}` : ''}: ${detail}`);
+    super(`checkpoint ${checkpoint}${file ? `: ${file}` : ''}: ${detail}`, hint);
   }
 }

@@ -16,6 +16,12 @@ import type { CheckpointContent, SaveReason, LoadedCheckpoint } from './types.js
 
 export const PLUGIN_NAME = 'poke:checkpoint';
 
+const DISK_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+};
+
 type Resolved = Required<Omit<CheckpointOptions, 'monitor' | 'mode'>> & Pick<CheckpointOptions, 'monitor' | 'mode'>;
 
 /**
@@ -35,6 +41,7 @@ export class CheckpointPlugin implements PokePlugin {
   private backgroundError: unknown;
   private lastSaveTime = 0;
   private commit: string | undefined;
+  private readonly warnedDisk = new Set<string>();
 
   static getHooks(trainer: Trainer): CheckpointHooks {
     return getCheckpointHooks(trainer);
@@ -132,6 +139,9 @@ export class CheckpointPlugin implements PokePlugin {
     let saved: Awaited<ReturnType<CheckpointManager['save']>>;
     try {
       saved = await manager.save(content);
+    } catch (err) {
+      this.onSaveFailure(err, checkpointId(content.epoch, content.step));
+      return;
     } finally {
       for (const s of [...content.weights, ...content.optimizer.slots]) s.tensor.dispose();
     }
@@ -143,6 +153,23 @@ export class CheckpointPlugin implements PokePlugin {
       this.trainer.logger.warn(`checkpoint ${entry.id} is ${entry.bytes} bytes, over maxBytes ${this.options.maxBytes}`);
     }
     await getCheckpointHooks(this.trainer).saved.promise({ entry, dir: manager.pathOf(entry.id), isBest, manager });
+  }
+
+  /**
+   * A full or read-only disk is not a bug: say so in one line. The save left
+   * nothing half-written (its temporary folder is removed, the manifest is
+   * untouched), so training may go on when the user chose `continue`.
+   */
+  private onSaveFailure(err: unknown, id: string): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!code || !DISK_ERRORS[code]) throw err;
+    const message = `saving ${id} failed: ${DISK_ERRORS[code]} (${code}) in ${this.manager!.dir}; the previous checkpoints and the manifest are intact`;
+    if (this.options.onSaveError === 'continue') {
+      if (!this.warnedDisk.has(code)) this.trainer.logger.warn(`checkpoint: ${message}; training continues (onSaveError: continue)`);
+      this.warnedDisk.add(code);
+      return;
+    }
+    throw new CheckpointError(id, undefined, `${message.replace(`saving ${id} `, 'save ')}`, 'free some space, or set onSaveError: "continue" to keep training without checkpoints');
   }
 
   private rethrowBackgroundError(): void {

@@ -14,6 +14,11 @@ export interface CheckpointOptions {
   async?: boolean;
   /** Warn when one checkpoint is larger than this. @default 1073741824 (1 GiB) */
   maxBytes?: number;
+  /**
+   * When a save fails for lack of space or a read-only disk: `stop` ends the run
+   * (status failed, one clear line), `continue` warns and keeps training. @default "stop"
+   */
+  onSaveError?: 'stop' | 'continue';
 }
 
 export const checkpointOptionsSchema = {
@@ -35,5 +40,6 @@ export const checkpointOptionsSchema = {
     mode: { enum: ['min', 'max'], description: 'min: lower is better; max: higher is better' },
     async: { type: 'boolean', default: false, description: 'write checkpoints in the background' },
     maxBytes: { type: 'integer', minimum: 1, default: 1073741824, description: 'warn above this size' },
+    onSaveError: { enum: ['stop', 'continue'], default: 'stop', description: 'what a save that hits a full or read-only disk does' },
   },
 } as const;

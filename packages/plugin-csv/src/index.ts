@@ -1,6 +1,6 @@
 import { join, dirname, basename, extname } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
-import { validatePluginOptions, configForDisk, writeJsonAtomic } from '@poke/core';
+import { validatePluginOptions, configForDisk, writeJsonAtomic, UserError } from '@poke/core';
 import type { PokePlugin, Trainer, MetricsRecord } from '@poke/core';
 import { csvOptionsSchema } from './schema.js';
 import type { CsvOptions } from './schema.js';
@@ -59,12 +59,16 @@ export default function csv(options?: CsvOptions): PokePlugin & { readonly optio
         }
       });
       trainer.hooks.log.tap(PLUGIN_NAME, (record) => {
-        if (!resolved.splitFiles) files[0]?.write(record);
-        else {
-          const train = only(record, 'train');
-          const val = only(record, 'val');
-          if (train) files[0]?.write(train);
-          if (val) files[1]?.write(val);
+        try {
+          if (!resolved.splitFiles) files[0]?.write(record);
+          else {
+            const train = only(record, 'train');
+            const val = only(record, 'val');
+            if (train) files[0]?.write(train);
+            if (val) files[1]?.write(val);
+          }
+        } catch (err) {
+          throw diskError(err, files[0]?.path ?? resolved.path);
         }
       });
       trainer.hooks.done.tap(PLUGIN_NAME, () => {
@@ -75,3 +79,11 @@ export default function csv(options?: CsvOptions): PokePlugin & { readonly optio
 }
 
 export { csv };
+
+/** A full or read-only disk is the environment, not a bug: one clear line. */
+function diskError(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const what: Record<string, string> = { ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system' };
+  if (!code || !what[code]) return err;
+  return new UserError(`csv: cannot write ${path}: ${what[code]} (${code}); rows up to the last one written are intact`, 'free some space and resume with --resume');
+}

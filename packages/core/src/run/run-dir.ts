@@ -20,6 +20,8 @@ export interface RunInfo {
   gitCommit?: string;
   /** How many times the run was resumed. */
   resumes: number;
+  /** Where the run stood when its status was last written. */
+  progress?: { epoch: number; globalStep: number; samplesSeen: number };
   error?: string;
 }
 
