@@ -1,4 +1,4 @@
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ArrayDataset } from './dataset.js';
@@ -76,6 +76,19 @@ export async function readShardIndex(dir: string): Promise<ShardIndex> {
 export async function readShards(dir: string): Promise<ArrayDataset> {
   const index = await readShardIndex(dir);
   const per = bytesPerSample(index);
+  // Sizes first: the index alone must not make us allocate (a hostile `samples` could ask for petabytes).
+  for (const shard of index.shards) {
+    const path = join(dir, shard.file);
+    const size = await stat(path).then(
+      (s) => s.size,
+      (err: NodeJS.ErrnoException) => {
+        throw new UserError(`shards: cannot read ${path}: ${err.code ?? err.message}`);
+      },
+    );
+    if (size !== shard.samples * per) {
+      throw new UserError(`shards: ${path} has ${size} bytes, expected ${shard.samples * per} for ${shard.samples} samples`);
+    }
+  }
   const total = index.shards.reduce((sum, s) => sum + s.samples, 0);
   const { featureSize: F, actionCount: A } = index;
   const features = new Float32Array(total * F);
