@@ -8,6 +8,15 @@ import { summary, tempDir, start, poke, verifyCheckpoints, csvRows, comparable, 
 const KILLS = Number(process.env.POKE_CHAOS_KILLS ?? 50);
 const SEED = Number(process.env.POKE_CHAOS_SEED ?? 7);
 
+/** Every fifth run dies at one of these points instead of at a random moment: windows a timer rarely hits. */
+const FAILPOINTS = [
+  ['checkpoint-before-rename:3', 'mid-save'],
+  ['prune-before-rm:2', 'mid-prune'],
+  ['atomic-rename:metrics.csv', 'mid-CSV-rewrite'],
+  ['checkpoint-before-manifest:2', 'mid-save'],
+  ['atomic-rename:checkpoints.json:4', 'mid-manifest-write'],
+] as const;
+
 const CONFIG = {
   seed: 11,
   data: { source: 'synthetic', samples: 1200, features: 48, actions: 8 },
@@ -28,16 +37,25 @@ describe('chaos: SIGKILL at random moments', function () {
     await writeFile(join(dir, 'poke.config.json'), JSON.stringify(CONFIG));
     const runDir = join(dir, 'runs', 'chaos');
     const rng = Rng.fromSeed(SEED);
-    const counts = { kills: 0, midSave: 0, midPrune: 0, midCsvRewrite: 0, resumed: 0, verified: 0 };
+    const counts = { kills: 0, midSave: 0, midPrune: 0, midCsvRewrite: 0, resumed: 0, verified: 0, failpoints: 0 };
+    const injected: Record<string, number> = {};
     while (counts.kills < KILLS) {
       const started = existsSync(join(runDir, 'run.json'));
-      const child = start(['train', '--no-progress', '--run-name', 'chaos', ...(started ? ['--resume'] : [])], dir);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 300 + rng.nextBelow(1700));
+      const point = counts.kills % 5 === 4 ? FAILPOINTS[Math.floor(counts.kills / 5) % FAILPOINTS.length]! : undefined;
+      const env = point ? { POKE_FAULT_AT: point[0] } : {};
+      const child = start(['train', '--no-progress', '--run-name', 'chaos', ...(started ? ['--resume'] : [])], dir, env);
+      // A failpoint run that never reaches its point is still killed, later.
+      let timerFired = false;
+      const timer = setTimeout(() => {
+        timerFired = true;
+        child.kill('SIGKILL');
+      }, (point ? 4000 : 300) + rng.nextBelow(1700));
       const outcome = await child.result;
       clearTimeout(timer);
       if (started) counts.resumed++;
       expect(outcome.signal, `the run finished before kill ${counts.kills + 1}: give it more epochs`).to.equal('SIGKILL');
       counts.kills++;
+      if (point && !timerFired) injected[point[1]] = (injected[point[1]] ?? 0) + 1;
       if (!existsSync(join(runDir, 'run.json'))) continue;
       const ckpts = join(runDir, 'checkpoints');
       if ((await leftovers(runDir)).length) counts.midSave++;
@@ -62,8 +80,9 @@ describe('chaos: SIGKILL at random moments', function () {
     expect(actual).to.deep.equal(expected);
     expect(await latestWeightsHash(runDir)).to.equal(await latestWeightsHash(join(dir, 'runs', 'straight')));
 
+    const points = Object.entries(injected).map(([k, v]) => `${v} ${k}`).join(', ');
     console.log(
-      `      ${counts.kills} SIGKILLs (${counts.midSave} mid-save, ${counts.midPrune} mid-prune, ${counts.midCsvRewrite} mid-CSV-rewrite), ` +
+      `      ${counts.kills} SIGKILLs (failpoints: ${points}; found after random kills: ${counts.midSave} mid-save, ${counts.midPrune} mid-prune, ${counts.midCsvRewrite} mid-CSV-rewrite), ` +
         `${counts.resumed} resumes (each taking over a stale lock), ${counts.verified} checkpoint verifications, ${expected.length} metric rows compared`,
     );
     summary.push({
@@ -72,7 +91,7 @@ describe('chaos: SIGKILL at random moments', function () {
       faults: counts.kills,
       resumed: counts.resumed,
       recordsLost: lost,
-      notes: `${counts.midSave} mid-save, ${counts.midPrune} mid-prune, ${counts.midCsvRewrite} mid-CSV-rewrite; weights = uninterrupted`,
+      notes: `failpoints: ${points}; weights = uninterrupted`,
     });
   });
 });

@@ -106,8 +106,12 @@ export async function latestWeightsHash(runDir: string): Promise<string> {
   return JSON.parse(await readFile(join(dir, manifest.latest, 'metadata.json'), 'utf8')).files['weights.bin'].sha256;
 }
 
+/** Temporary files and folders an interrupted write left, in the run folder and its checkpoints folder. */
 export async function leftovers(runDir: string): Promise<string[]> {
-  const dir = join(runDir, 'checkpoints');
-  if (!existsSync(dir)) return [];
-  return (await readdir(dir)).filter((n) => n.startsWith('.tmp-') || n.includes('.tmp-'));
+  const found: string[] = [];
+  for (const dir of [runDir, join(runDir, 'checkpoints')]) {
+    if (!existsSync(dir)) continue;
+    found.push(...(await readdir(dir)).filter((n) => n.includes('.tmp-')).map((n) => join(dir, n)));
+  }
+  return found;
 }

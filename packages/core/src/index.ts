@@ -39,7 +39,7 @@ export { patchWasmMatMul } from './backend/wasm-matmul.js';
 export { openRunDir, readRunInfo, writeRunInfo, configForDisk, defaultRunName, latestRun } from './run/run-dir.js';
 export { lockRunDir, LOCK_FILE } from './run/lock.js';
 export type { RunInfo } from './run/run-dir.js';
-export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic, fsyncDir } from './util/atomic.js';
+export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic, fsyncDir, removeAtomicLeftovers, ATOMIC_TEMP_PATTERN } from './util/atomic.js';
 export { redactSecrets, REDACTED, SECRET_KEY_PATTERN } from './util/redact.js';
 export { Rng, deriveSeed } from './util/rng.js';
 export { POKE_VERSION, TFJS_VERSION, versions, gitCommit } from './util/versions.js';
@@ -47,3 +47,4 @@ export {
   captureOptimizer, restoreOptimizer, captureWeights, restoreWeights, snapshotWeights, snapshotOptimizer,
 } from './model/optimizer-state.js';
 export type { OptimizerState, SavedTensor, TensorSnapshot, OptimizerSnapshot } from './model/optimizer-state.js';
+export { failpoint } from './util/failpoint.js';

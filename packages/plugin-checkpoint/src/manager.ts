@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fsyncDir, silentLogger } from '@poke/core';
+import { fsyncDir, silentLogger, ATOMIC_TEMP_PATTERN, failpoint } from '@poke/core';
 import type { Logger } from '@poke/core';
 import type { CheckpointContent, LoadedCheckpoint, Manifest, ManifestEntry } from './types.js';
 import { checkpointId, readCheckpoint, readMetadata, writeCheckpointFiles } from './format.js';
@@ -120,6 +120,7 @@ export class CheckpointManager {
       try {
         await writeCheckpointFiles(temp, id, content);
         await fsyncDir(temp);
+        failpoint('checkpoint-before-rename');
         await rm(join(this.dir, id), { recursive: true, force: true });
         await rename(temp, join(this.dir, id));
       } catch (err) {
@@ -127,6 +128,7 @@ export class CheckpointManager {
         throw err;
       }
       await fsyncDir(this.dir);
+      failpoint('checkpoint-before-manifest');
       const bytes = await folderBytes(join(this.dir, id));
       const entry: ManifestEntry = {
         id,
@@ -160,6 +162,7 @@ export class CheckpointManager {
       const best = this.manifest.best && !ids.has(this.manifest.best) ? this.manifest.best : (bestOf(entries, this.monitor.mode)?.id ?? null);
       const deleting = [...(this.manifest.deleting ?? []), ...ids];
       await this.commit({ ...this.manifest, entries, best, latest: latestOf(entries)?.id ?? null, deleting });
+      failpoint('prune-before-rm');
       for (const { id, reason } of go) {
         await rm(join(this.dir, id), { recursive: true, force: true });
         this.logger.info(`checkpoint: deleted ${id} (${reason})`);
@@ -192,7 +195,7 @@ export class CheckpointManager {
     return this.exclusive(async () => {
       const names = await readdir(this.dir).catch(() => [] as string[]);
       const removedTemp: string[] = [];
-      for (const name of names.filter((n) => n.startsWith(TEMP_PREFIX) || /^\.(best|latest)\.tmp-/.test(n))) {
+      for (const name of names.filter((n) => n.startsWith(TEMP_PREFIX) || /^\.(best|latest)\.tmp-/.test(n) || ATOMIC_TEMP_PATTERN.test(n))) {
         await rm(join(this.dir, name), { recursive: true, force: true });
         removedTemp.push(name);
       }

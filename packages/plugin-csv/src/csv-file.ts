@@ -1,4 +1,5 @@
-import { openSync, writeSync, fsyncSync, closeSync, readFileSync, existsSync } from 'node:fs';
+import { openSync, writeSync, fsyncSync, closeSync, readFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
 import { writeFileAtomicSync } from '@poke/core';
@@ -50,6 +51,11 @@ export class CsvFile {
    * short; it is dropped.
    */
   open(): void {
+    // What an interrupted rewrite of this file left beside it.
+    const base = basename(this.path);
+    for (const name of readdirSync(dirname(this.path))) {
+      if (name.startsWith(`.${base}.tmp-`)) rmSync(join(dirname(this.path), name), { force: true });
+    }
     const text = existsSync(this.path) ? readFileSync(this.path, 'utf8') : '';
     if (text && !text.endsWith('\n')) writeFileAtomicSync(this.path, text.slice(0, text.lastIndexOf('\n') + 1));
     const rows = text ? this.readRows() : [];

@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { writeJsonAtomic } from '../util/atomic.js';
+import { writeJsonAtomic, removeAtomicLeftovers } from '../util/atomic.js';
 import { redactSecrets } from '../util/redact.js';
 import { versions } from '../util/versions.js';
 import { UserError } from '../errors.js';
@@ -91,6 +91,7 @@ export async function openRunDir(
       throw new UserError(`--resume: ${runDir} is not a poke run (no readable run.json)`);
     });
     const release = lockRunDir(runDir);
+    await removeAtomicLeftovers(runDir);
     const info: RunInfo = {
       ...previous,
       status: 'running',

@@ -2,6 +2,21 @@ import { open, rename, rm, mkdir } from 'node:fs/promises';
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { failpoint } from './failpoint.js';
+
+/** Temporary names made by writeFileAtomic: `.<name>.tmp-<pid>-<8 hex>`. */
+export const ATOMIC_TEMP_PATTERN = /^\..+\.tmp-\d+-[0-9a-f]{8}$/;
+
+/**
+ * Remove what an interrupted writeFileAtomic left in `dir`. Only safe while
+ * nothing else writes there: poke calls it after taking the run folder's lock.
+ */
+export async function removeAtomicLeftovers(dir: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => ATOMIC_TEMP_PATTERN.test(n));
+  for (const name of names) await rm(join(dir, name), { force: true, recursive: true });
+  return names;
+}
 
 function tempNameFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -34,6 +49,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw err;
   }
   await handle.close();
+  failpoint(`atomic-rename:${basename(path)}`);
   try {
     await rename(temp, path);
   } catch (err) {
@@ -59,6 +75,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
     throw err;
   }
   closeSync(fd);
+  failpoint(`atomic-rename:${basename(path)}`);
   renameSync(temp, path);
   const dirFd = openSync(dirname(path), 'r');
   try {
