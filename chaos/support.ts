@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -7,7 +6,6 @@ import { parse } from 'csv-parse/sync';
 import { CheckpointManager } from '@poke/plugin-checkpoint';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const POKE = join(REPO_ROOT, 'packages', 'cli', 'bin', 'poke.js');
 
 /** One line of the summary every scenario contributes to. */
 export interface ScenarioCount {
@@ -27,51 +25,8 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(root, `${prefix}-`));
 }
 
-export interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-export interface Child {
-  kill(signal: NodeJS.Signals): void;
-  waitFor(pattern: RegExp): Promise<void>;
-  result: Promise<Outcome>;
-}
-
-/** Start the real `poke` binary. */
-export function start(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Child {
-  const child = spawn(process.execPath, [POKE, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    for (const w of [...waiters]) {
-      if (w.pattern.test(stderr)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  });
-  const result = new Promise<Outcome>((resolve) =>
-    child.on('close', (code, signal) => {
-      for (const w of waiters) w.resolve();
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
-  return {
-    kill: (signal) => child.kill(signal),
-    waitFor: (pattern) => (pattern.test(stderr) ? Promise.resolve() : new Promise((resolve) => waiters.push({ pattern, resolve }))),
-    result,
-  };
-}
-
-export function poke(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
-  return start(args, cwd, env).result;
-}
+export { startPoke as start, poke } from '../packages/cli/test/helpers.js';
+export type { Result as Outcome, Running as Child } from '../packages/cli/test/helpers.js';
 
 /** Every listed checkpoint verifies; returns how many were checked. Throws with the failures otherwise. */
 export async function verifyCheckpoints(runDir: string): Promise<number> {

@@ -21,6 +21,7 @@ export interface Result {
 
 export interface Running {
   child: ReturnType<typeof spawn>;
+  kill(signal: NodeJS.Signals): void;
   /** Resolves when stderr has printed text matching `pattern`. */
   waitFor(pattern: RegExp): Promise<void>;
   result: Promise<Result>;
@@ -50,6 +51,7 @@ export function startPoke(args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   });
   return {
     child,
+    kill: (signal) => void child.kill(signal),
     result,
     waitFor: (pattern) => (pattern.test(stderr) ? Promise.resolve() : new Promise((resolve) => waiters.push({ pattern, resolve }))),
   };

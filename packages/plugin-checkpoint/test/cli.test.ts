@@ -1,19 +1,9 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkpointTrainer, tempDir, REPO_ROOT } from './helpers.js';
+import { poke } from '../../cli/test/helpers.js';
+import { checkpointTrainer, tempDir } from './helpers.js';
 
-function poke(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'packages', 'cli', 'bin', 'poke.js'), ...args], { cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('poke ckpt', () => {
   it('ls, show and verify a run, with --json; verify exits 1 on a corrupt checkpoint', async () => {

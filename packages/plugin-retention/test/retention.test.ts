@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import { readdir, readFile, writeFile, mkdir, cp } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { poke } from '../../cli/test/helpers.js';
 import { UserError } from '@poke/core';
 import checkpoint, { CheckpointManager } from '@poke/plugin-checkpoint';
 import retention from '@poke/plugin-retention';
 import type { RetentionOptions } from '@poke/plugin-retention';
 import type { CheckpointOptions } from '@poke/plugin-checkpoint';
-import { makeTrainer, smallConfig, tempDir, REPO_ROOT } from '../../core/test/helpers.js';
+import { makeTrainer, smallConfig, tempDir } from '../../core/test/helpers.js';
 
 async function run(dir: string, runName: string, epochs: number, ret: RetentionOptions, ckpt: CheckpointOptions = {}, resume?: string) {
   const lines: string[] = [];
@@ -25,16 +25,6 @@ async function run(dir: string, runName: string, epochs: number, ret: RetentionO
   return { manifest, folders, lines, ckpts };
 }
 
-function poke(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'packages', 'cli', 'bin', 'poke.js'), ...args], { cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('plugin-retention', () => {
   it("5 saves with maxToKeep 2 leave at most 3 checkpoints counting the best, and the manifest matches the disk", async () => {
