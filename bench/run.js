@@ -3,6 +3,7 @@
 const BENCHES = {
   trainer: () => import('./trainer-overhead.js'),
   checkpoint: () => import('./checkpoint-io.js'),
+  backends: () => import('./backends.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -5,10 +5,8 @@ import { readdirSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import {
-  Trainer, resolveConfig, silentLogger, selectBackend, generateSynthetic, buildPolicy, forward, maskLogits, lossAndCorrect,
-} from '@poke/core';
-import { REFERENCE, median, table } from './reference.js';
+import { selectBackend, generateSynthetic, buildPolicy, forward, maskLogits, lossAndCorrect } from '@poke/core';
+import { REFERENCE, median, table, trainerSamplesPerSecond } from './reference.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STEPS = Number(process.env.BENCH_STEPS ?? 24);
@@ -50,31 +48,6 @@ function builtInPlugins() {
   return readdirSync(scope).filter((name) => name.startsWith('plugin-')).map((name) => `@poke/${name}`);
 }
 
-/** Samples/s of the Trainer over its second epoch (the first warms up kernels). */
-async function trainerRun(plugins, runsDir) {
-  const user = {
-    runsDir,
-    seed: 1,
-    data: { source: 'synthetic', valFraction: 0, ...dataOptions },
-    model: { hiddenSizes: REFERENCE.hidden, dropout: 0 },
-    train: { epochs: 2, batchSize: REFERENCE.batchSize, backend: BACKEND, logEvery: 50 },
-    plugins,
-  };
-  const { config, plugins: instances } = await resolveConfig({ user, file: undefined, baseDir: ROOT });
-  const trainer = new Trainer(config, { plugins: instances, baseDir: ROOT, logger: silentLogger });
-  let start = 0;
-  let seconds = 0;
-  trainer.hooks.beforeEpoch.tap('bench', ({ epoch }) => {
-    if (epoch === 1) start = performance.now();
-  });
-  trainer.hooks.afterEpoch.tap('bench', ({ epoch }) => {
-    if (epoch === 1) seconds = (performance.now() - start) / 1000;
-  });
-  await trainer.run();
-  trainer.model.dispose();
-  return (STEPS * REFERENCE.batchSize) / seconds;
-}
-
 export async function run() {
   await selectBackend(BACKEND);
   const data = generateSynthetic(dataOptions, 1);
@@ -84,8 +57,8 @@ export async function run() {
   try {
     for (let round = 0; round < ROUNDS; round++) {
       results.bare.push(await bareLoop(data));
-      results.trainer.push(await trainerRun([], runsDir));
-      results.plugins.push(await trainerRun(plugins, runsDir));
+      results.trainer.push(await trainerSamplesPerSecond({ backend: BACKEND, steps: STEPS, plugins: [], runsDir }));
+      results.plugins.push(await trainerSamplesPerSecond({ backend: BACKEND, steps: STEPS, plugins, runsDir }));
     }
   } finally {
     rmSync(runsDir, { recursive: true, force: true });

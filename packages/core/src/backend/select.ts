@@ -17,6 +17,8 @@ const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] a
 /** Load a native binding if one is installed; it registers the `tensorflow` backend on import. */
 async function loadNative(): Promise<{ pkg: string } | { missing: string[]; errors: string[] }> {
   const errors: string[] = [];
+  // libtensorflow logs info lines to stderr on load; poke reports the backend itself.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   for (const pkg of NATIVE_PACKAGES) {
     try {
       await import(pkg);

@@ -1,0 +1,67 @@
+// Samples/s of the reference MLP on each tfjs backend (the poke Trainer) and in PyTorch,
+// side by side in one run, as ratios to PyTorch.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { selectBackend } from '@poke/core';
+import { REFERENCE, table, trainerSamplesPerSecond } from './reference.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+// cpu is ~30× slower than the others: fewer steps keep the run short without changing the rate.
+const STEPS = { cpu: 4, wasm: 40, tensorflow: 60 };
+const PYTHON = process.env.BENCH_TORCH_PYTHON ?? '/usr/bin/python3';
+
+async function available(backend) {
+  try {
+    return (await selectBackend(backend)).name === backend;
+  } catch {
+    return false;
+  }
+}
+
+/** PyTorch on the same MLP; OpenBLAS tuning variables are unset for this command only (they slow a current OpenBLAS). */
+function torchReference() {
+  if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const result = spawnSync(PYTHON, [join(HERE, 'torch_reference.py'), '60'], { env, encoding: 'utf8' });
+  if (result.status !== 0) {
+    const why = /No module named 'torch'/.test(result.stderr) ? 'PyTorch is not installed (apt-get install python3-torch libopenblas0-pthread)' : result.stderr.trim().split('\n').at(-1);
+    return { skipped: why };
+  }
+  return JSON.parse(result.stdout.trim().split('\n').at(-1));
+}
+
+export async function run() {
+  const runsDir = mkdtempSync(join(tmpdir(), 'poke-bench-backends-'));
+  const rows = [];
+  try {
+    for (const backend of ['tensorflow', 'wasm', 'cpu']) {
+      if (!(await available(backend))) {
+        rows.push({ backend, rate: undefined, note: backend === 'tensorflow' ? 'not installed (scripts/build-tfjs-node.sh builds it)' : 'failed to initialise' });
+        continue;
+      }
+      rows.push({ backend, rate: await trainerSamplesPerSecond({ backend, steps: STEPS[backend], runsDir }), note: `poke Trainer, ${STEPS[backend]} timed steps` });
+    }
+  } finally {
+    rmSync(runsDir, { recursive: true, force: true });
+  }
+  const torch = torchReference();
+  if (torch.samples_per_sec) rows.push({ backend: 'PyTorch', rate: torch.samples_per_sec, note: `${torch.threads} threads, ${torch.blas}` });
+  const reference = torch.samples_per_sec ?? rows.find((r) => r.backend === 'wasm')?.rate;
+  const against = torch.samples_per_sec ? 'PyTorch' : 'wasm';
+  console.log(`\nBackends — reference MLP ${REFERENCE.features}→${REFERENCE.hidden.join('→')}→${REFERENCE.actions}, batch ${REFERENCE.batchSize}, Adam, masked cross-entropy\n`);
+  if (!torch.samples_per_sec) console.log(`PyTorch skipped: ${torch.skipped}; ratios are to wasm\n`);
+  console.log(table(
+    rows.map((r) => ({
+      backend: r.backend,
+      'samples/s': r.rate === undefined ? '-' : Math.round(r.rate).toLocaleString('en-US'),
+      [`vs ${against}`]: r.rate === undefined ? '-' : (r.rate / reference).toFixed(3),
+      note: r.note,
+    })),
+    ['backend', 'samples/s', `vs ${against}`, 'note'],
+  ));
+}
