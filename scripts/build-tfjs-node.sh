@@ -91,8 +91,8 @@ if [ "${TFJS_NODE_REBUILD:-0}" = 1 ] || [ ! -f "$ADDON_CACHE" ]; then
   NODE_GYP=$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js
   [ -f "$NODE_GYP" ] || NODE_GYP=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
   if [ -f "$NODE_GYP" ]; then GYP=(node "$NODE_GYP"); else GYP=(npx --yes node-gyp@11); fi
-  # Node headers: use the ones installed with node (nodesource .deb, official
-  # tarball, setup-node); otherwise node-gyp downloads them from nodejs.org.
+  # Node headers: use the ones installed with node; without them node-gyp would
+  # try to download them, which fails offline.
   NODE_PREFIX=$(node -p "require('path').resolve(process.execPath, '..', '..')")
   NODEDIR=()
   if [ -f "$NODE_PREFIX/include/node/node_api.h" ] && [ -f "$NODE_PREFIX/include/node/common.gypi" ]; then
