@@ -4,6 +4,7 @@ const BENCHES = {
   trainer: () => import('./trainer-overhead.js'),
   checkpoint: () => import('./checkpoint-io.js'),
   backends: () => import('./backends.js'),
+  compare: () => import('./compare.js'),
 };
 
 const wanted = process.argv.slice(2);
