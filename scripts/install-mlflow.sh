@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install a pinned MLflow into a virtual environment cached outside the clone, for
+# the integration tests of packages/plugin-mlflow (they start `mlflow server`
+# themselves). A second run with the same version reuses the venv.
+# Prints the path of the `mlflow` binary on its last line.
+#   POKE_CACHE_DIR       cache folder (default ~/.cache/poke); the venv is <cache>/mlflow-venv
+#   POKE_MLFLOW_VERSION  MLflow version (default below)
+set -euo pipefail
+
+version="${POKE_MLFLOW_VERSION:-3.17.2}"
+cache="${POKE_CACHE_DIR:-$HOME/.cache/poke}"
+venv="$cache/mlflow-venv"
+bin="$venv/bin/mlflow"
+mkdir -p "$cache"
+
+installed() {
+  [ -x "$bin" ] && "$venv/bin/python" - "$version" <<'PY' 2>/dev/null
+import importlib.metadata, sys
+sys.exit(0 if importlib.metadata.version("mlflow") == sys.argv[1] else 1)
+PY
+}
+
+# One installer at a time (parallel CI jobs or developers share the cache).
+exec 9>"$cache/mlflow-venv.lock"
+flock 9
+
+if installed; then
+  echo "mlflow $version: cached in $venv" >&2
+else
+  start=$(date +%s)
+  echo "mlflow $version: installing into $venv" >&2
+  if ! python3 -m venv --clear "$venv" >&2; then
+    echo "python3 -m venv failed; on Debian install python3-venv (apt-get install python3-venv)" >&2
+    exit 1
+  fi
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "mlflow==$version" >&2
+  installed || { echo "mlflow $version did not install into $venv" >&2; exit 1; }
+  echo "mlflow $version: installed in $(( $(date +%s) - start )) s" >&2
+fi
+echo "$bin"
