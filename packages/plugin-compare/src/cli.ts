@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '@poke/core';
+import { UserError, writeFileAtomic } from '@poke/core';
 import { compareRunsWithSeries } from './compare.js';
 import { renderTable } from './table.js';
 import { renderPlot } from './plot.js';
@@ -34,8 +34,13 @@ export default function registerCompare(program: Command, context: Context): voi
     .addHelpText('after', '\nExamples:\n  $ poke compare runs/\n  $ poke compare runs/a runs/b --metric val_accuracy --plot\n  $ poke compare runs/ --html report.html')
     .action(async (dirs: string[], flags: Flags) => {
       if (flags.mode !== undefined && flags.mode !== 'min' && flags.mode !== 'max') throw new UserError(`--mode must be min or max, got "${flags.mode}"`);
+      const paths = dirs.map((d) => resolve(context.cwd, d));
+      for (const [i, path] of paths.entries()) {
+        const isDir = await stat(path).then((s) => s.isDirectory(), () => false);
+        if (!isDir) throw new UserError(`compare: ${dirs[i]} is not a folder`, 'give run folders (runs/<run>) or a folder that holds runs (runs/)');
+      }
       const runs = await compareRunsWithSeries(
-        dirs.map((d) => resolve(context.cwd, d)),
+        paths,
         { metric: flags.metric, ...(flags.mode ? { mode: flags.mode as 'min' | 'max' } : {}) },
         Boolean(flags.plot || flags.html),
       );
@@ -44,7 +49,7 @@ export default function registerCompare(program: Command, context: Context): voi
       if (flags.plot && !flags.json) console.log('\n' + renderPlot(runs, flags.metric, { color: Boolean(process.stdout.isTTY) }));
       if (flags.html) {
         const path = resolve(context.cwd, flags.html);
-        await writeFile(path, renderHtml(runs));
+        await writeFileAtomic(path, renderHtml(runs));
         if (!flags.json) console.log(`\nwrote ${path}`);
       }
     });

@@ -1,35 +1,55 @@
 import { readRun, expandRunDirs } from './read-run.js';
 import type { CompareOptions, CompareRow, RunData } from './types.js';
 
+/** The checkpoint plugin's rule, so that `poke compare` and the monitor agree on a name. */
 const HIGHER_IS_BETTER = /acc|auc|f1|precision|recall|win|reward|score/i;
 
+/** `max` for accuracy-like names (acc, auc, f1, precision, recall, win, reward, score), `min` otherwise. */
 export function defaultMode(metric: string): 'min' | 'max' {
   return HIGHER_IS_BETTER.test(metric) ? 'max' : 'min';
 }
 
 /**
- * Best first by `metric`; runs without it last (under either mode), with the
- * reason. Ties keep the order of the names. 0 is a value like any other.
+ * Best first by `value`; runs without a value last under either mode, by name.
+ * Ties keep name order. 0 is a value like any other.
  */
 export function rank(rows: readonly CompareRow[]): CompareRow[] {
+  const byName = (a: CompareRow, b: CompareRow) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   const valued = rows.filter((r) => r.value !== null);
   const missing = rows.filter((r) => r.value === null);
-  valued.sort((a, b) => (a.mode === 'min' ? a.value! - b.value! : b.value! - a.value!) || a.name.localeCompare(b.name));
-  missing.sort((a, b) => a.name.localeCompare(b.name));
-  return [...valued.map((r, i) => ({ ...r, rank: i + 1 })), ...missing];
+  valued.sort((a, b) => (a.mode === 'min' ? a.value! - b.value! : b.value! - a.value!) || byName(a, b));
+  missing.sort(byName);
+  return [...valued.map((r, i) => ({ ...r, rank: i + 1 })), ...missing.map((r) => ({ ...r, rank: null }))];
 }
 
-/** Read and rank runs; folders that hold runs (`runs/`) expand to them. */
-export async function compareRunsWithSeries(dirs: readonly string[], options: CompareOptions = {}, wantSeries = true): Promise<RunData[]> {
+/** Map with at most `limit` calls in flight: a runs folder of thousands must not open thousands of files at once. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export function resolveOptions(options: CompareOptions = {}): { metric: string; mode: 'min' | 'max' } {
   const metric = options.metric ?? 'val_loss';
-  const mode = options.mode ?? defaultMode(metric);
-  const runs = await Promise.all((await expandRunDirs(dirs)).map((dir) => readRun(dir, metric, mode, wantSeries)));
-  const ranked = rank(runs.map((r) => r.row));
-  const byPath = new Map(runs.map((r) => [r.row.path, r]));
-  return ranked.map((row) => ({ row, series: byPath.get(row.path)!.series }));
+  return { metric, mode: options.mode ?? defaultMode(metric) };
 }
 
-/** The program API: typed rows, best first. */
+/** Read and rank runs with their metrics over steps (for plots); folders that hold runs (`runs/`) expand to them. */
+export async function compareRunsWithSeries(dirs: readonly string[], options: CompareOptions = {}, wantSeries = true): Promise<RunData[]> {
+  const { metric, mode } = resolveOptions(options);
+  const runs = await mapLimited(await expandRunDirs(dirs), 64, (dir) => readRun(dir, metric, mode, wantSeries));
+  const byPath = new Map(runs.map((r) => [r.row.path, r]));
+  return rank(runs.map((r) => r.row)).map((row) => ({ row, series: byPath.get(row.path)!.series }));
+}
+
+/** The program API: typed rows, best first, runs without the metric last with a reason. */
 export async function compareRuns(dirs: readonly string[], options: CompareOptions = {}): Promise<CompareRow[]> {
   return (await compareRunsWithSeries(dirs, options, false)).map((r) => r.row);
 }

@@ -1,3 +1,5 @@
+import type { EvalResult } from './eval.js';
+
 export type RunState = 'completed' | 'interrupted' | 'failed' | 'running' | 'crashed' | 'unknown';
 
 /** One run in a comparison. Missing values are null, never 0: 0.0 is a value. */
@@ -9,7 +11,10 @@ export interface CompareRow {
   readonly metric: string;
   readonly mode: 'min' | 'max';
   readonly value: number | null;
-  readonly valueSource: 'best-checkpoint' | 'metrics.csv' | null;
+  /** Where the value came from: the manifest's best checkpoint, the best row of metrics.csv, or the newest eval*.json (`win_rate`). */
+  readonly valueSource: 'best-checkpoint' | 'metrics.csv' | 'eval' | null;
+  /** The global step the value belongs to (the best checkpoint's, or the metrics.csv row's); null for eval files. */
+  readonly valueStep: number | null;
   /** 1 for the best; null for runs without the metric. */
   readonly rank: number | null;
   readonly bestCheckpoint: string | null;
@@ -19,14 +24,20 @@ export interface CompareRow {
   readonly valLoss: number | null;
   readonly valAccuracy: number | null;
   readonly parameters: number | null;
-  /** From run.json: created → last update. */
+  /** From run.json: createdAt → updatedAt (the last status write; includes pauses between resumes). */
   readonly wallSeconds: number | null;
+  /** Win rate of the newest Showdown evaluation (`eval*.json`); null when the run has none. */
+  readonly winRate: number | null;
+  /** Every readable evaluation, oldest first. */
+  readonly evals: readonly EvalResult[];
   /** Why the metric is missing (no checkpoints, unreadable manifest, still running, …). */
   readonly reason: string | null;
 }
 
 /** A metric over steps, from metrics.csv, for plots. */
 export type Series = Record<string, Array<[step: number, value: number]>>;
+
+export type { EvalResult };
 
 export interface RunData {
   readonly row: CompareRow;

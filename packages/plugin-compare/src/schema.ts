@@ -1,0 +1,53 @@
+/** JSON schema of one `CompareRow`, as `poke compare --json` prints them (an array, best first). */
+const num = { type: ['number', 'null'] } as const;
+const int = { type: ['integer', 'null'], minimum: 0 } as const;
+
+export const evalResultSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['file', 'opponent', 'games', 'winRate', 'timestamp'],
+  properties: {
+    file: { type: 'string' },
+    opponent: { type: ['string', 'null'] },
+    games: int,
+    winRate: { type: 'number', minimum: 0, maximum: 1 },
+    timestamp: { type: 'string' },
+  },
+} as const;
+
+export const compareRowSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'name', 'path', 'status', 'metric', 'mode', 'value', 'valueSource', 'valueStep', 'rank', 'bestCheckpoint', 'epoch', 'step',
+    'trainLoss', 'valLoss', 'valAccuracy', 'parameters', 'wallSeconds', 'winRate', 'evals', 'reason',
+  ],
+  properties: {
+    name: { type: 'string' },
+    path: { type: 'string' },
+    status: { enum: ['completed', 'interrupted', 'failed', 'running', 'crashed', 'unknown'] },
+    metric: { type: 'string' },
+    mode: { enum: ['min', 'max'] },
+    value: num,
+    valueSource: { enum: ['best-checkpoint', 'metrics.csv', 'eval', null] },
+    valueStep: int,
+    rank: { type: ['integer', 'null'], minimum: 1 },
+    bestCheckpoint: { type: ['string', 'null'] },
+    epoch: int,
+    step: int,
+    trainLoss: num,
+    valLoss: num,
+    valAccuracy: num,
+    parameters: int,
+    wallSeconds: { type: ['number', 'null'], minimum: 0 },
+    winRate: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+    evals: { type: 'array', items: evalResultSchema },
+    reason: { type: ['string', 'null'] },
+  },
+  // A run has a rank exactly when it has a value; a missing value always says why.
+  if: { properties: { value: { type: 'null' } } },
+  then: { properties: { rank: { type: 'null' }, reason: { type: 'string' }, valueSource: { type: 'null' } } },
+  else: { properties: { rank: { type: 'integer' }, reason: { type: 'null' } } },
+} as const;
+
+export const compareOutputSchema = { type: 'array', items: compareRowSchema } as const;
