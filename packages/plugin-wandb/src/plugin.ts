@@ -1,0 +1,298 @@
+import { randomInt } from 'node:crypto';
+import { validatePluginOptions, configForDisk, UserError } from '@poke/core';
+import type { PokePlugin, Trainer, RunContext, RunSummary, MetricsRecord } from '@poke/core';
+import { wandbOptionsSchema, MODES } from './schema.js';
+import type { WandbOptions, WandbMode } from './schema.js';
+import { DEFAULT_BASE_URL, findApiKey } from './auth.js';
+import { Delivery } from './delivery.js';
+import { Spool, wandbDir, readRunFile, writeRunFile, readDelivered, writeDelivered, NOTHING_DELIVERED } from './spool.js';
+import type { SpoolEntry, RunFile } from './spool.js';
+
+export const PLUGIN_NAME = 'poke:wandb';
+
+export interface ResolvedWandbOptions {
+  project: string;
+  entity: string | undefined;
+  name: string | undefined;
+  group: string | undefined;
+  tags: string[];
+  notes: string | undefined;
+  mode: WandbMode;
+  baseUrl: string;
+  flushInterval: number;
+  finishTimeout: number;
+  requestTimeout: number;
+  maxBackoff: number;
+}
+
+/** Exit codes as W&B reads them: 0 finished, non-zero failed; 255 is what W&B's own SDK reports for a Ctrl-C. */
+export const EXIT_CODES: Record<RunSummary['status'], number> = { completed: 0, failed: 1, interrupted: 255 };
+
+const BASE_URL = /^https?:\/\/[^\s/@]+(\/[^\s@]*)?$/;
+
+/** Validate options; mode falls back to WANDB_MODE and baseUrl to WANDB_BASE_URL. */
+export function resolveWandbOptions(options: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedWandbOptions {
+  const o = validatePluginOptions<WandbOptions>(PLUGIN_NAME, wandbOptionsSchema, options);
+  let mode = o.mode;
+  if (mode === undefined && env.WANDB_MODE) {
+    const fromEnv = env.WANDB_MODE === 'dryrun' ? 'offline' : env.WANDB_MODE === 'run' ? 'online' : env.WANDB_MODE;
+    if (!(MODES as readonly string[]).includes(fromEnv)) {
+      throw new UserError(`plugin ${PLUGIN_NAME}: WANDB_MODE must be one of ${MODES.join(', ')}, got "${env.WANDB_MODE}"`);
+    }
+    mode = fromEnv as WandbMode;
+  }
+  const baseUrl = (o.baseUrl ?? (env.WANDB_BASE_URL || DEFAULT_BASE_URL)).replace(/\/+$/, '');
+  if (!BASE_URL.test(baseUrl)) {
+    throw new UserError(`plugin ${PLUGIN_NAME}: WANDB_BASE_URL must be an http(s) URL without credentials, got "${baseUrl}"`, 'e.g. https://wandb.example.com');
+  }
+  return {
+    project: o.project ?? 'poke',
+    entity: o.entity,
+    name: o.name,
+    group: o.group,
+    tags: o.tags ?? [],
+    notes: o.notes,
+    mode: mode ?? 'online',
+    baseUrl,
+    flushInterval: o.flushInterval ?? 1,
+    finishTimeout: o.finishTimeout ?? 10,
+    requestTimeout: o.requestTimeout ?? 15,
+    maxBackoff: o.maxBackoff ?? 30,
+  };
+}
+
+/** A W&B-style run id: 8 characters of base 36. */
+export function generateRunId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let id = '';
+  for (let i = 0; i < 8; i++) id += alphabet[randomInt(alphabet.length)];
+  return id;
+}
+
+/** Lower is better for *loss, higher for *accuracy; other metrics have no best. */
+export function bestDirection(metric: string): 'min' | 'max' | undefined {
+  if (/loss$/.test(metric)) return 'min';
+  if (/accuracy$/.test(metric)) return 'max';
+  return undefined;
+}
+
+interface PluginState {
+  best: Record<string, { value: number; step: number }>;
+  last: Record<string, number>;
+}
+
+/**
+ * Logs a run to Weights & Biases: the redacted config, every metrics record
+ * at the trainer's global step, a summary with best and final metrics, and the
+ * exit state. Every entry goes to runs/<run>/wandb/offline.jsonl first and is
+ * sent in the background, so training never waits for W&B and an outage loses nothing.
+ */
+export class WandbPlugin implements PokePlugin {
+  readonly name = PLUGIN_NAME;
+  readonly stateKey = 'wandb';
+  readonly options: ResolvedWandbOptions;
+  /** Set at `setup` (online mode with a key). */
+  delivery: Delivery | undefined;
+  spool: Spool | undefined;
+  run: RunFile | undefined;
+  private trainer!: Trainer;
+  private spoolFailed = false;
+  private startedAt = Date.now();
+  private tracked: PluginState = { best: {}, last: {} };
+
+  constructor(options?: WandbOptions) {
+    this.options = resolveWandbOptions(options);
+  }
+
+  state(): PluginState {
+    return structuredClone(this.tracked);
+  }
+
+  restore(state: unknown): void {
+    const s = state as Partial<PluginState> | undefined;
+    this.tracked = { best: { ...s?.best }, last: { ...s?.last } };
+  }
+
+  apply(trainer: Trainer): void {
+    this.trainer = trainer;
+    if (this.options.mode === 'disabled') return; // nothing at all: no files, no network
+    const hooks = trainer.hooks;
+    hooks.setup.tapPromise(PLUGIN_NAME, (context) => this.setup(context));
+    hooks.resumed.tapPromise(PLUGIN_NAME, ({ state }) => this.resumed(state.lastLoggedStep));
+    // log is synchronous: one append to the spool; the background sender does the rest.
+    hooks.log.tap(PLUGIN_NAME, (record) => this.logRecord(record));
+    hooks.done.tapPromise(PLUGIN_NAME, (summary) => this.finish(summary));
+  }
+
+  private async setup(context: RunContext): Promise<void> {
+    try {
+      await this.open(context);
+    } catch (err) {
+      // W&B must never stop training: go on without it.
+      this.spool?.close();
+      this.spool = undefined;
+      this.delivery = undefined;
+      this.trainer.logger.warn(`wandb: cannot set up W&B logging (${(err as Error).message}); training goes on without it`);
+    }
+  }
+
+  private async open(context: RunContext): Promise<void> {
+    const { trainer, options } = this;
+    const dir = wandbDir(context.runDir);
+    const existing = await readRunFile(dir);
+    const displayName = options.name ?? context.runName;
+    const same =
+      existing !== undefined &&
+      existing.baseUrl === options.baseUrl &&
+      existing.project === options.project &&
+      (options.entity === undefined || existing.entity === undefined || existing.entity === options.entity);
+    let run: RunFile;
+    if (same) {
+      run = { ...existing, ...(options.entity && !existing.entity ? { entity: options.entity } : {}), displayName };
+    } else {
+      if (existing) {
+        trainer.logger.warn(
+          `wandb: this run was logged as ${existing.entity ?? '?'}/${existing.project}/${existing.id} at ${existing.baseUrl}; ` +
+            `it now goes to a new W&B run in ${options.project} at ${options.baseUrl}, with the whole spool sent again`,
+        );
+        await writeDelivered(dir, { ...NOTHING_DELIVERED });
+      }
+      run = {
+        version: 1,
+        id: generateRunId(),
+        project: options.project,
+        ...(options.entity ? { entity: options.entity } : {}),
+        baseUrl: options.baseUrl,
+        displayName,
+        createdAt: new Date().toISOString(),
+      };
+    }
+    await writeRunFile(dir, run);
+    this.run = run;
+    this.startedAt = Date.parse(run.createdAt) || Date.now();
+    this.spool = new Spool(dir);
+
+    if (options.mode === 'online') {
+      const key = findApiKey(options.baseUrl);
+      if (!key) {
+        trainer.logger.warn(
+          `wandb: no API key for ${options.baseUrl} (set WANDB_API_KEY or add it to ~/.netrc with \`wandb login\`); ` +
+            `records are kept in ${this.spool.path}: send them with \`poke wandb sync ${context.runDir}\``,
+        );
+      } else {
+        this.delivery = await Delivery.open(dir, this.spool, run, key.key, trainer.logger, {
+          flushIntervalMs: options.flushInterval * 1000,
+          maxBackoffMs: options.maxBackoff * 1000,
+          requestTimeoutMs: options.requestTimeout * 1000,
+        });
+      }
+    } else {
+      trainer.logger.info(`wandb: offline; records go to ${this.spool.path} (send them with \`poke wandb sync ${context.runDir}\`)`);
+    }
+
+    this.append({
+      t: 'run',
+      displayName,
+      tags: options.tags,
+      ...(options.group ? { group: options.group } : {}),
+      ...(options.notes ? { notes: options.notes } : {}),
+      config: configForDisk(trainer.config) as Record<string, unknown>,
+    });
+    // When resuming, start sending only once `resumed` has trimmed what the resumed run emits again.
+    if (context.resume === undefined) this.delivery?.start();
+  }
+
+  /**
+   * Records after lastLoggedStep are emitted again: drop the undelivered ones, and
+   * the summary and exit of the earlier attempt. Delivered steps are skipped by step.
+   */
+  private async resumed(lastLoggedStep: number): Promise<void> {
+    const { spool } = this;
+    if (!spool) return;
+    try {
+      const delivered = this.delivery?.delivered ?? (await readDelivered(spool.dir));
+      const dropped = await spool.rewriteTail(delivered.offset, (e) => e.t === 'run' || (e.t === 'history' && e.step <= lastLoggedStep));
+      if (dropped) this.trainer.logger.info(`wandb: dropped ${dropped} undelivered entries after step ${lastLoggedStep}; the resumed run emits them again`);
+    } catch (err) {
+      this.trainer.logger.warn(`wandb: cannot trim ${spool.path} (${(err as Error).message})`);
+    }
+    this.delivery?.start();
+  }
+
+  private logRecord(record: MetricsRecord): void {
+    if (!this.spool) return;
+    const { best, last } = this.tracked;
+    for (const [name, value] of Object.entries(record.metrics)) {
+      last[name] = value;
+      const direction = bestDirection(name);
+      if (!direction || !Number.isFinite(value)) continue;
+      const previous = best[name];
+      if (!previous || (direction === 'min' ? value < previous.value : value > previous.value)) best[name] = { value, step: record.step };
+    }
+    const ts = Date.parse(record.timestamp);
+    const timestamp = (Number.isNaN(ts) ? Date.now() : ts) / 1000;
+    this.append({
+      t: 'history',
+      step: record.step,
+      row: { ...jsonMetrics(record.metrics), _step: record.step, _timestamp: timestamp, _runtime: Math.max(0, timestamp - this.startedAt / 1000) },
+    });
+  }
+
+  private append(entry: SpoolEntry): void {
+    if (!this.spool || this.spoolFailed) return;
+    try {
+      this.spool.append(entry);
+      this.delivery?.notify();
+    } catch (err) {
+      // A full disk must not stop training; W&B misses what could not be spooled.
+      this.spoolFailed = true;
+      this.trainer.logger.warn(`wandb: cannot write ${this.spool.path} (${(err as Error).message}); nothing more is sent to W&B in this run`);
+    }
+  }
+
+  /** The summary W&B shows: final metrics, best ones (`best/<metric>`, `best/<metric>_step`), step and runtime. */
+  summaryOf(summary: RunSummary): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...jsonMetrics({ ...this.tracked.last, ...summary.finalMetrics }) };
+    for (const [name, { value, step }] of Object.entries(this.tracked.best)) {
+      out[`best/${name}`] = value;
+      out[`best/${name}_step`] = step;
+    }
+    out._step = summary.globalStep;
+    out._runtime = Math.max(0, (Date.now() - this.startedAt) / 1000);
+    out._timestamp = Date.now() / 1000;
+    out['poke/status'] = summary.status;
+    return out;
+  }
+
+  private async finish(summary: RunSummary): Promise<void> {
+    const { spool, delivery } = this;
+    if (!spool) return;
+    this.append({ t: 'summary', summary: this.summaryOf(summary) });
+    this.append({ t: 'finish', exitcode: EXIT_CODES[summary.status] });
+    try {
+      if (!delivery) return;
+      const result = await delivery.drain(this.options.finishTimeout * 1000);
+      if (result.pendingEntries > 0) {
+        this.trainer.logger.warn(
+          `wandb: ${result.pendingRows} history rows and ${result.pendingEntries - result.pendingRows} other entries were not delivered to ${delivery.client.baseUrl}` +
+            `${result.lastError ? ` (${result.lastError})` : ''}; they are kept in ${spool.path}: send them with \`poke wandb sync ${summary.runDir}\``,
+        );
+      }
+    } catch (err) {
+      this.trainer.logger.warn(`wandb: finishing failed: ${(err as Error).message}; the spool is kept in ${spool.path}`);
+    } finally {
+      spool.close();
+    }
+  }
+}
+
+/** JSON has no NaN or Infinity: W&B's own SDK writes them as strings. */
+function jsonMetrics(metrics: Readonly<Record<string, number>>): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const [key, value] of Object.entries(metrics)) out[key] = Number.isFinite(value) ? value : String(value);
+  return out;
+}
+
+export function wandb(options?: WandbOptions): WandbPlugin {
+  return new WandbPlugin(options);
+}
