@@ -5,6 +5,7 @@ const BENCHES = {
   checkpoint: () => import('./checkpoint-io.js'),
   backends: () => import('./backends.js'),
   compare: () => import('./compare.js'),
+  showdown: () => import('./showdown.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,182 @@
+import { Battle, Teams } from '@pkmn/sim';
+import { TeamGenerators } from '@pkmn/randoms';
+import { Rng, deriveSeed } from '@poke/core';
+import { ACTION_COUNT, choiceOf, maskFromRequest, needsDecision } from './actions.js';
+import type { SimRequest } from './actions.js';
+import { PlayerView, channelLines } from './encoder/view.js';
+import type { SideID } from './encoder/view.js';
+import { encode } from './encoder/encode.js';
+import { FEATURE_SIZE } from './encoder/layout.js';
+import { expertAction, firstLegal } from './expert.js';
+
+Teams.setGeneratorFactory(TeamGenerators);
+
+/** Who plays a side. A `policy` gets the encoded features and the mask and returns an action. */
+export type Agent =
+  | { kind: 'expert' }
+  | { kind: 'random'; seed: number }
+  | { kind: 'policy'; choose(features: Float32Array, mask: Uint8Array): number };
+
+export interface Decision {
+  side: SideID;
+  /** Which of this side's requests (1-based, waits included) the decision answered: identifies it in the battle. */
+  rqid: number;
+  features: Float32Array;
+  mask: Uint8Array;
+  action: number;
+}
+
+export interface BattleResult {
+  winner: SideID | null;
+  turns: number;
+  /** Recorded decisions (of expert sides, or all sides listed in `record`), in the order they were made. */
+  decisions: Decision[];
+  /** The battle's protocol text as the omniscient stream (and saved replays) hold it, without timestamps. */
+  log?: string;
+  /** What each player received: its channel's lines with its `|request|` lines after them. */
+  playerLogs?: Record<SideID, string>;
+}
+
+export interface BattleOptions {
+  format: string;
+  /** 32-bit seed of the battle (teams and every roll). */
+  seed: number;
+  p1: Agent;
+  p2: Agent;
+  /** Record decisions of these sides. @default the expert sides */
+  record?: SideID[];
+  keepLog?: boolean;
+  /** The battle is called a tie after this many turns. @default 500 */
+  maxTurns?: number;
+  /** Players also get teams given here (tests); otherwise the format generates them. */
+  teams?: Partial<Record<SideID, string>>;
+}
+
+const NAMES: Record<SideID, string> = { p1: 'poke-p1', p2: 'poke-p2' };
+
+function simSeed(seed: number): string {
+  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+  return `gen5,${hex(deriveSeed(seed, 'sim', 0))}${hex(deriveSeed(seed, 'sim', 1))}`;
+}
+
+/** Play one battle in-process, synchronously, recording decisions. */
+export function playBattle(options: BattleOptions): BattleResult {
+  const record = new Set<SideID>(options.record ?? (['p1', 'p2'] as const).filter((s) => options[s].kind === 'expert'));
+  const keepLog = options.keepLog ?? false;
+  const agents: Record<SideID, Agent> = { p1: options.p1, p2: options.p2 };
+  const rngs: Partial<Record<SideID, Rng>> = {};
+  const views: Partial<Record<SideID, PlayerView>> = {};
+  const playerLogs: Record<SideID, string[]> = { p1: [], p2: [] };
+  for (const side of ['p1', 'p2'] as const) {
+    const agent = agents[side];
+    if (agent.kind === 'random') rngs[side] = Rng.fromSeed(agent.seed);
+    if (agent.kind !== 'random' || record.has(side) || keepLog) views[side] = new PlayerView(side);
+  }
+  const updates: string[] = [];
+  const requests: Partial<Record<SideID, SimRequest>> = {};
+  const omniscient: string[] = [];
+  const decisions: Decision[] = [];
+  const requestCount = { p1: 0, p2: 0 };
+
+  const battle = new Battle({
+    formatid: options.format as never,
+    seed: simSeed(options.seed) as never,
+    send: (type: string, data: string | string[]) => {
+      const text = Array.isArray(data) ? data.join('\n') : data;
+      if (type === 'update') updates.push(text);
+      else if (type === 'sideupdate') {
+        const side = text.slice(0, 2) as SideID;
+        const body = text.slice(3);
+        if (body.startsWith('|request|')) requests[side] = JSON.parse(body.slice(9)) as SimRequest;
+      }
+    },
+  });
+  // Each side's random team comes from its own seed (without one the simulator draws a random team).
+  for (const side of ['p1', 'p2'] as const) {
+    const team = options.teams?.[side];
+    battle.setPlayer(side, { name: NAMES[side], ...(team ? { team } : { seed: simSeed(deriveSeed(options.seed, 'team', side)) as never }) });
+  }
+  battle.sendUpdates();
+
+  const maxTurns = options.maxTurns ?? 500;
+  const mask = new Uint8Array(ACTION_COUNT);
+  for (let guard = 0; guard < 100_000; guard++) {
+    // The turn's protocol first, then the requests it led to (the order the client applies them).
+    for (const chunk of updates.splice(0)) {
+      const lines = chunk.split('\n').filter((l) => !l.startsWith('|t:|'));
+      if (keepLog) omniscient.push(...channelLines(lines, -1));
+      for (const side of ['p1', 'p2'] as const) {
+        const view = views[side];
+        if (!view) continue;
+        const own = channelLines(lines, side);
+        view.addLines(own);
+        if (keepLog) playerLogs[side].push(...own);
+      }
+    }
+    if (battle.ended) break;
+    if (battle.turn > maxTurns) {
+      battle.win(null as never);
+      continue;
+    }
+    const choices: Array<[SideID, string, Decision | undefined]> = [];
+    for (const side of ['p1', 'p2'] as const) {
+      const request = requests[side];
+      if (!request) continue;
+      delete requests[side];
+      const rqid = ++requestCount[side];
+      const view = views[side];
+      if (view) view.request = request;
+      if (keepLog) playerLogs[side].push(`|request|${JSON.stringify(request)}`);
+      if (!needsDecision(request)) continue;
+      maskFromRequest(request, mask);
+      const agent = agents[side];
+      let action: number;
+      let features: Float32Array | undefined;
+      if (record.has(side) || agent.kind === 'policy') features = encode(view!);
+      if (agent.kind === 'expert') action = expertAction(view!, mask);
+      else if (agent.kind === 'random') action = randomAction(rngs[side]!, mask);
+      else action = agent.choose(features!, mask);
+      if (action < 0 || !mask[action]) {
+        choices.push([side, 'default', undefined]);
+        continue;
+      }
+      const decision = record.has(side) ? { side, rqid, features: features!, mask: mask.slice(), action } : undefined;
+      choices.push([side, choiceOf(action), decision]);
+    }
+    if (choices.length === 0) {
+      // Nothing to decide and not ended: should not happen; end the battle as a tie rather than loop.
+      battle.win(null as never);
+      continue;
+    }
+    for (const [side, choice, decision] of choices) {
+      if (battle.choose(side, choice)) {
+        if (decision) decisions.push(decision);
+      } else {
+        // Refused (e.g. a hidden trap): the simulator re-sent the request; let it pick a default instead.
+        delete requests[side];
+        battle.choose(side, 'default');
+      }
+    }
+    battle.sendUpdates();
+  }
+  const winner = battle.winner === NAMES.p1 ? 'p1' : battle.winner === NAMES.p2 ? 'p2' : null;
+  const result: BattleResult = { winner, turns: battle.turn, decisions };
+  if (keepLog) {
+    result.log = omniscient.join('\n') + '\n';
+    result.playerLogs = { p1: playerLogs.p1.join('\n') + '\n', p2: playerLogs.p2.join('\n') + '\n' };
+  }
+  battle.destroy();
+  return result;
+}
+
+/** The random player: uniform over the legal actions. */
+export function randomAction(rng: Rng, mask: Uint8Array): number {
+  let legal = 0;
+  for (let a = 0; a < mask.length; a++) legal += mask[a]!;
+  if (legal === 0) return firstLegal(mask);
+  let k = rng.nextBelow(legal);
+  for (let a = 0; a < mask.length; a++) if (mask[a] && k-- === 0) return a;
+  return -1;
+}
+
+export { FEATURE_SIZE };

@@ -1,0 +1,4 @@
+import { registerEval } from './cli.js';
+
+/** Module behind `poke eval` (package.json `poke.commands.eval`). */
+export default registerEval;

@@ -1,0 +1,158 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UserError, selectBackend, writeShards, writeJsonAtomic, ArrayDataset } from '@poke/core';
+import type { BackendName } from '@poke/core';
+import { generateDemonstrations } from './generate.js';
+import type { Opponent } from './generate.js';
+import { generationMeta } from './source.js';
+import { importReplayFiles } from './replay/import.js';
+import { packDecisions } from './generate.js';
+import { evaluatePolicy, loadPolicy, policyAgent } from './eval.js';
+import { ACTION_COUNT } from './actions.js';
+import { ENCODER_VERSION, FEATURE_SIZE } from './encoder/layout.js';
+
+interface Context {
+  readonly cwd: string;
+  setExitCode(code: number): void;
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+function opponentOf(value: string): Opponent {
+  if (value !== 'random' && value !== 'expert') throw new UserError(`--vs/--opponent must be random or expert, got "${value}"`);
+  return value;
+}
+
+/** A progress line on stderr, at most every half second (and at the end). */
+function progressLine(label: string): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = performance.now();
+    if (done !== total && now - last < 500) return;
+    last = now;
+    const text = `${label} ${done}/${total}`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${text}${done === total ? '\n' : ''}`);
+    else process.stderr.write(`${text}\n`);
+  };
+}
+
+/** `poke data generate` and `poke data import`. */
+export function registerData(program: Command, context: Context): void {
+  const data = program.commands.find((c) => c.name() === 'data') ?? program.command('data').description('battle demonstrations: generate by self-play, import replays');
+  data
+    .command('generate')
+    .description('simulate expert battles and write their decisions as shards')
+    .requiredOption('--out <dir>', 'output folder (shards format)')
+    .option('--battles <n>', 'number of battles', positiveInt('--battles'), 200)
+    .option('--format <id>', 'battle format', 'gen9randombattle')
+    .option('--opponent <who>', "the expert's opponent: random or expert", opponentOf, 'random' as Opponent)
+    .option('--seed <n>', 'seed', (v) => Number.parseInt(v, 10), 1)
+    .option('--workers <n>', 'worker threads (default: all cores)', positiveInt('--workers'))
+    .option('--logs <dir>', "also write each battle's protocol text: NNNNN.log (replay) and NNNNN.p1.log/.p2.log (player logs with requests)")
+    .option('--json', 'print the summary as JSON')
+    .action(async (flags: { out: string; battles: number; format: string; opponent: Opponent; seed: number; workers?: number; logs?: string; json?: boolean }) => {
+      if (!/^gen9[a-z0-9]*randombattle$/.test(flags.format)) throw new UserError(`--format must be a gen 9 random battle format, got "${flags.format}"`);
+      const result = await generateDemonstrations(
+        { battles: flags.battles, format: flags.format, opponent: flags.opponent, seed: flags.seed, ...(flags.workers ? { workers: flags.workers } : {}), keepLogs: Boolean(flags.logs) },
+        progressLine('battles'),
+      );
+      const out = resolve(context.cwd, flags.out);
+      await writeShards(out, result.dataset, { meta: generationMeta(flags, result) });
+      if (flags.logs && result.logs) {
+        const dir = resolve(context.cwd, flags.logs);
+        await mkdir(dir, { recursive: true });
+        for (const [i, logs] of result.logs.entries()) {
+          const name = String(i).padStart(5, '0');
+          await writeFile(join(dir, `${name}.log`), logs.log);
+          await writeFile(join(dir, `${name}.p1.log`), logs.p1);
+          await writeFile(join(dir, `${name}.p2.log`), logs.p2);
+        }
+      }
+      const summary = {
+        out,
+        battles: result.battles,
+        decisions: result.decisions,
+        expertWins: result.expertWins,
+        seconds: Number(result.seconds.toFixed(3)),
+        battlesPerSecond: Number((result.battles / result.seconds).toFixed(2)),
+        decisionsPerSecond: Number((result.decisions / result.seconds).toFixed(1)),
+        featureSize: FEATURE_SIZE,
+        actionCount: ACTION_COUNT,
+      };
+      if (flags.json) console.log(JSON.stringify(summary, null, 2));
+      else {
+        console.log(`${summary.battles} battles, ${summary.decisions} decisions in ${summary.seconds} s: ${summary.battlesPerSecond} battles/s, ${summary.decisionsPerSecond} decisions/s`);
+        console.log(`expert won ${summary.expertWins}/${summary.battles}; wrote ${out} (${FEATURE_SIZE} features, ${ACTION_COUNT} actions)`);
+      }
+    });
+
+  data
+    .command('import')
+    .description('read Showdown replays (replay JSON with a "log", or raw protocol text) into shards; bad files are skipped')
+    .argument('<files...>', 'replay files')
+    .requiredOption('--out <dir>', 'output folder (shards format)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (files: string[], flags: { out: string; json?: boolean }) => {
+      const result = await importReplayFiles(files.map((f) => resolve(context.cwd, f)), progressLine('files'));
+      const summary = {
+        files: files.length,
+        battles: result.battles,
+        decisions: result.decisions.length,
+        unresolved: result.unresolved,
+        skipped: result.skipped,
+        ...(result.firstSkipReason ? { firstSkipReason: result.firstSkipReason } : {}),
+      };
+      if (result.battles === 0) {
+        throw new UserError(`no replay could be imported: ${result.skipped} skipped${result.firstSkipReason ? `; first: ${result.firstSkipReason}` : ''}`);
+      }
+      const out = resolve(context.cwd, flags.out);
+      const packed = packDecisions(result.decisions);
+      await writeShards(out, new ArrayDataset(packed.features, packed.labels, packed.masks, FEATURE_SIZE, ACTION_COUNT), {
+        meta: { source: '@poke/showdown', kind: 'replay-import', ...summary, encoderVersion: ENCODER_VERSION },
+      });
+      if (flags.json) console.log(JSON.stringify({ out, ...summary }, null, 2));
+      else {
+        console.log(`imported ${summary.battles} battles, ${summary.decisions} decisions (${summary.unresolved} whose action the log does not show were left out); wrote ${out}`);
+        if (result.skipped) console.log(`skipped ${result.skipped} file(s); first: ${result.firstSkipReason}`);
+      }
+    });
+}
+
+/** `poke eval RUN_DIR|CHECKPOINT --vs random|expert --battles N [--json]`. */
+export function registerEval(program: Command, context: Context): void {
+  program
+    .command('eval')
+    .description('play a trained policy (argmax over legal actions) in the simulator and report its win rate with a 95% interval')
+    .argument('<path>', "a run folder (its best checkpoint, else its latest) or a checkpoint folder")
+    .option('--vs <who>', 'opponent: random or expert', opponentOf, 'random' as Opponent)
+    .option('--battles <n>', 'number of battles', positiveInt('--battles'), 100)
+    .option('--format <id>', 'battle format', 'gen9randombattle')
+    .option('--seed <n>', 'seed of the battles', (v) => Number.parseInt(v, 10), 1)
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', 'auto')
+    .option('--json', 'print the result as JSON')
+    .action(async (path: string, flags: { vs: Opponent; battles: number; format: string; seed: number; backend: BackendName; json?: boolean }) => {
+      await selectBackend(flags.backend);
+      const { model, checkpoint, runDir } = await loadPolicy(resolve(context.cwd, path));
+      const result = evaluatePolicy(policyAgent(model), { vs: flags.vs, battles: flags.battles, format: flags.format, seed: flags.seed, onBattle: progressLine('battles') });
+      const record = { ...result, checkpoint, seed: flags.seed, timestamp: new Date().toISOString() };
+      if (runDir) {
+        // eval.json in the run folder: the latest result per opponent, for poke compare.
+        const file = join(runDir, 'eval.json');
+        const previous = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
+        await writeJsonAtomic(file, { ...previous, [flags.vs]: record });
+      }
+      if (flags.json) console.log(JSON.stringify(record, null, 2));
+      else {
+        const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+        console.log(`win rate vs ${result.vs}: ${pct(result.winRate)} (95% CI ${pct(result.ci95[0])}–${pct(result.ci95[1])}) over ${result.battles} battles: ${result.wins} won, ${result.losses} lost, ${result.ties} tied`);
+      }
+      model.dispose();
+    });
+}

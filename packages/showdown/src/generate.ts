@@ -1,0 +1,166 @@
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { ArrayDataset, deriveSeed } from '@poke/core';
+import { playBattle } from './battle.js';
+import type { Agent, Decision } from './battle.js';
+import { ACTION_COUNT } from './actions.js';
+import { FEATURE_SIZE } from './encoder/layout.js';
+
+export type Opponent = 'random' | 'expert';
+
+export interface GenerateOptions {
+  /** Number of battles. */
+  battles: number;
+  /** @default "gen9randombattle" */
+  format?: string;
+  /** Who the expert plays against. @default "random" */
+  opponent?: Opponent;
+  /** @default 1 */
+  seed?: number;
+  /** worker_threads to spread battles over; 1 runs in this thread. @default os.availableParallelism() */
+  workers?: number;
+  /** Keep each battle's logs (omniscient replay text and each player's log). */
+  keepLogs?: boolean;
+}
+
+export interface GeneratedChunk {
+  features: Float32Array;
+  labels: Int32Array;
+  masks: Uint8Array;
+  battles: number;
+  expertWins: number;
+  turns: number;
+  logs?: Array<{ log: string; p1: string; p2: string }>;
+}
+
+export interface GenerateResult {
+  dataset: ArrayDataset;
+  battles: number;
+  decisions: number;
+  /** Battles the expert (p1) won. */
+  expertWins: number;
+  seconds: number;
+  logs?: Array<{ log: string; p1: string; p2: string }>;
+}
+
+/** Battle `i` of a generation run: its seed and its players (the expert is always p1). */
+export function battleSpec(options: Required<Pick<GenerateOptions, 'seed' | 'opponent'>>, i: number): { seed: number; p1: Agent; p2: Agent } {
+  return {
+    seed: deriveSeed(options.seed, 'battle', i),
+    p1: { kind: 'expert' },
+    p2: options.opponent === 'expert' ? { kind: 'expert' } : { kind: 'random', seed: deriveSeed(options.seed, 'opponent', i) },
+  };
+}
+
+export function packDecisions(decisions: readonly Decision[]): Pick<GeneratedChunk, 'features' | 'labels' | 'masks'> {
+  const n = decisions.length;
+  const features = new Float32Array(n * FEATURE_SIZE);
+  const labels = new Int32Array(n);
+  const masks = new Uint8Array(n * ACTION_COUNT);
+  decisions.forEach((d, i) => {
+    features.set(d.features, i * FEATURE_SIZE);
+    masks.set(d.mask, i * ACTION_COUNT);
+    labels[i] = d.action;
+  });
+  return { features, labels, masks };
+}
+
+/** Play battles [start, end) in this thread. */
+export function generateRange(
+  options: { format: string; seed: number; opponent: Opponent; keepLogs?: boolean },
+  start: number,
+  end: number,
+  onBattle?: () => void,
+): GeneratedChunk {
+  const decisions: Decision[] = [];
+  let expertWins = 0;
+  let turns = 0;
+  const logs: Array<{ log: string; p1: string; p2: string }> = [];
+  for (let i = start; i < end; i++) {
+    const spec = battleSpec(options, i);
+    const result = playBattle({ format: options.format, ...spec, keepLog: options.keepLogs ?? false });
+    decisions.push(...result.decisions);
+    if (result.winner === 'p1') expertWins++;
+    turns += result.turns;
+    if (result.log && result.playerLogs) logs.push({ log: result.log, ...result.playerLogs });
+    onBattle?.();
+  }
+  return { ...packDecisions(decisions), battles: end - start, expertWins, turns, ...(options.keepLogs ? { logs } : {}) };
+}
+
+function workerUrl(): URL {
+  // Under tsx (tests of the sources) this file is src/generate.ts; the worker runs the built one.
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith('.ts') ? new URL('../dist/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url);
+}
+
+function concat<T extends Float32Array | Int32Array | Uint8Array>(parts: T[], make: (n: number) => T): T {
+  const out = make(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Expert demonstrations: `battles` battles split into contiguous ranges over `workers`
+ * threads and merged in battle order, so the result depends only on the options
+ * (not on the number of workers).
+ */
+export async function generateDemonstrations(
+  options: GenerateOptions,
+  progress?: (done: number, total: number) => void,
+): Promise<GenerateResult> {
+  const started = performance.now();
+  const resolved = {
+    format: options.format ?? 'gen9randombattle',
+    seed: options.seed ?? 1,
+    opponent: options.opponent ?? 'random',
+    keepLogs: options.keepLogs ?? false,
+  };
+  const total = options.battles;
+  const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), total || 1));
+  let done = 0;
+  const tick = () => progress?.(++done, total);
+  let chunks: GeneratedChunk[];
+  if (workers === 1) {
+    chunks = [generateRange(resolved, 0, total, tick)];
+  } else {
+    const ranges = Array.from({ length: workers }, (_, w) => [Math.floor((w * total) / workers), Math.floor(((w + 1) * total) / workers)] as const);
+    chunks = await Promise.all(
+      ranges.map(
+        ([start, end]) =>
+          new Promise<GeneratedChunk>((resolve, reject) => {
+            const worker = new Worker(workerUrl(), { workerData: { options: resolved, start, end } });
+            worker.on('message', (message: { type: 'battle' } | { type: 'done'; chunk: GeneratedChunk }) => {
+              if (message.type === 'battle') tick();
+              else resolve(message.chunk);
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => {
+              if (code !== 0) reject(new Error(`generation worker exited with code ${code}`));
+            });
+          }),
+      ),
+    );
+  }
+  const features = concat(chunks.map((c) => c.features), (n) => new Float32Array(n));
+  const labels = concat(chunks.map((c) => c.labels), (n) => new Int32Array(n));
+  const masks = concat(chunks.map((c) => c.masks), (n) => new Uint8Array(n));
+  const dataset = new ArrayDataset(features, labels, masks, FEATURE_SIZE, ACTION_COUNT);
+  // The core checks shards it reads, not datasets a source hands over: check here.
+  const invalid = dataset.firstInvalidSample();
+  if (invalid) throw new Error(`showdown: generated sample ${invalid.index} is invalid: ${invalid.reason} (a bug in @poke/showdown)`);
+  const result: GenerateResult = {
+    dataset,
+    battles: total,
+    decisions: labels.length,
+    expertWins: chunks.reduce((s, c) => s + c.expertWins, 0),
+    seconds: (performance.now() - started) / 1000,
+  };
+  if (resolved.keepLogs) result.logs = chunks.flatMap((c) => c.logs ?? []);
+  return result;
+}

@@ -1,0 +1,20 @@
+import { showdown } from './plugin.js';
+
+export default showdown;
+export { showdown, PLUGIN_NAME } from './plugin.js';
+export { showdownSource, showdownSourceSchema, fingerprint } from './source.js';
+export type { ShowdownSourceOptions } from './source.js';
+export { generateDemonstrations, generateRange, battleSpec } from './generate.js';
+export type { GenerateOptions, GenerateResult, Opponent } from './generate.js';
+export { playBattle, randomAction } from './battle.js';
+export type { Agent, BattleOptions, BattleResult, Decision } from './battle.js';
+export { PlayerView, channelLines } from './encoder/view.js';
+export { encode, shownPercent } from './encoder/encode.js';
+export { FEATURE_SIZE, ENCODER_VERSION, TYPES, OFFSETS, describeLayout, offsetOf, MOVE_BLOCK, BENCH_BLOCK, FOE_BENCH_BLOCK } from './encoder/layout.js';
+export { ACTION_COUNT, SWITCH_OFFSET, TERA_OFFSET, maskFromRequest, choiceOf, needsDecision } from './actions.js';
+export type { SimRequest } from './actions.js';
+export { expertAction, moveScore, matchupOf } from './expert.js';
+export { importLog, importReplayFiles, replayText } from './replay/import.js';
+export type { ImportResult } from './replay/import.js';
+export { evaluatePolicy, policyAgent, wilson, loadPolicy, resolveCheckpoint } from './eval.js';
+export type { EvalOptions, EvalResult } from './eval.js';
