@@ -50,7 +50,7 @@ export async function run() {
     rmSync(runsDir, { recursive: true, force: true });
   }
   const torch = torchReference();
-  if (torch.samples_per_sec) rows.push({ backend: 'PyTorch', rate: torch.samples_per_sec, note: `${torch.threads} threads, ${torch.blas}` });
+  if (torch.samples_per_sec) rows.push({ backend: 'PyTorch', rate: torch.samples_per_sec, note: `torch ${torch.version}, ${torch.threads} intra-op thread${torch.threads === 1 ? '' : 's'}, ${torch.blas}` });
   const reference = torch.samples_per_sec ?? rows.find((r) => r.backend === 'wasm')?.rate;
   const against = torch.samples_per_sec ? 'PyTorch' : 'wasm';
   console.log(`\nBackends — reference MLP ${REFERENCE.features}→${REFERENCE.hidden.join('→')}→${REFERENCE.actions}, batch ${REFERENCE.batchSize}, Adam, masked cross-entropy\n`);

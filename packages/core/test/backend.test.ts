@@ -31,6 +31,18 @@ function random(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1);
 }
 
+/** Operand shapes before transposition: 2-d, batched, and a batch of 1 broadcast against 4. */
+const SHAPES: Array<[string, number[], number[]]> = [
+  ['2-d', [37, 19], [19, 23]],
+  ['batched 3-d', [3, 17, 11], [3, 11, 13]],
+  ['broadcast batch', [1, 9, 7], [4, 7, 5]],
+];
+
+/** The shape to create so that transposing its last two axes gives `shape`. */
+function swapLast(shape: number[], transposed: boolean): number[] {
+  return transposed ? [...shape.slice(0, -2), shape.at(-1)!, shape.at(-2)!] : shape;
+}
+
 describe('backends', () => {
   it('auto picks native tensorflow when installed, else wasm, and says why', async () => {
     const choice = await selectBackend('auto');
@@ -54,27 +66,39 @@ describe('backends', () => {
     expect((err as UserError).hint).to.include('"wasm"');
   });
 
-  describe('native tensorflow (built by scripts/build-tfjs-node.sh)', () => {
+  const nativeTitle = NATIVE_INSTALLED || EXPECT_TENSORFLOW
+    ? 'native tensorflow (built by scripts/build-tfjs-node.sh)'
+    : 'native tensorflow: SKIPPED, @tensorflow/tfjs-node is not installed (scripts/build-tfjs-node.sh builds it; CI then sets POKE_EXPECT_TENSORFLOW=1)';
+  describe(nativeTitle, () => {
     before(function () {
       if (EXPECT_TENSORFLOW && !NATIVE_INSTALLED) throw new Error('POKE_EXPECT_TENSORFLOW=1 but @tensorflow/tfjs-node is not installed');
       // Without the addon there is nothing to test; CI builds it and sets POKE_EXPECT_TENSORFLOW=1.
       if (!NATIVE_INSTALLED) this.skip();
     });
 
-    it('agrees with cpu on matmul for every transpose combination', async () => {
+    it('agrees with cpu on matmul for every transpose combination, 2-d, batched and broadcast', async () => {
+      // Loads the addon; a broken build fails here with selectBackend's message.
       await selectBackend('tensorflow');
       await selectBackend('cpu');
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-        const A = ta ? [19, 37] : [37, 19];
-        const B = tb ? [23, 19] : [19, 23];
-        const a = random(A[0]! * A[1]!, 3);
-        const b = random(B[0]! * B[1]!, 5);
-        const native = matmulOn('tensorflow', a, A, b, B, ta, tb);
-        const cpu = matmulOn('cpu', a, A, b, B, ta, tb);
-        expect(native.shape).to.deep.equal(cpu.shape);
-        // oneDNN sums in another order: agreement to float32 rounding of 19-term dot products.
-        const maxDiff = Math.max(...cpu.values.map((v, i) => Math.abs(v - native.values[i]!)));
-        expect(maxDiff).to.be.lessThan(1e-5);
+      for (const [label, aShape, bShape] of SHAPES) {
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const A = swapLast(aShape, ta);
+          const B = swapLast(bShape, tb);
+          const a = random(A.reduce((x, y) => x * y), 3);
+          const b = random(B.reduce((x, y) => x * y), 5);
+          const before = tf.memory().numTensors;
+          const native = matmulOn('tensorflow', a, A, b, B, ta, tb);
+          const cpu = matmulOn('cpu', a, A, b, B, ta, tb);
+          expect(tf.memory().numTensors).to.equal(before);
+          expect(native.shape, label).to.deep.equal(cpu.shape);
+          // Entries are dot products of k ≤ 19 terms in [-1, 1], |entry| ≲ 3. Summed in another order
+          // (oneDNN blocking, FMA), float32 rounding differs by ~√k·2⁻²⁴·|entry| ≈ 1e-6 (the strict
+          // bound k·2⁻²⁴·Σ|aᵢbᵢ| is rarely approached). 1e-5 leaves room for that, while a wrong
+          // index, transpose or broadcast gives differences of order 0.1 and fails.
+          let maxDiff = 0;
+          for (let i = 0; i < cpu.values.length; i++) maxDiff = Math.max(maxDiff, Math.abs(cpu.values[i]! - native.values[i]!));
+          expect(maxDiff, `${label}, transposeA=${ta}, transposeB=${tb}`).to.be.lessThan(1e-5);
+        }
       }
     });
 
@@ -96,18 +120,12 @@ describe('backends', () => {
       await selectBackend('wasm');
       await selectBackend('cpu');
     });
-    const shapes: Array<[string, number[], number[]]> = [
-      ['2-d', [37, 19], [19, 23]],
-      ['batched 3-d', [3, 17, 11], [3, 11, 13]],
-      ['broadcast batch', [1, 9, 7], [4, 7, 5]],
-    ];
-    for (const [label, aShape, bShape] of shapes) {
+    for (const [label, aShape, bShape] of SHAPES) {
       for (const ta of [false, true]) {
         for (const tb of [false, true]) {
           it(`${label}, transposeA=${ta}, transposeB=${tb}`, () => {
-            const swap = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s.at(-1)!, s.at(-2)!] : s);
-            const A = swap(aShape, ta);
-            const B = swap(bShape, tb);
+            const A = swapLast(aShape, ta);
+            const B = swapLast(bShape, tb);
             const a = random(A.reduce((x, y) => x * y), 7);
             const b = random(B.reduce((x, y) => x * y), 11);
             const before = tf.memory().numTensors;
