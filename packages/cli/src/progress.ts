@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
-import type { PokePlugin, Trainer, RunSummary } from '@poke/core';
+import { throttle } from '@poke/core';
+import type { DataProgress, PokePlugin, Trainer, RunSummary } from '@poke/core';
 
 const PLUGIN_NAME = 'poke:progress';
 
@@ -26,6 +27,42 @@ export function summaryLine(summary: RunSummary): string {
 }
 
 /**
+ * Shows a data source's progress: a bar on a terminal while the work is countable,
+ * otherwise at most one line every few seconds plus the last.
+ */
+function showDataProgress(trainer: Trainer, stream: NodeJS.WriteStream, tty: boolean): void {
+  let bar: cliProgress.SingleBar | undefined;
+  const gate = throttle(5000);
+  const stop = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  trainer.hooks.dataProgress.tap(PLUGIN_NAME, ({ message, done, total }: DataProgress) => {
+    if (done === undefined || total === undefined) {
+      stop();
+      stream.write(message + '\n');
+    } else if (!tty) {
+      if (gate(done >= total)) stream.write(message + '\n');
+    } else {
+      if (!bar) {
+        // The message ends with the count ("… 3/300"); the bar shows the count itself.
+        bar = new cliProgress.SingleBar(
+          { stream, format: `${message.replace(/[\d/ ]+$/, '')} {bar} {value}/{total} | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, done);
+      }
+      bar.update(done);
+      if (done >= total) {
+        stop();
+        stream.write(message + '\n');
+      }
+    }
+  });
+  trainer.hooks.setup.tap(PLUGIN_NAME, stop);
+}
+
+/**
  * Shows training progress: a bar with step, loss, accuracy, samples/s and ETA on
  * a terminal; one plain line per epoch otherwise (logs, CI).
  */
@@ -35,6 +72,7 @@ export function progressPlugin(options: { stream?: NodeJS.WriteStream; tty?: boo
   return {
     name: PLUGIN_NAME,
     apply(trainer: Trainer) {
+      showDataProgress(trainer, stream, tty);
       const epochs = trainer.config.train.epochs;
       let bar: cliProgress.SingleBar | undefined;
       let epochStarted = 0;

@@ -1,12 +1,17 @@
 import { AsyncSeriesHook, AsyncSeriesBailHook, SyncHook } from 'tapable';
 import { PluginError } from './errors.js';
-import type { RunContext, EpochStart, StepEnd, EpochEnd, ValidationEnd, MetricsRecord, RunSummary, ResumeState, ResumedInfo } from './types.js';
+import type { DataProgress, RunContext, EpochStart, StepEnd, EpochEnd, ValidationEnd, MetricsRecord, RunSummary, ResumeState, ResumedInfo } from './types.js';
 
 /**
  * Every hook of the trainer, in the order they fire.
  * One epoch: beforeEpoch → afterStep × n → afterEpoch → afterValidate.
  */
 export interface TrainerHooks {
+  /**
+   * While the data source loads, before setup; may fire often. With no tap, the
+   * trainer logs these events itself, at most one counted event a second.
+   */
+  readonly dataProgress: SyncHook<[DataProgress]>;
   /** Once, before anything trains; plugins open files and connections. */
   readonly setup: AsyncSeriesHook<[RunContext]>;
   /** Once, when `--resume` is given; the first plugin that returns a state wins. */
@@ -34,6 +39,7 @@ export type HookName = keyof TrainerHooks;
 
 export function createTrainerHooks(): TrainerHooks {
   const hooks: TrainerHooks = {
+    dataProgress: new SyncHook<[DataProgress]>(['progress']),
     setup: new AsyncSeriesHook<[RunContext]>(['context']),
     resume: new AsyncSeriesBailHook<[RunContext], ResumeState | undefined>(['context']),
     resumed: new AsyncSeriesHook<[ResumedInfo]>(['resumed']),

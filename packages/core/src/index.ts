@@ -22,7 +22,7 @@ export type { PokePlugin, PluginFactory, PluginSpec } from './plugins/types.js';
 export { validatePluginOptions } from './plugins/options.js';
 export { resolvePlugin, resolvePlugins, locatePlugin, candidatePackages } from './plugins/resolve.js';
 
-export { ArrayDataset, splitIndices, epochOrder } from './data/dataset.js';
+export { ArrayDataset, splitIndices, epochOrder, firstInvalidSample } from './data/dataset.js';
 export type { Batch, Dataset, Split } from './data/dataset.js';
 export type { DataSource, DataSourceContext } from './data/source.js';
 export { generateSynthetic, syntheticSource } from './data/synthetic.js';
@@ -48,3 +48,4 @@ export {
 } from './model/optimizer-state.js';
 export type { OptimizerState, SavedTensor, TensorSnapshot, OptimizerSnapshot } from './model/optimizer-state.js';
 export { failpoint } from './util/failpoint.js';
+export { throttle } from './util/throttle.js';

@@ -12,15 +12,16 @@ import { consoleLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { selectBackend } from './backend/select.js';
 import { buildPolicy, countParameters } from './model/policy.js';
-import { splitIndices, epochOrder } from './data/dataset.js';
+import { splitIndices, epochOrder, firstInvalidSample } from './data/dataset.js';
 import type { Dataset, Split } from './data/dataset.js';
-import type { DataSource } from './data/source.js';
+import type { DataSource, DataSourceContext } from './data/source.js';
 import { syntheticSource } from './data/synthetic.js';
 import { shardsSource } from './data/shards.js';
 import { validateWithSchema } from './config/validate.js';
 import { openRunDir, writeRunInfo } from './run/run-dir.js';
 import type { RunInfo } from './run/run-dir.js';
 import { gitCommit } from './util/versions.js';
+import { throttle } from './util/throttle.js';
 import { StepRunner } from './step.js';
 import { MetricsWindow } from './metrics-window.js';
 import { join, resolve } from 'node:path';
@@ -212,9 +213,23 @@ export class Trainer {
       seed: this.config.seed,
       baseDir: this.baseDir,
       cacheDir: join(resolve(this.baseDir, this.config.runsDir), '.cache'),
-      progress: (message: string) => this.logger.info(message),
+      progress: this.dataProgress(source.name),
     };
-    return source.load(options as never, context);
+    const dataset = await source.load(options as never, context);
+    checkDataset(source.name, dataset);
+    return dataset;
+  }
+
+  /** Hands a source's progress to the dataProgress hook, or logs it when nothing taps the hook. */
+  private dataProgress(source: string): DataSourceContext['progress'] {
+    const gate = throttle(1000);
+    return (message, done, total) => {
+      if (this.hooks.dataProgress.taps.length > 0) {
+        this.hooks.dataProgress.call({ source, message, ...optional('done', done), ...optional('total', total) });
+      } else if (done === undefined || total === undefined || gate(done >= total)) {
+        this.logger.info(message);
+      }
+    };
   }
 
   private async resume(): Promise<void> {
@@ -370,6 +385,18 @@ export class Trainer {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     };
+  }
+}
+
+/** Every sample a source returns is checked: a plugin's NaN must not train silently. */
+function checkDataset(source: string, dataset: Dataset): void {
+  if (dataset.size === 0) throw new UserError(`data source "${source}" returned no samples`);
+  const invalid = firstInvalidSample(dataset);
+  if (invalid) {
+    throw new UserError(
+      `data source "${source}" returned an invalid sample ${invalid.index}: ${invalid.reason}`,
+      'nothing was trained; fix the source or the files it reads',
+    );
   }
 }
 

@@ -1,6 +1,17 @@
 import type { ResolvedConfig } from './config/schema.js';
 import type { TrainingStateSnapshot } from './state.js';
 
+/**
+ * Progress of a data source while it loads (generation, import, download).
+ * `done` and `total` are given when the work is countable; a final event has done === total.
+ */
+export interface DataProgress {
+  readonly source: string;
+  readonly message: string;
+  readonly done?: number;
+  readonly total?: number;
+}
+
 /** What every hook that runs once per run receives. */
 export interface RunContext {
   readonly config: ResolvedConfig;

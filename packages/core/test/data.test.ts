@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateSynthetic, splitIndices, epochOrder, writeShards, readShards, UserError, ArrayDataset } from '@poke/core';
+import { generateSynthetic, splitIndices, epochOrder, writeShards, readShards, UserError, ArrayDataset, firstInvalidSample, throttle } from '@poke/core';
+import type { Batch, DataProgress, DataSource, Dataset, PokePlugin } from '@poke/core';
 import { tempDir, makeTrainer, smallConfig } from './helpers.js';
 
 const OPTIONS = { samples: 300, features: 8, actions: 5, legalProbability: 0.6, noise: 0.1 };
@@ -93,6 +94,92 @@ describe('data', () => {
       const err = await readShards(dir).catch((e: unknown) => e);
       expect((err as Error).message).to.include('sample 0: label').and.include('not a legal action');
     });
+  });
+});
+
+/** A plugin adding a source that returns `dataset` after reporting `steps` counted progress events. */
+function sourcePlugin(dataset: Dataset, steps = 0): PokePlugin {
+  const source: DataSource = {
+    name: 'custom',
+    schema: { type: 'object' },
+    async load(_options, context) {
+      context.progress('custom: starting');
+      for (let i = 1; i <= steps; i++) context.progress(`custom: ${i}/${steps}`, i, steps);
+      return dataset;
+    },
+  };
+  return { name: 'custom-source', apply: (trainer) => trainer.registerDataSource(source) };
+}
+
+/** A Dataset that is not an ArrayDataset, so the core cannot read its arrays directly. */
+function opaque(data: ArrayDataset): Dataset {
+  return { size: data.size, featureSize: data.featureSize, actionCount: data.actionCount, gather: (i): Batch => data.gather(i) };
+}
+
+describe('data sources from plugins', () => {
+  it('every sample a source returns is checked before training: a NaN feature is refused with the sample', async () => {
+    const dir = await tempDir('source');
+    const data = generateSynthetic(OPTIONS, 5);
+    const features = data.features.slice();
+    features[250 * 8 + 3] = Number.NaN;
+    const bad = opaque(new ArrayDataset(features, data.labels, data.masks, 8, 5));
+    expect(firstInvalidSample(bad, 64)).to.deep.equal({ index: 250, reason: 'a feature is NaN or infinite' });
+    const trainer = await makeTrainer(smallConfig({ data: { source: 'custom' } }), dir, { plugins: [sourcePlugin(bad)] });
+    const err = await trainer.run().catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(UserError);
+    expect((err as Error).message).to.equal('data source "custom" returned an invalid sample 250: a feature is NaN or infinite');
+  });
+
+  it('refuses an illegal label and an empty dataset from a source', async () => {
+    const dir = await tempDir('source');
+    const data = generateSynthetic(OPTIONS, 5);
+    const labels = data.labels.slice();
+    labels[7] = 5;
+    const illegal = new ArrayDataset(data.features, labels, data.masks, 8, 5);
+    const empty = new ArrayDataset(new Float32Array(0), new Int32Array(0), new Uint8Array(0), 8, 5);
+    for (const [dataset, message] of [
+      [illegal, 'returned an invalid sample 7: label 5 is outside 0..4'],
+      [empty, 'returned no samples'],
+    ] as const) {
+      const trainer = await makeTrainer(smallConfig({ data: { source: 'custom' } }), dir, { plugins: [sourcePlugin(dataset)] });
+      const err = await trainer.run().catch((e: unknown) => e);
+      expect((err as Error).message).to.include(message);
+    }
+  });
+
+  it('hands every progress event, with done and total, to the dataProgress hook', async () => {
+    const dir = await tempDir('source');
+    const events: DataProgress[] = [];
+    const listener: PokePlugin = { name: 'listener', apply: (t) => t.hooks.dataProgress.tap('listener', (e) => void events.push(e)) };
+    const trainer = await makeTrainer(smallConfig({ data: { source: 'custom' }, train: { epochs: 1 } }), dir, {
+      plugins: [sourcePlugin(generateSynthetic(OPTIONS, 5), 50), listener],
+    });
+    await trainer.run();
+    expect(events).to.have.length(51);
+    expect(events[0]).to.deep.equal({ source: 'custom', message: 'custom: starting' });
+    expect(events[50]).to.deep.equal({ source: 'custom', message: 'custom: 50/50', done: 50, total: 50 });
+  });
+
+  it('without a progress tap, logs uncounted messages and the last counted one, not every event', async () => {
+    const dir = await tempDir('source');
+    const lines: string[] = [];
+    const logger = { info: (m: string) => void lines.push(m), warn() {} };
+    const trainer = await makeTrainer(smallConfig({ data: { source: 'custom' }, train: { epochs: 1 } }), dir, {
+      plugins: [sourcePlugin(generateSynthetic(OPTIONS, 5), 10_000)],
+      logger,
+    });
+    await trainer.run();
+    const progress = lines.filter((l) => l.startsWith('custom:'));
+    expect(progress).to.include('custom: starting').and.include('custom: 10000/10000');
+    expect(progress.length).to.be.lessThan(100);
+  });
+
+  it('throttle opens once per interval and always for a final event', () => {
+    let now = 0;
+    const gate = throttle(1000, () => now);
+    const opened = [0, 10, 999, 1000, 1500, 2100].map((t) => ((now = t), gate()));
+    expect(opened).to.deep.equal([true, false, false, true, false, true]);
+    expect(gate(true)).to.equal(true);
   });
 });
 

@@ -60,14 +60,9 @@ export const showdownSource: DataSource<ShowdownSourceOptions> = {
         await rm(dir, { recursive: true, force: true });
       }
     }
-    let last = 0;
-    const result = await generateDemonstrations({ ...options, seed }, (done, total) => {
-      const now = performance.now();
-      if (done === total || now - last > 1000) {
-        last = now;
-        context.progress(`showdown: generating battles ${done}/${total}`, done, total);
-      }
-    });
+    const result = await generateDemonstrations({ ...options, seed }, (done, total) =>
+      context.progress(`showdown: generating battles ${done}/${total}`, done, total),
+    );
     await writeShards(dir, result.dataset, { meta: generationMeta({ ...options, seed }, result) });
     context.progress(`showdown: ${result.battles} battles, ${result.decisions} decisions in ${result.seconds.toFixed(1)} s, cached in ${dir}`);
     return result.dataset;

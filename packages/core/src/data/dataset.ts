@@ -56,24 +56,37 @@ export class ArrayDataset implements Dataset {
     return { size: n, features, labels, masks };
   }
 
-  /**
-   * The first sample whose label is out of range or not a legal action, or whose
-   * mask has no legal action; such a sample would make the masked loss meaningless.
-   */
+  /** See {@link firstInvalidSample}. */
   firstInvalidSample(): { index: number; reason: string } | undefined {
-    const A = this.actionCount;
-    for (let i = 0; i < this.size; i++) {
-      const label = this.labels[i]!;
-      if (!(label >= 0 && label < A)) return { index: i, reason: `label ${label} is outside 0..${A - 1}` };
-      if (this.masks[i * A + label] !== 1) return { index: i, reason: `label ${label} is not a legal action in its mask` };
-    }
-    for (let i = 0; i < this.features.length; i++) {
-      if (!Number.isFinite(this.features[i]!)) {
-        return { index: Math.floor(i / this.featureSize), reason: 'a feature is NaN or infinite' };
-      }
-    }
-    return undefined;
+    return firstInvalidInBatch(this, this.actionCount, this.featureSize);
   }
+}
+
+/**
+ * The first sample whose label is out of range or not a legal action, or whose
+ * features hold a NaN or infinity; such a sample would make the masked loss
+ * meaningless, and training would go on silently on garbage.
+ */
+export function firstInvalidSample(dataset: Dataset, chunk = 8192): { index: number; reason: string } | undefined {
+  if (dataset instanceof ArrayDataset) return dataset.firstInvalidSample();
+  for (let start = 0; start < dataset.size; start += chunk) {
+    const indices = Int32Array.from({ length: Math.min(chunk, dataset.size - start) }, (_, i) => start + i);
+    const invalid = firstInvalidInBatch(dataset.gather(indices), dataset.actionCount, dataset.featureSize);
+    if (invalid) return { ...invalid, index: start + invalid.index };
+  }
+  return undefined;
+}
+
+function firstInvalidInBatch(batch: Batch, A: number, F: number): { index: number; reason: string } | undefined {
+  for (let i = 0; i < batch.size; i++) {
+    const label = batch.labels[i]!;
+    if (!(label >= 0 && label < A)) return { index: i, reason: `label ${label} is outside 0..${A - 1}` };
+    if (batch.masks[i * A + label] !== 1) return { index: i, reason: `label ${label} is not a legal action in its mask` };
+  }
+  for (let i = 0; i < batch.features.length; i++) {
+    if (!Number.isFinite(batch.features[i]!)) return { index: Math.floor(i / F), reason: 'a feature is NaN or infinite' };
+  }
+  return undefined;
 }
 
 export interface Split {

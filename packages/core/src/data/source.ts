@@ -6,7 +6,10 @@ export interface DataSourceContext {
   readonly baseDir: string;
   /** Where a source may keep a cache (e.g. generated demonstrations). */
   readonly cacheDir: string;
-  /** Progress of long loads; the CLI shows it. */
+  /**
+   * Progress of long loads; the CLI shows a bar when `done` and `total` are given.
+   * Call it as often as work advances: the trainer throttles what it prints.
+   */
   readonly progress: (message: string, done?: number, total?: number) => void;
 }
 
