@@ -34,27 +34,34 @@ describe('poke CLI', () => {
     for (const flag of ['--config', '--set', '--plugin', '--no-plugin <name>', '--run-name', '--resume', '--backend']) expect(trainHelp.stdout).to.include(flag);
   });
 
-  it('runs the built-in default with no config at all, and says so', async () => {
+  it('runs the built-in default with no config at all: generated battles, cached, resumable', async function () {
+    // Generating 300 battles takes ~10-30 s on 2 cores; the resume reuses them.
+    this.timeout(300_000);
     const dir = await tempDir('default');
     const result = await poke(['train', '--run-name', 'default'], dir);
     expect(result.code, result.stderr).to.equal(0);
-    expect(result.stderr).to.include('no poke.config.* found').and.include('built-in default');
+    expect(result.stderr).to.include('no poke.config.* found').and.include('built-in default (300 expert battles from @poke/showdown');
     expect(result.stderr).to.match(/backend: (wasm|tensorflow)/);
+    expect(result.stderr).to.match(/^showdown: generating battles 300\/300$/m);
+    expect(result.stderr).to.match(/^showdown: 300 battles, \d+ decisions in [\d.]+ s, cached in .*runs\/\.cache\/showdown\/[0-9a-f]{16}$/m);
     // Not a TTY: one plain line per epoch.
     expect(result.stderr.match(/^epoch \d+\/5 /gm)).to.have.length(5);
     const info = await runInfo(dir, 'default');
     expect(info.status).to.equal('completed');
     const config = JSON.parse(await readFile(join(dir, 'runs', 'default', 'config.json'), 'utf8'));
-    expect(config.data.source).to.equal('synthetic');
+    expect(config.data).to.include({ source: 'showdown', battles: 300 });
     // The default run is resumable and comparable: checkpoints (pruned) and metrics.csv.
-    expect(result.stderr).to.include('plugins: checkpoint, retention, csv');
-    expect(config.plugins).to.deep.equal(['@poke/plugin-checkpoint', '@poke/plugin-retention', '@poke/plugin-csv']);
+    expect(result.stderr).to.include('plugins: showdown, checkpoint, retention, csv');
+    expect(config.plugins).to.deep.equal(['@poke/showdown', '@poke/plugin-checkpoint', '@poke/plugin-retention', '@poke/plugin-csv']);
     const manifest = JSON.parse(await readFile(join(dir, 'runs', 'default', 'checkpoints', 'checkpoints.json'), 'utf8'));
-    expect(manifest.latest).to.equal('epoch0005-step00000355');
+    // Generation is seeded: the same 7,275 decisions, so 26 steps of 256 an epoch, on every machine.
+    expect(manifest.latest).to.equal('epoch0005-step00000130');
     expect(existsSync(join(dir, 'runs', 'default', 'metrics.csv'))).to.equal(true);
     const resumed = await poke(['train', '--run-name', 'default', '--resume', '--set', 'train.epochs=6'], dir);
     expect(resumed.code, resumed.stderr).to.equal(0);
-    expect(resumed.stderr).to.include('resumed at epoch 6, step 355');
+    expect(resumed.stderr).to.match(/^showdown: reusing 7275 cached decisions/m);
+    expect(resumed.stderr).to.not.include('generating battles');
+    expect(resumed.stderr).to.include('resumed at epoch 6, step 130');
   });
 
   it('init writes a starter config that poke train accepts, and does not overwrite it', async () => {

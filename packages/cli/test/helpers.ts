@@ -62,4 +62,4 @@ export function poke(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): 
 }
 
 /** Small and quick, on the cpu backend. */
-export const FAST = ['--backend', 'cpu', '--set', 'data.samples=600', '--set', 'model.hiddenSizes=[16]', '--set', 'train.batchSize=64'];
+export const FAST = ['--backend', 'cpu', '--set', 'data={"source":"synthetic","samples":600}', '--set', 'model.hiddenSizes=[16]', '--set', 'train.batchSize=64'];

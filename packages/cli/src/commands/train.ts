@@ -41,9 +41,10 @@ function noPluginOption(): Option {
 async function train(flags: TrainFlags, context: CommandContext): Promise<void> {
   let loaded = await loadConfig({ cwd: context.cwd, ...(flags.config ? { configFile: flags.config } : {}) });
   if (!loaded.file) {
-    loaded = { ...loaded, user: builtInDefault() };
-    const plugins = (loaded.user.plugins as string[]).map((p) => p.replace('@poke/plugin-', '')).join(', ') || 'none';
-    context.logger.info(`no poke.config.* found from ${context.cwd}: running the built-in default (synthetic data; plugins: ${plugins}; \`poke init\` writes a config)`);
+    const fallback = builtInDefault();
+    loaded = { ...loaded, user: fallback.user };
+    const plugins = (fallback.user.plugins as string[]).map((p) => p.replace(/^@poke\/(plugin-)?/, '')).join(', ') || 'none';
+    context.logger.info(`no poke.config.* found from ${context.cwd}: running the built-in default (${fallback.data}; plugins: ${plugins}; \`poke init\` writes a config)`);
   } else {
     context.logger.info(`config: ${loaded.file}`);
   }
