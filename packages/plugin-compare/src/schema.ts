@@ -5,12 +5,13 @@ const int = { type: ['integer', 'null'], minimum: 0 } as const;
 export const evalResultSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['file', 'opponent', 'games', 'winRate', 'timestamp'],
+  required: ['file', 'opponent', 'games', 'winRate', 'ci95', 'timestamp'],
   properties: {
     file: { type: 'string' },
     opponent: { type: ['string', 'null'] },
     games: int,
     winRate: { type: 'number', minimum: 0, maximum: 1 },
+    ci95: { oneOf: [{ type: 'null' }, { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number', minimum: 0, maximum: 1 } }] },
     timestamp: { type: 'string' },
   },
 } as const;

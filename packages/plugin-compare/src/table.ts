@@ -11,6 +11,11 @@ export function percent(value: number | null): string {
   return value === null ? '-' : `${(value * 100).toFixed(1)}%`;
 }
 
+/** A win rate means little without its opponent: "97.6% vs random". */
+function winRateCell(value: number | null, opponent: string | null | undefined): string {
+  return value === null || !opponent ? percent(value) : `${percent(value)} vs ${opponent}`;
+}
+
 export function duration(seconds: number | null): string {
   if (seconds === null) return '-';
   if (seconds < 60) return `${seconds.toFixed(1)}s`;
@@ -41,7 +46,7 @@ export function tableCells(rows: readonly CompareRow[]): { header: string[]; bod
     fmt(metric === 'train_loss' ? r.value : r.trainLoss),
     fmt(metric === 'val_loss' ? r.value : r.valLoss),
     fmt(metric === 'val_accuracy' ? r.value : r.valAccuracy),
-    ...(winRate ? [percent(metric === 'win_rate' ? r.value : r.winRate)] : []),
+    ...(winRate ? [winRateCell(metric === 'win_rate' ? r.value : r.winRate, r.evals.at(-1)?.opponent)] : []),
     ...(extra ? [fmt(r.value)] : []),
     r.parameters === null ? '-' : r.parameters.toLocaleString('en-US'),
     duration(r.wallSeconds),

@@ -176,6 +176,21 @@ describe('plugin-compare', function () {
       expect(table).to.match(/\bb\b.*25\.0%/);
       expect(table).to.match(/\ba\b.*0\.0%/);
     });
+
+    it("reads poke eval's eval.json, one record per opponent, with its interval; the newest shows with its opponent", async () => {
+      const dir = await scratch();
+      const a = await fakeRun(dir, 'a', { csv: csvWith([[1, 0.5]]) });
+      const record = (vs: string, wins: number, timestamp: string) => ({ vs, format: 'gen9randombattle', battles: 20, wins, losses: 20 - wins, ties: 0, winRate: wins / 20, ci95: [0.1, 0.9], timestamp });
+      await writeFile(join(a, 'eval.json'), JSON.stringify({ random: record('random', 19, '2026-01-02T00:00:00Z'), expert: record('expert', 5, '2026-01-03T00:00:00Z'), note: 'x', broken: { wins: 'many' } }));
+      const evals = await readEvals(a);
+      expect(evals.map((e) => [e.file, e.opponent, e.games, e.winRate, e.ci95])).to.deep.equal([
+        ['eval.json', 'random', 20, 0.95, [0.1, 0.9]],
+        ['eval.json', 'expert', 20, 0.25, [0.1, 0.9]],
+      ]);
+      const rows = await compareRuns([dir], { metric: 'win_rate' });
+      expect(rows[0]!.value).to.equal(0.25);
+      expect(renderTable(rows)).to.match(/\ba\b.*25\.0% vs expert/);
+    });
   });
 
   describe('the poke binary', () => {

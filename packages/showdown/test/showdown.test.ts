@@ -205,6 +205,16 @@ describe('@poke/showdown', function () {
     const text = await poke(['eval', 'runs/sd', '--vs', 'expert', '--battles', '3', '--backend', 'cpu'], dir);
     expect(text.code, text.stderr).to.equal(0);
     expect(text.stdout).to.match(/win rate vs expert: [\d.]+% \(95% CI [\d.]+%–[\d.]+%\) over 3 battles/);
+    // poke compare shows both evaluations from eval.json, the newest (expert) in the table.
+    const compared = await poke(['compare', 'runs', '--json'], dir);
+    expect(compared.code, compared.stderr).to.equal(0);
+    const row = (JSON.parse(compared.stdout) as Array<{ name: string; winRate: number; evals: Array<{ opponent: string; games: number; winRate: number; ci95: number[] }> }>).find((r) => r.name === 'sd')!;
+    expect(row.evals.map((e) => [e.opponent, e.games])).to.deep.equal([['random', 6], ['expert', 3]]);
+    expect(row.evals[0]).to.include({ winRate: result.winRate });
+    expect(row.evals[0]!.ci95).to.deep.equal(result.ci95);
+    expect(row.winRate).to.equal(row.evals[1]!.winRate);
+    const table = await poke(['compare', 'runs'], dir);
+    expect(table.stdout).to.match(/win rate/).and.match(/\bsd\b.*\d+\.\d% vs expert/);
     const bad = await poke(['eval', 'nowhere', '--battles', '2'], dir);
     expect(bad.code).to.equal(2);
   });
