@@ -7,6 +7,11 @@ export interface CommandContext {
   readonly logger: Logger;
   /** Set the process exit code (e.g. 1 when `verify` finds a bad checkpoint). */
   setExitCode(code: number): void;
+  /**
+   * Progress of counted work (`label done/total`): a bar on a terminal, a line
+   * every few seconds in a log. Call it as often as work advances.
+   */
+  progress(label: string): (done: number, total: number) => void;
 }
 
 /**

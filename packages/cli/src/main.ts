@@ -6,6 +6,7 @@ import { trainCommand } from './commands/train.js';
 import { initCommand } from './commands/init.js';
 import { discoverCommands, loadCommand, CLI_DIR } from './extensions.js';
 import type { CommandContext } from './context.js';
+import { countedProgress } from './counted-progress.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -17,6 +18,10 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     logger: consoleLogger,
     setExitCode: (code) => {
       exitCode = code;
+    },
+    progress: (label) => {
+      const counted = countedProgress();
+      return (done, total) => counted.update(label, done, total);
     },
   };
   const program = new Command('poke')

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { throttle } from '@poke/core';
+import { countedProgress } from './counted-progress.js';
 import type { DataProgress, PokePlugin, Trainer, RunSummary } from '@poke/core';
 
 const PLUGIN_NAME = 'poke:progress';
@@ -26,40 +26,19 @@ export function summaryLine(summary: RunSummary): string {
   return `run ${summary.status}: ${summary.runDir} (${summary.epochs} epochs, ${summary.globalStep} steps, ${summary.seconds.toFixed(1)} s${metrics})`;
 }
 
-/**
- * Shows a data source's progress: a bar on a terminal while the work is countable,
- * otherwise at most one line every few seconds plus the last.
- */
+/** A data source's counted progress as a bar or log lines; other messages as lines. */
 function showDataProgress(trainer: Trainer, stream: NodeJS.WriteStream, tty: boolean): void {
-  let bar: cliProgress.SingleBar | undefined;
-  const gate = throttle(5000);
-  const stop = () => {
-    bar?.stop();
-    bar = undefined;
-  };
+  const counted = countedProgress(stream, tty);
   trainer.hooks.dataProgress.tap(PLUGIN_NAME, ({ message, done, total }: DataProgress) => {
     if (done === undefined || total === undefined) {
-      stop();
+      counted.stop();
       stream.write(message + '\n');
-    } else if (!tty) {
-      if (gate(done >= total)) stream.write(message + '\n');
     } else {
-      if (!bar) {
-        // The message ends with the count ("… 3/300"); the bar shows the count itself.
-        bar = new cliProgress.SingleBar(
-          { stream, format: `${message.replace(/[\d/ ]+$/, '')} {bar} {value}/{total} | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: true },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(total, done);
-      }
-      bar.update(done);
-      if (done >= total) {
-        stop();
-        stream.write(message + '\n');
-      }
+      // The message usually ends with the count ("… 3/300"), which the bar shows itself.
+      counted.update(message.replace(/\s*\d+\s*\/\s*\d+\s*$/, '') || message, done, total, message);
     }
   });
-  trainer.hooks.setup.tap(PLUGIN_NAME, stop);
+  trainer.hooks.setup.tap(PLUGIN_NAME, () => counted.stop());
 }
 
 /**

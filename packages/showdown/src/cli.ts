@@ -12,9 +12,12 @@ import { evaluatePolicy, loadPolicy, policyAgent } from './eval.js';
 import { ACTION_COUNT } from './actions.js';
 import { ENCODER_VERSION, FEATURE_SIZE } from './encoder/layout.js';
 
+/** The part of @poke/cli's CommandContext these commands use. */
 interface Context {
   readonly cwd: string;
   setExitCode(code: number): void;
+  /** A bar on a terminal, a line every few seconds in a log. */
+  progress(label: string): (done: number, total: number) => void;
 }
 
 function positiveInt(name: string) {
@@ -28,19 +31,6 @@ function positiveInt(name: string) {
 function opponentOf(value: string): Opponent {
   if (value !== 'random' && value !== 'expert') throw new UserError(`--vs/--opponent must be random or expert, got "${value}"`);
   return value;
-}
-
-/** A progress line on stderr, at most every half second (and at the end). */
-function progressLine(label: string): (done: number, total: number) => void {
-  let last = 0;
-  return (done, total) => {
-    const now = performance.now();
-    if (done !== total && now - last < 500) return;
-    last = now;
-    const text = `${label} ${done}/${total}`;
-    if (process.stderr.isTTY) process.stderr.write(`\r${text}${done === total ? '\n' : ''}`);
-    else process.stderr.write(`${text}\n`);
-  };
 }
 
 /** `poke data generate` and `poke data import`. */
@@ -61,7 +51,7 @@ export function registerData(program: Command, context: Context): void {
       if (!/^gen9[a-z0-9]*randombattle$/.test(flags.format)) throw new UserError(`--format must be a gen 9 random battle format, got "${flags.format}"`);
       const result = await generateDemonstrations(
         { battles: flags.battles, format: flags.format, opponent: flags.opponent, seed: flags.seed, ...(flags.workers ? { workers: flags.workers } : {}), keepLogs: Boolean(flags.logs) },
-        progressLine('battles'),
+        context.progress('battles'),
       );
       const out = resolve(context.cwd, flags.out);
       await writeShards(out, result.dataset, { meta: generationMeta(flags, result) });
@@ -100,7 +90,7 @@ export function registerData(program: Command, context: Context): void {
     .requiredOption('--out <dir>', 'output folder (shards format)')
     .option('--json', 'print the summary as JSON')
     .action(async (files: string[], flags: { out: string; json?: boolean }) => {
-      const result = await importReplayFiles(files.map((f) => resolve(context.cwd, f)), progressLine('files'));
+      const result = await importReplayFiles(files.map((f) => resolve(context.cwd, f)), context.progress('files'));
       const summary = {
         files: files.length,
         battles: result.battles,
@@ -140,7 +130,7 @@ export function registerEval(program: Command, context: Context): void {
     .action(async (path: string, flags: { vs: Opponent; battles: number; format: string; seed: number; backend: BackendName; json?: boolean }) => {
       await selectBackend(flags.backend);
       const { model, checkpoint, runDir } = await loadPolicy(resolve(context.cwd, path));
-      const result = evaluatePolicy(policyAgent(model), { vs: flags.vs, battles: flags.battles, format: flags.format, seed: flags.seed, onBattle: progressLine('battles') });
+      const result = evaluatePolicy(policyAgent(model), { vs: flags.vs, battles: flags.battles, format: flags.format, seed: flags.seed, onBattle: context.progress('battles') });
       const record = { ...result, checkpoint, seed: flags.seed, timestamp: new Date().toISOString() };
       if (runDir) {
         // eval.json in the run folder: the latest result per opponent, for poke compare.
