@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readdir, readFile, writeFile, mkdir, cp } from 'node:fs/promises';
+import { readdir, readFile, writeFile, mkdir, cp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { poke } from '../../cli/test/helpers.js';
@@ -96,6 +96,31 @@ describe('plugin-retention', () => {
     expect(after).to.deep.equal([...protectedIds].sort());
     const help = await poke(['ckpt', '--help'], dir);
     for (const sub of ['ls', 'show', 'verify', 'prune']) expect(help.stdout).to.include(sub);
+  });
+
+  it("poke ckpt prune without a config file applies the policy the run recorded in its config.json", async () => {
+    const dir = await tempDir('prune');
+    await writeFile(join(dir, 'poke.config.json'), JSON.stringify({
+      runName: 'r',
+      data: { source: 'synthetic', samples: 300, features: 6, actions: 4 },
+      model: { hiddenSizes: [8] },
+      train: { epochs: 3, backend: 'cpu' },
+      plugins: ['@poke/plugin-checkpoint', ['@poke/plugin-retention', { maxToKeep: 1, keepBest: false }]],
+    }));
+    const train = await poke(['train', '--no-progress'], dir);
+    expect(train.code, train.stderr).to.equal(0);
+    await rm(join(dir, 'poke.config.json'));
+    const recorded = JSON.parse(await readFile(join(dir, 'runs', 'r', 'config.json'), 'utf8'));
+    expect(recorded.plugins[1]).to.deep.equal(['@poke/plugin-retention', { maxToKeep: 1, keepBest: false }]);
+    const dry = await poke(['ckpt', 'prune', 'runs/r', '--dry-run'], dir);
+    expect(dry.code, dry.stderr).to.equal(0);
+    expect(dry.stdout).to.include(`retention policy from ${join('runs', 'r', 'config.json')}`).and.include('0 would be deleted, 1 kept');
+    // A run whose config did not enable retention is refused, naming the file.
+    recorded.plugins = ['@poke/plugin-checkpoint'];
+    await writeFile(join(dir, 'runs', 'r', 'config.json'), JSON.stringify(recorded));
+    const refused = await poke(['ckpt', 'prune', 'runs/r'], dir);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr.trim()).to.match(/^poke: runs\/r\/config\.json does not enable poke:retention/);
   });
 
   it('poke ckpt prune without a retention plugin in the config says so', async () => {
