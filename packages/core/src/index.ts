@@ -49,3 +49,9 @@ export {
 export type { OptimizerState, SavedTensor, TensorSnapshot, OptimizerSnapshot } from './model/optimizer-state.js';
 export { failpoint } from './util/failpoint.js';
 export { throttle } from './util/throttle.js';
+export { Spool, readSpool } from './tracking/spool.js';
+export type { SpoolLine } from './tracking/spool.js';
+export { readProgress, writeProgress } from './tracking/progress.js';
+export type { SpoolProgress } from './tracking/progress.js';
+export { SpoolSender, backoffMs } from './tracking/sender.js';
+export type { SpoolBatch, SenderOptions, FlushResult } from './tracking/sender.js';

@@ -1,9 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SpoolSender } from '@poke/core';
 import type { Logger } from '@poke/core';
 import { MlflowClient, MlflowError, LIMITS } from './client.js';
 import type { Metric, KeyValue } from './client.js';
-import { readDelivered, writeDelivered, writeRunFile } from './spool.js';
+import { readDelivered, writeRunFile, DELIVERED_FILE } from './spool.js';
 import type { Spool, SpoolEntry, RunFile, Delivered, ReadEntry } from './spool.js';
 
 export interface DeliveryOptions {
@@ -44,58 +45,37 @@ type Unit =
   | { kind: 'single'; entry: Exclude<SpoolEntry, { t: 'metrics' }>; end: number }
   | { kind: 'skip'; skipped: number; end: number };
 
-function sleep(ms: number, wake: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), wake]).finally(() => clearTimeout(timer));
-}
-
 /**
- * Sends the spool to the server in order, in the background: creates the run
- * when it does not exist yet, batches metrics within MLflow's limits, retries
- * with exponential backoff and full jitter, and records how far it got in
- * delivered.json after every request, so nothing is sent twice.
- * Used by the plugin while training and by `poke mlflow sync` afterwards.
+ * Sends the spool to the server in order, in the background (SpoolSender does
+ * the reading, retrying and progress): creates the run when it does not exist
+ * yet, batches metrics within MLflow's limits, and never sends a step the
+ * server has. Used by the plugin while training and by `poke mlflow sync` afterwards.
  */
-export class Delivery {
+export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
   readonly stats: DeliveryStats = { records: 0, metrics: 0, skipped: 0, params: 0, tags: 0, statuses: 0, artifactFiles: 0 };
   readonly client: MlflowClient;
-  private readonly abort = new AbortController();
   private readonly label: string;
-  private readonly flushIntervalMs: number;
-  private readonly maxBackoffMs: number;
-  private loopPromise: Promise<void> | undefined;
-  private wakeResolve: () => void = () => {};
-  private wakePromise: Promise<void>;
-  private hurryResolve: () => void = () => {};
-  /** Resolves when drain() or stop() wants everything now: cuts the gathering pause short. */
-  private readonly hurry = new Promise<void>((resolve) => (this.hurryResolve = resolve));
-  private stoppingResolve: () => void = () => {};
-  /** Resolves when stop() is called: cuts a backoff pause short. */
-  private readonly stopping = new Promise<void>((resolve) => (this.stoppingResolve = resolve));
-  private idleWaiters: Array<() => void> = [];
-  private stopped = false;
-  private urgent = false;
   private reconciled = false;
   private serverParams: Map<string, string> | undefined;
-  private outage: string | undefined;
-  private attempt = 0;
-  private fatal: string | undefined;
-  private lastError: string | undefined;
   private readonly warnedOnce = new Set<string>();
 
   private constructor(
     readonly dir: string,
-    readonly spool: Spool,
+    spool: Spool,
     public run: RunFile,
-    public delivered: Delivered,
-    private readonly logger: Logger,
+    delivered: Delivered,
+    logger: Logger,
     options: DeliveryOptions,
   ) {
-    this.label = options.label ?? 'mlflow';
-    this.flushIntervalMs = options.flushIntervalMs ?? 1000;
-    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
-    this.client = new MlflowClient(options.trackingUri ?? run.trackingUri, { timeoutMs: options.requestTimeoutMs ?? 15_000, signal: this.abort.signal });
-    this.wakePromise = this.newWake();
+    const label = options.label ?? 'mlflow';
+    super(spool, join(dir, DELIVERED_FILE), delivered, logger, {
+      label,
+      syncCommand: 'poke mlflow sync',
+      flushIntervalMs: options.flushIntervalMs,
+      maxBackoffMs: options.maxBackoffMs,
+    });
+    this.label = label;
+    this.client = new MlflowClient(options.trackingUri ?? run.trackingUri, { timeoutMs: options.requestTimeoutMs ?? 15_000, signal: this.signal });
   }
 
   static async open(dir: string, spool: Spool, run: RunFile, logger: Logger, options: DeliveryOptions = {}): Promise<Delivery> {
@@ -105,99 +85,32 @@ export class Delivery {
     return new Delivery(dir, spool, run, delivered, logger, options);
   }
 
-  private newWake(): Promise<void> {
-    return new Promise<void>((resolve) => (this.wakeResolve = resolve));
-  }
-
-  /** Something was appended: send it (after the flush interval). */
-  notify(): void {
-    this.wakeResolve();
-  }
-
-  start(): void {
-    this.loopPromise ??= this.loop();
-  }
-
-  get pendingBytes(): number {
-    return this.spool.size - this.delivered.offset;
-  }
-
   /** Deliver everything now, for at most `timeoutMs`; then stop. */
   async drain(timeoutMs: number): Promise<DrainResult> {
-    this.urgent = true;
-    this.hurryResolve();
-    this.start();
-    this.notify();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    await this.stop();
-    const pending = await this.spool.read(this.delivered.offset, Number.MAX_SAFE_INTEGER);
+    const { pending, lastError } = await this.flush(timeoutMs);
     return {
       pendingEntries: pending.length,
       pendingRecords: pending.filter((p) => p.entry.t === 'metrics' && p.entry.step > this.delivered.step).length,
-      lastError: this.fatal ?? this.lastError,
+      lastError,
     };
   }
 
-  /** Stop at once: an unfinished request is abandoned (and checked for before it is sent again). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.hurryResolve();
-    this.stoppingResolve();
-    this.abort.abort();
-    this.notify();
-    await this.loopPromise;
+  protected get target(): string {
+    return this.client.uri;
   }
 
-  private settleIdle(): void {
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  /** An outage: no connection, a timeout, 429 or 5xx. */
+  protected retryable(err: unknown): boolean {
+    return err instanceof MlflowError && err.retryable;
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      if (this.fatal || this.pendingBytes <= 0) {
-        this.settleIdle();
-        await this.wakePromise;
-        this.wakePromise = this.newWake();
-        continue;
-      }
-      if (!this.urgent && this.flushIntervalMs > 0 && this.attempt === 0) {
-        await sleep(this.flushIntervalMs, this.hurry);
-        if (this.stopped) break;
-      }
-      try {
-        await this.deliverAvailable();
-        if (this.outage) this.logger.info(`${this.label}: ${this.client.uri} reachable again; delivery resumed`);
-        this.outage = undefined;
-        this.lastError = undefined;
-        this.attempt = 0;
-      } catch (err) {
-        if (this.stopped) break;
-        const message = (err as Error).message;
-        this.lastError = message;
-        if (err instanceof MlflowError && err.retryable) {
-          if (err.ambiguous) this.reconciled = false;
-          if (!this.outage) {
-            this.logger.warn(
-              `${this.label}: cannot reach ${this.client.uri} (${message}); records are kept in ${this.spool.path} and retried with backoff, training goes on`,
-            );
-          }
-          this.outage = message;
-          this.attempt++;
-          const cap = Math.min(this.maxBackoffMs, 500 * 2 ** Math.min(this.attempt, 20));
-          const wait = Math.max(50, Math.random() * (this.urgent ? Math.min(cap, 1000) : cap));
-          await sleep(wait, this.stopping);
-        } else {
-          this.fatal = message;
-          this.logger.warn(`${this.label}: delivery stopped: ${message}; records stay in ${this.spool.path} (send them later with \`poke mlflow sync\`)`);
-        }
-      }
-    }
-    this.settleIdle();
+  protected async prepare(): Promise<void> {
+    await this.ensureRun();
+    if (!this.reconciled) await this.reconcile();
+  }
+
+  protected advance(delivered: Delivered, unit: Unit): Delivered {
+    return unit.kind === 'metrics' ? { ...delivered, step: Math.max(delivered.step, ...unit.entries.map((e) => e.step)) } : delivered;
   }
 
   private async ensureRun(): Promise<void> {
@@ -229,29 +142,8 @@ export class Delivery {
     this.reconciled = true;
   }
 
-  private async deliverAvailable(): Promise<void> {
-    await this.ensureRun();
-    while (!this.stopped && this.pendingBytes > 0) {
-      if (!this.reconciled) await this.reconcile();
-      const entries = await this.spool.read(this.delivered.offset);
-      if (entries.length === 0) {
-        // only a partial line (being written, or cut by a crash): nothing to send yet
-        return;
-      }
-      for (const unit of this.units(entries)) {
-        if (this.stopped) return;
-        await this.send(unit);
-        this.delivered = {
-          offset: unit.end,
-          step: unit.kind === 'metrics' ? Math.max(this.delivered.step, ...unit.entries.map((e) => e.step)) : this.delivered.step,
-        };
-        await writeDelivered(this.dir, this.delivered);
-      }
-    }
-  }
-
   /** Group entries into requests: consecutive metrics entries share a log-batch of at most 1000 values. */
-  private units(entries: ReadEntry[]): Unit[] {
+  protected batches(entries: ReadEntry[]): Unit[] {
     const units: Unit[] = [];
     let batch: Extract<Unit, { kind: 'metrics' }> | undefined;
     let batchSize = 0;
@@ -287,7 +179,7 @@ export class Delivery {
     return units;
   }
 
-  private async send(unit: Unit): Promise<void> {
+  protected async send(unit: Unit): Promise<void> {
     if (unit.kind === 'skip') {
       this.stats.skipped += unit.skipped;
       return;
@@ -296,6 +188,8 @@ export class Delivery {
       if (unit.kind === 'metrics') await this.sendMetrics(unit);
       else await this.sendSingle(unit.entry);
     } catch (err) {
+      // A lost answer: the request may have arrived, so ask the server what it has before sending again.
+      if (err instanceof MlflowError && err.ambiguous) this.reconciled = false;
       if (!(err instanceof MlflowError) || err.retryable || err.errorCode === 'RESOURCE_DOES_NOT_EXIST') throw err;
       // The server refuses this entry: retrying cannot help. Say so once and go on with the rest.
       const what = unit.kind === 'metrics' ? 'metrics' : unit.entry.t;

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
+import { SpoolSender } from '@poke/core';
 import type { Logger } from '@poke/core';
 import { WandbClient, WandbError } from './client.js';
 import type { UpsertVars } from './client.js';
-import { readDelivered, writeDelivered, writeRunFile } from './spool.js';
+import { readDelivered, writeRunFile, STATE_FILE } from './spool.js';
 import type { Spool, SpoolEntry, RunFile, Delivered, ReadEntry } from './spool.js';
 
 export interface DeliveryOptions {
@@ -43,61 +45,43 @@ type Unit =
   | { kind: 'single'; entry: Exclude<SpoolEntry, { t: 'history' }>; end: number }
   | { kind: 'skip'; skipped: number; end: number };
 
-function sleep(ms: number, wake: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), wake]).finally(() => clearTimeout(timer));
-}
-
 /** W&B's config format: every top-level key as `{ value, desc }`. */
 export function wandbConfig(config: Record<string, unknown>): Record<string, { value: unknown; desc: null }> {
   return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, { value, desc: null }]));
 }
 
 /**
- * Sends the spool to W&B in order, in the background: upserts the run, streams
- * history rows with explicit line offsets (a resent request overwrites the same
- * lines, never adds), the summary and the exit code; retries with exponential
- * backoff and full jitter; records how far it got in state.json after every
- * request. Used by the plugin while training and by `poke wandb sync` afterwards.
+ * Sends the spool to W&B in order, in the background (SpoolSender does the
+ * reading, retrying and progress): upserts the run, streams history rows with
+ * explicit line offsets (a resent request overwrites the same lines, never
+ * adds), the summary and the exit code. Used by the plugin while training and
+ * by `poke wandb sync` afterwards.
  */
-export class Delivery {
+export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
   readonly stats: DeliveryStats = { rows: 0, skipped: 0, upserts: 0, summaries: 0, finishes: 0 };
   readonly client: WandbClient;
-  private readonly abort = new AbortController();
   private readonly label: string;
-  private readonly flushIntervalMs: number;
-  private readonly maxBackoffMs: number;
   private readonly maxRows: number;
-  private loopPromise: Promise<void> | undefined;
-  private wakeResolve: () => void = () => {};
-  private wakePromise: Promise<void>;
-  private hurryResolve: () => void = () => {};
-  private readonly hurry = new Promise<void>((resolve) => (this.hurryResolve = resolve));
-  private stoppingResolve: () => void = () => {};
-  private readonly stopping = new Promise<void>((resolve) => (this.stoppingResolve = resolve));
-  private idleWaiters: Array<() => void> = [];
-  private stopped = false;
-  private urgent = false;
-  private outage: string | undefined;
-  private attempt = 0;
-  private fatal: string | undefined;
-  private lastError: string | undefined;
 
   private constructor(
     readonly dir: string,
-    readonly spool: Spool,
+    spool: Spool,
     public run: RunFile,
-    public delivered: Delivered,
+    delivered: Delivered,
     apiKey: string | undefined,
-    private readonly logger: Logger,
+    logger: Logger,
     options: DeliveryOptions,
   ) {
-    this.label = options.label ?? 'wandb';
-    this.flushIntervalMs = options.flushIntervalMs ?? 1000;
-    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    const label = options.label ?? 'wandb';
+    super(spool, join(dir, STATE_FILE), delivered, logger, {
+      label,
+      syncCommand: 'poke wandb sync',
+      flushIntervalMs: options.flushIntervalMs,
+      maxBackoffMs: options.maxBackoffMs,
+    });
+    this.label = label;
     this.maxRows = options.maxRows ?? 500;
-    this.client = new WandbClient(run.baseUrl, apiKey, { timeoutMs: options.requestTimeoutMs ?? 15_000, signal: this.abort.signal });
-    this.wakePromise = this.newWake();
+    this.client = new WandbClient(run.baseUrl, apiKey, { timeoutMs: options.requestTimeoutMs ?? 15_000, signal: this.signal });
   }
 
   static async open(dir: string, spool: Spool, run: RunFile, apiKey: string | undefined, logger: Logger, options: DeliveryOptions = {}): Promise<Delivery> {
@@ -113,98 +97,32 @@ export class Delivery {
     return new Delivery(dir, spool, run, delivered, apiKey, logger, options);
   }
 
-  private newWake(): Promise<void> {
-    return new Promise<void>((resolve) => (this.wakeResolve = resolve));
-  }
-
-  /** Something was appended: send it (after the flush interval). */
-  notify(): void {
-    this.wakeResolve();
-  }
-
-  start(): void {
-    this.loopPromise ??= this.loop();
-  }
-
-  get pendingBytes(): number {
-    return this.spool.size - this.delivered.offset;
-  }
-
   /** Deliver everything now, for at most `timeoutMs`; then stop. */
   async drain(timeoutMs: number): Promise<DrainResult> {
-    this.urgent = true;
-    this.hurryResolve();
-    this.start();
-    this.notify();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    await this.stop();
-    const pending = await this.spool.read(this.delivered.offset, Number.MAX_SAFE_INTEGER);
+    const { pending, lastError } = await this.flush(timeoutMs);
     return {
       pendingEntries: pending.length,
       pendingRows: pending.filter((p) => p.entry.t === 'history' && p.entry.step > this.delivered.step).length,
-      lastError: this.fatal ?? this.lastError,
+      lastError,
     };
   }
 
-  /** Stop at once: an unfinished request is abandoned; it is sent again later with the same offsets. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.hurryResolve();
-    this.stoppingResolve();
-    this.abort.abort();
-    this.notify();
-    await this.loopPromise;
+  protected get target(): string {
+    return this.client.baseUrl;
   }
 
-  private settleIdle(): void {
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  /** An outage: no connection, a timeout, 408, 429 or 5xx. */
+  protected retryable(err: unknown): boolean {
+    return err instanceof WandbError && err.retryable;
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      if (this.fatal || this.pendingBytes <= 0) {
-        this.settleIdle();
-        await this.wakePromise;
-        this.wakePromise = this.newWake();
-        continue;
-      }
-      if (!this.urgent && this.flushIntervalMs > 0 && this.attempt === 0) {
-        await sleep(this.flushIntervalMs, this.hurry);
-        if (this.stopped) break;
-      }
-      try {
-        await this.deliverAvailable();
-        if (this.outage) this.logger.info(`${this.label}: ${this.client.baseUrl} reachable again; delivery resumed`);
-        this.outage = undefined;
-        this.lastError = undefined;
-        this.attempt = 0;
-      } catch (err) {
-        if (this.stopped) break;
-        const message = (err as Error).message;
-        this.lastError = message;
-        if (err instanceof WandbError && err.retryable) {
-          if (!this.outage) {
-            this.logger.warn(
-              `${this.label}: cannot reach ${this.client.baseUrl} (${message}); records are kept in ${this.spool.path} and retried with backoff, training goes on`,
-            );
-          }
-          this.outage = message;
-          this.attempt++;
-          const cap = Math.min(this.maxBackoffMs, 500 * 2 ** Math.min(this.attempt, 20));
-          const wait = Math.max(50, Math.random() * (this.urgent ? Math.min(cap, 1000) : cap));
-          await sleep(wait, this.stopping);
-        } else {
-          this.fatal = message;
-          this.logger.warn(`${this.label}: delivery stopped: ${message}; records stay in ${this.spool.path} (send them later with \`poke wandb sync\`)`);
-        }
-      }
-    }
-    this.settleIdle();
+  protected async prepare(): Promise<void> {
+    await this.ensureEntity();
+  }
+
+  protected advance(delivered: Delivered, unit: Unit): Delivered {
+    if (unit.kind !== 'history') return delivered;
+    return { ...delivered, step: Math.max(delivered.step, ...unit.entries.map((e) => e.step)), lines: delivered.lines + unit.entries.length };
   }
 
   /** The entity is needed in every file_stream path; without one in the options, ask whose key this is. */
@@ -217,25 +135,8 @@ export class Delivery {
     return entity;
   }
 
-  private async deliverAvailable(): Promise<void> {
-    await this.ensureEntity();
-    while (!this.stopped && this.pendingBytes > 0) {
-      const entries = await this.spool.read(this.delivered.offset);
-      if (entries.length === 0) return; // only a partial line: nothing to send yet
-      for (const unit of this.units(entries)) {
-        if (this.stopped) return;
-        await this.send(unit);
-        this.delivered =
-          unit.kind === 'history'
-            ? { offset: unit.end, step: Math.max(this.delivered.step, ...unit.entries.map((e) => e.step)), lines: this.delivered.lines + unit.entries.length }
-            : { ...this.delivered, offset: unit.end };
-        await writeDelivered(this.dir, this.delivered);
-      }
-    }
-  }
-
   /** Consecutive history entries share a request; entries at or below the highest delivered step are skipped. */
-  private units(entries: ReadEntry[]): Unit[] {
+  protected batches(entries: ReadEntry[]): Unit[] {
     const units: Unit[] = [];
     let batch: Extract<Unit, { kind: 'history' }> | undefined;
     let highest = this.delivered.step;
@@ -267,7 +168,7 @@ export class Delivery {
     return units;
   }
 
-  private async send(unit: Unit): Promise<void> {
+  protected async send(unit: Unit): Promise<void> {
     const { run } = this;
     const entity = run.entity!;
     if (unit.kind === 'skip') {
