@@ -17,7 +17,10 @@
  * `|move|` (with `|-terastallize|` before it: the tera variant) or `|switch|`. A decision
  * whose action the log cannot show (the Pokémon flinched, slept, fainted first) is
  * dropped. A log that fails to parse, is truncated (no `|win|`/`|tie|`) or is not a gen 9
- * singles battle is skipped whole; the count and the first reason are reported.
+ * singles battle is skipped whole; the count and the first reason are reported. So is a
+ * log with a line the battle cannot follow (a Pokémon that is not there, a request that is
+ * not JSON or names another side) or values that make a feature non-finite (an HP, level
+ * or turn out of range): the reason names the line. Reasons are one printable line.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -27,7 +30,7 @@ import type { SimRequest } from '../actions.js';
 import { PlayerView, channelLines } from '../encoder/view.js';
 import type { SideID } from '../encoder/view.js';
 import { encode } from '../encoder/encode.js';
-import { FEATURE_SIZE } from '../encoder/layout.js';
+import { FEATURE_SIZE, describeLayout } from '../encoder/layout.js';
 import { moveData, speciesData } from '../dex.js';
 import type { Decision } from '../battle.js';
 
@@ -49,13 +52,59 @@ export function replayText(content: string): string {
     try {
       json = JSON.parse(trimmed);
     } catch (err) {
-      throw new Error(`not valid JSON: ${(err as Error).message}`);
+      throw new Error(`not valid JSON: ${printable(messageOf(err), 120)}`);
     }
     const log = (json as { log?: unknown }).log;
     if (typeof log !== 'string') throw new Error('replay JSON has no "log" string');
     return log;
   }
   return content;
+}
+
+/** A log the importer refuses; the message says why (and where). */
+class LogError extends Error {}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Text from a log or a file name, made safe for a one-line message: no control or bidi characters, at most `max` characters. */
+function printable(text: string, max: number): string {
+  const flat = text.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]+/gu, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** The error for line `n` (1-based) that the battle could not follow. */
+function lineError(n: number, line: string, err: unknown): LogError {
+  if (err instanceof LogError) return err;
+  const kind = /^\|([^|]*)/.exec(line)?.[1];
+  return new LogError(`line ${n}: cannot follow ${kind === undefined ? 'the line' : `the |${printable(kind, 24)}| line`} (${printable(messageOf(err), 120)})`);
+}
+
+/** The features of a decision at line `n`; a value out of range that made one non-finite makes the log malformed. */
+function features(view: PlayerView, n: number): Float32Array {
+  const out = encode(view);
+  const bad = out.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const block = describeLayout().find((b) => bad >= b.offset && bad < b.offset + b.size)?.name ?? String(bad);
+    throw new LogError(`line ${n}: a value in the log is out of range (feature ${block} would be ${out[bad]})`);
+  }
+  return out;
+}
+
+/** The JSON request of a `|request|` line (line `n`), for `side` when given. */
+function parseRequest(line: string, n: number, side?: SideID): SimRequest {
+  let request: unknown;
+  try {
+    request = JSON.parse(line.slice(9));
+  } catch (err) {
+    throw new LogError(`line ${n}: |request| is not valid JSON (${printable(messageOf(err), 80)})`);
+  }
+  const id = (request as { side?: { id?: unknown } } | null)?.side?.id;
+  if (id !== 'p1' && id !== 'p2') throw new LogError(`line ${n}: |request| has no side id p1 or p2`);
+  if (side && id !== side) throw new LogError(`line ${n}: |request| is for ${id}, the earlier ones for ${side}`);
+  if (!Array.isArray((request as SimRequest).side.pokemon)) throw new LogError(`line ${n}: |request| has no side.pokemon list`);
+  return request as SimRequest;
 }
 
 interface Pending {
@@ -110,9 +159,9 @@ function resolve(pending: Pending, action: number | 'unknown', out: Decision[]):
 function checkLog(lines: string[]): void {
   if (!lines.some((l) => l.startsWith('|start'))) throw new Error('no |start| line (not a battle log)');
   const gen = lines.find((l) => l.startsWith('|gen|'));
-  if (gen && gen !== '|gen|9') throw new Error(`unsupported generation ${gen.slice(5)} (only gen 9 singles)`);
+  if (gen && gen !== '|gen|9') throw new Error(`unsupported generation ${printable(gen.slice(5), 40)} (only gen 9 singles)`);
   const gametype = lines.find((l) => l.startsWith('|gametype|'));
-  if (gametype && gametype !== '|gametype|singles') throw new Error(`unsupported game type ${gametype.slice(10)}`);
+  if (gametype && gametype !== '|gametype|singles') throw new Error(`unsupported game type ${printable(gametype.slice(10), 40)}`);
   if (!lines.some((l) => l.startsWith('|win|') || l === '|tie' || l.startsWith('|tie|'))) throw new Error('truncated: no |win| or |tie| line');
 }
 
@@ -125,46 +174,50 @@ export function importLog(text: string): { decisions: Decision[]; unresolved: nu
 }
 
 function importPlayerLog(lines: string[]): { decisions: Decision[]; unresolved: number } {
-  const first = JSON.parse(lines.find((l) => l.startsWith('|request|') && l.length > 12)!.slice(9)) as SimRequest;
-  const side = first.side.id;
+  const at = lines.findIndex((l) => l.startsWith('|request|'));
+  const side = parseRequest(lines[at]!, at + 1).side.id;
   const view = new PlayerView(side);
   const decisions: Decision[] = [];
   let pending: Pending | undefined;
   let unresolved = 0;
   let rqid = 0;
-  for (const line of lines) {
-    if (line.startsWith('|request|')) {
-      rqid++;
-      if (pending) unresolved++;
-      pending = undefined;
-      const request = JSON.parse(line.slice(9)) as SimRequest;
-      view.request = request;
-      if (!needsDecision(request)) continue;
-      const mask = maskFromRequest(request);
-      if (!mask.some(Boolean)) continue;
-      pending = {
-        decision: { side, rqid, features: encode(view), mask, action: -1 },
-        forceSwitch: Boolean(request.forceSwitch?.[0]),
-        request,
-        tera: false,
-      };
-      continue;
-    }
-    if (pending) {
-      const parts = line.split('|');
-      if (parts[1] === '-terastallize' && identSide(parts[2]) === side) pending.tera = true;
-      else if (parts[1] === 'turn') {
-        unresolved++;
+  for (const [i, line] of lines.entries()) {
+    try {
+      if (line.startsWith('|request|')) {
+        rqid++;
+        if (pending) unresolved++;
         pending = undefined;
-      } else {
-        const action = actionOf(parts, pending);
-        if (action !== undefined) {
-          if (!resolve(pending, action, decisions)) unresolved++;
+        const request = parseRequest(line, i + 1, side);
+        view.request = request;
+        if (!needsDecision(request)) continue;
+        const mask = maskFromRequest(request);
+        if (!mask.some(Boolean)) continue;
+        pending = {
+          decision: { side, rqid, features: features(view, i + 1), mask, action: -1 },
+          forceSwitch: Boolean(request.forceSwitch?.[0]),
+          request,
+          tera: false,
+        };
+        continue;
+      }
+      if (pending) {
+        const parts = line.split('|');
+        if (parts[1] === '-terastallize' && identSide(parts[2]) === side) pending.tera = true;
+        else if (parts[1] === 'turn') {
+          unresolved++;
           pending = undefined;
+        } else {
+          const action = actionOf(parts, pending);
+          if (action !== undefined) {
+            if (!resolve(pending, action, decisions)) unresolved++;
+            pending = undefined;
+          }
         }
       }
+      view.addLines([line]);
+    } catch (err) {
+      throw lineError(i + 1, line, err);
     }
-    view.addLines([line]);
   }
   if (pending) unresolved++;
   return { decisions, unresolved };
@@ -188,14 +241,15 @@ function estimatedStats(details: string): SimRequest['side']['pokemon'][number][
 /** Pass 1: each side's team as the whole log reveals it. */
 function revealedTeams(lines: string[]): Record<SideID, Map<string, Member>> {
   const teams: Record<SideID, Map<string, Member>> = { p1: new Map(), p2: new Map() };
-  for (const line of lines) {
+  for (const [i, line] of lines.entries()) {
     const parts = line.split('|');
     const side = identSide(parts[2]);
     if (!side) continue;
     const kind = parts[1];
     if (kind === 'switch' || kind === 'drag' || kind === 'replace') {
       const ident = teamIdent(parts[2]!);
-      const details = parts[3]!.replace(/, tera:[A-Za-z]+/, '');
+      if (parts[3] === undefined) throw lineError(i + 1, line, new Error('no details'));
+      const details = parts[3].replace(/, tera:[A-Za-z]+/, '');
       if (!teams[side].has(ident)) teams[side].set(ident, { ident, details, moves: [] });
     } else if (kind === 'move') {
       const member = teams[side].get(teamIdent(parts[2]!));
@@ -262,6 +316,8 @@ function importReplayLog(lines: string[]): { decisions: Decision[]; unresolved: 
   let unresolved = 0;
   let started = false;
   let rqid = 0;
+  /** The line being read (1-based), for error messages. */
+  let n = 0;
   const open = (side: SideID, forceSwitch: boolean): void => {
     const view = views[side];
     const request = reconstructRequest(view, teams[side], forceSwitch, teraUsed[side], ++rqid);
@@ -269,9 +325,9 @@ function importReplayLog(lines: string[]): { decisions: Decision[]; unresolved: 
     view.request = request;
     const mask = maskFromRequest(request);
     if (!mask.some(Boolean)) return;
-    pending[side] = { decision: { side, rqid, features: encode(view), mask, action: -1 }, forceSwitch, request, tera: false };
+    pending[side] = { decision: { side, rqid, features: features(view, n), mask, action: -1 }, forceSwitch, request, tera: false };
   };
-  for (const raw of lines) {
+  const step = (raw: string): void => {
     const parts = raw.split('|');
     const kind = parts[1];
     const side = identSide(parts[2]);
@@ -300,6 +356,14 @@ function importReplayLog(lines: string[]): { decisions: Decision[]; unresolved: 
         if (active && !active.fainted) open(s, false);
       }
     }
+  };
+  for (const raw of lines) {
+    n++;
+    try {
+      step(raw);
+    } catch (err) {
+      throw lineError(n, raw, err);
+    }
   }
   return { decisions, unresolved: unresolved + Object.keys(pending).length };
 }
@@ -312,12 +376,13 @@ export async function importReplayFiles(files: readonly string[], onFile?: (done
     try {
       const text = replayText(await readFile(file, 'utf8'));
       const { decisions, unresolved } = importLog(text);
-      result.decisions.push(...decisions);
+      // Not push(...decisions): a huge log would overflow the call stack.
+      for (const d of decisions) result.decisions.push(d);
       result.unresolved += unresolved;
       result.battles++;
     } catch (err) {
       result.skipped++;
-      result.firstSkipReason ??= `${basename(file)}: ${(err as Error).message}`;
+      result.firstSkipReason ??= `${printable(basename(file), 255)}: ${printable(messageOf(err), 300)}`;
     }
     onFile?.(++done, files.length);
   }
