@@ -18,6 +18,7 @@ interface Flags {
   json?: boolean;
   html?: string;
   plot?: boolean;
+  opponent?: string;
 }
 
 /** `poke compare RUN_DIR... [--metric NAME] [--mode min|max] [--json] [--html FILE] [--plot]` */
@@ -28,10 +29,11 @@ export default function registerCompare(program: Command, context: Context): voi
     .argument('<run-dir...>', 'run folders, or folders that hold runs (runs/)')
     .option('-m, --metric <name>', 'any logged metric', 'val_loss')
     .option('--mode <min|max>', 'lower or higher is better (default: max for accuracy-like names, min otherwise)')
+    .option('--opponent <name>', 'win rates only against this opponent (poke eval --vs NAME); with --metric win_rate, runs without one go last')
     .option('--json', 'print the rows as JSON for programs')
     .option('--html <file>', 'write a self-contained HTML report with interactive charts')
     .option('--plot', 'plot the metric over steps in the terminal, one line per run')
-    .addHelpText('after', '\nExamples:\n  $ poke compare runs/\n  $ poke compare runs/a runs/b --metric val_accuracy --plot\n  $ poke compare runs/ --html report.html')
+    .addHelpText('after', '\nExamples:\n  $ poke compare runs/\n  $ poke compare runs/a runs/b --metric val_accuracy --plot\n  $ poke compare runs/ --metric win_rate --opponent random\n  $ poke compare runs/ --html report.html')
     .action(async (dirs: string[], flags: Flags) => {
       if (flags.mode !== undefined && flags.mode !== 'min' && flags.mode !== 'max') throw new UserError(`--mode must be min or max, got "${flags.mode}"`);
       const paths = dirs.map((d) => resolve(context.cwd, d));
@@ -41,7 +43,7 @@ export default function registerCompare(program: Command, context: Context): voi
       }
       const runs = await compareRunsWithSeries(
         paths,
-        { metric: flags.metric, ...(flags.mode ? { mode: flags.mode as 'min' | 'max' } : {}) },
+        { metric: flags.metric, ...(flags.mode ? { mode: flags.mode as 'min' | 'max' } : {}), ...(flags.opponent ? { opponent: flags.opponent } : {}) },
         Boolean(flags.plot || flags.html),
       );
       if (flags.json) console.log(JSON.stringify(runs.map((r) => r.row), null, 2));

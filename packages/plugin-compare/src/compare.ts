@@ -36,15 +36,15 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out;
 }
 
-export function resolveOptions(options: CompareOptions = {}): { metric: string; mode: 'min' | 'max' } {
+export function resolveOptions(options: CompareOptions = {}): { metric: string; mode: 'min' | 'max'; opponent: string | undefined } {
   const metric = options.metric ?? 'val_loss';
-  return { metric, mode: options.mode ?? defaultMode(metric) };
+  return { metric, mode: options.mode ?? defaultMode(metric), opponent: options.opponent };
 }
 
 /** Read and rank runs with their metrics over steps (for plots); folders that hold runs (`runs/`) expand to them. */
 export async function compareRunsWithSeries(dirs: readonly string[], options: CompareOptions = {}, wantSeries = true): Promise<RunData[]> {
-  const { metric, mode } = resolveOptions(options);
-  const runs = await mapLimited(await expandRunDirs(dirs), 64, (dir) => readRun(dir, metric, mode, wantSeries));
+  const { metric, mode, opponent } = resolveOptions(options);
+  const runs = await mapLimited(await expandRunDirs(dirs), 64, (dir) => readRun(dir, metric, mode, wantSeries, opponent));
   const byPath = new Map(runs.map((r) => [r.row.path, r]));
   return rank(runs.map((r) => r.row)).map((row) => ({ row, series: byPath.get(row.path)!.series }));
 }

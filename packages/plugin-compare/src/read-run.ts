@@ -131,7 +131,7 @@ async function parameterCount(checkpointDir: string): Promise<number | null> {
  * the best checkpoint's metadata and model.json, metrics.csv when the answer
  * is in it, and eval*.json. No weights.
  */
-export async function readRun(dir: string, metric: string, mode: 'min' | 'max', wantSeries = false): Promise<RunData> {
+export async function readRun(dir: string, metric: string, mode: 'min' | 'max', wantSeries = false, opponent?: string): Promise<RunData> {
   let manifestProblem: string | undefined;
   let noCheckpoints = false;
   let names: string[] | undefined;
@@ -164,12 +164,14 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
   const best = manifest?.entries.find((e) => e.id === manifest!.best) ?? manifest?.entries.find((e) => e.id === manifest!.latest);
   const metadata = best ? await readMetadata(join(dir, 'checkpoints', best.id)).catch(() => undefined) : undefined;
   const evals = names?.some((n) => n.startsWith('eval')) ? await readEvals(dir, names) : [];
-  const latestEval = evals.at(-1);
+  // Win rates against different opponents do not compare: with an opponent named, only its evaluations count.
+  const latestEval = (opponent === undefined ? evals : evals.filter((e) => e.opponent === opponent)).at(-1);
 
   let value: number | null = null;
   let valueStep: number | null = null;
   let valueSource: CompareRow['valueSource'] = null;
   const fromEval = metric === WIN_RATE && latestEval !== undefined;
+  const missingEval = metric === WIN_RATE && opponent !== undefined && latestEval === undefined;
   const fromCheckpoint =
     !fromEval && best !== undefined && best.id === manifest!.best && manifest!.monitor.name === metric && manifest!.monitor.mode === mode && finite(best.value) !== null;
   // metrics.csv is the largest file of a run: parse it only when the answer is in it.
@@ -185,6 +187,8 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
   if (fromEval) {
     value = latestEval.winRate;
     valueSource = 'eval';
+  } else if (missingEval) {
+    // no fallback to a metrics.csv column: that would not be a win rate against this opponent
   } else if (fromCheckpoint) {
     value = best!.value;
     valueStep = best!.step;
@@ -202,6 +206,7 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
       ? null
       : (notARun ??
         (status === 'running' ? 'still running' : undefined) ??
+        (missingEval ? `no evaluation vs ${opponent} (poke eval ${basename(dir)} --vs ${opponent})` : undefined) ??
         manifestProblem ??
         csvProblem ??
         (csv !== undefined ? `${metric} was never logged` : noCheckpoints ? 'no checkpoints' : 'no metrics.csv'));
@@ -227,6 +232,7 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
     parameters: best ? await parameterCount(join(dir, 'checkpoints', best.id)) : null,
     wallSeconds: Number.isFinite(created) && Number.isFinite(updated) && updated >= created ? (updated - created) / 1000 : null,
     winRate: latestEval?.winRate ?? null,
+    winRateVs: latestEval?.opponent ?? null,
     evals,
     reason,
   };

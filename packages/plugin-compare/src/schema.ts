@@ -21,7 +21,7 @@ export const compareRowSchema = {
   additionalProperties: false,
   required: [
     'name', 'path', 'status', 'metric', 'mode', 'value', 'valueSource', 'valueStep', 'rank', 'bestCheckpoint', 'epoch', 'step',
-    'trainLoss', 'valLoss', 'valAccuracy', 'parameters', 'wallSeconds', 'winRate', 'evals', 'reason',
+    'trainLoss', 'valLoss', 'valAccuracy', 'parameters', 'wallSeconds', 'winRate', 'winRateVs', 'evals', 'reason',
   ],
   properties: {
     name: { type: 'string' },
@@ -42,6 +42,7 @@ export const compareRowSchema = {
     parameters: int,
     wallSeconds: { type: ['number', 'null'], minimum: 0 },
     winRate: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+    winRateVs: { type: ['string', 'null'] },
     evals: { type: 'array', items: evalResultSchema },
     reason: { type: ['string', 'null'] },
   },

@@ -46,7 +46,7 @@ export function tableCells(rows: readonly CompareRow[]): { header: string[]; bod
     fmt(metric === 'train_loss' ? r.value : r.trainLoss),
     fmt(metric === 'val_loss' ? r.value : r.valLoss),
     fmt(metric === 'val_accuracy' ? r.value : r.valAccuracy),
-    ...(winRate ? [winRateCell(metric === 'win_rate' ? r.value : r.winRate, r.evals.at(-1)?.opponent)] : []),
+    ...(winRate ? [winRateCell(metric === 'win_rate' ? r.value : r.winRate, r.winRateVs)] : []),
     ...(extra ? [fmt(r.value)] : []),
     r.parameters === null ? '-' : r.parameters.toLocaleString('en-US'),
     duration(r.wallSeconds),

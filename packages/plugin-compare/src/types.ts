@@ -28,6 +28,8 @@ export interface CompareRow {
   readonly wallSeconds: number | null;
   /** Win rate of the newest Showdown evaluation (`eval*.json`); null when the run has none. */
   readonly winRate: number | null;
+  /** The opponent of that evaluation. */
+  readonly winRateVs: string | null;
   /** Every readable evaluation, oldest first. */
   readonly evals: readonly EvalResult[];
   /** Why the metric is missing (no checkpoints, unreadable manifest, still running, …). */
@@ -49,4 +51,6 @@ export interface CompareOptions {
   readonly metric?: string;
   /** Default: max for accuracy-like names, min otherwise. */
   readonly mode?: 'min' | 'max';
+  /** Use only evaluations against this opponent (`poke eval --vs`); default: the newest of any. */
+  readonly opponent?: string;
 }

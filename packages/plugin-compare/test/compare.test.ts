@@ -191,6 +191,28 @@ describe('plugin-compare', function () {
       expect(rows[0]!.value).to.equal(0.25);
       expect(renderTable(rows)).to.match(/\ba\b.*25\.0% vs expert/);
     });
+
+    it('--opponent ranks by win rates against one opponent only; a run without one goes last, saying how to get it', async () => {
+      const dir = await scratch();
+      const record = (vs: string, winRate: number, timestamp: string) => ({ vs, battles: 100, winRate, timestamp });
+      const a = await fakeRun(dir, 'a', { csv: csvWith([[1, 0.5]]) });
+      const b = await fakeRun(dir, 'b', { csv: csvWith([[1, 0.5]]) });
+      const c = await fakeRun(dir, 'c', { csv: csvWith([[1, 0.5]]) });
+      // Newest first would rank a (0.9 vs random) above b (0.4 vs expert): not a fair comparison.
+      await writeFile(join(a, 'eval.json'), JSON.stringify({ expert: record('expert', 0.3, '2026-01-01T00:00:00Z'), random: record('random', 0.9, '2026-01-02T00:00:00Z') }));
+      await writeFile(join(b, 'eval.json'), JSON.stringify({ expert: record('expert', 0.4, '2026-01-03T00:00:00Z') }));
+      await writeFile(join(c, 'eval.json'), JSON.stringify({ random: record('random', 0.95, '2026-01-03T00:00:00Z') }));
+      const any = await compareRuns([dir], { metric: 'win_rate' });
+      expect(any.map((r) => [r.name, r.value, r.winRateVs])).to.deep.equal([['c', 0.95, 'random'], ['a', 0.9, 'random'], ['b', 0.4, 'expert']]);
+      const expert = await compareRuns([dir], { metric: 'win_rate', opponent: 'expert' });
+      expect(expert.map((r) => [r.name, r.value, r.winRateVs])).to.deep.equal([['b', 0.4, 'expert'], ['a', 0.3, 'expert'], ['c', null, null]]);
+      expect(expert[2]!.reason).to.equal('no evaluation vs expert (poke eval c --vs expert)');
+      // Ranked by another metric, the win-rate column follows the opponent too.
+      const byLoss = await compareRuns([dir], { metric: 'val_loss', opponent: 'expert' });
+      expect(renderTable(byLoss)).to.match(/\ba\b.*30\.0% vs expert/);
+      // What --json prints matches the published schema.
+      for (const rows of [any, expert, byLoss]) validateWithSchema(compareOutputSchema, JSON.parse(JSON.stringify(rows)), 'poke compare --json');
+    });
   });
 
   describe('the poke binary', () => {
