@@ -63,6 +63,9 @@ export class Trainer {
   private readonly handleSignals: boolean;
   private stopReason: string | undefined;
   private info: RunInfo | undefined;
+  /** Date.now() when this session opened the run folder. */
+  private sessionOpened = 0;
+  private progressWarned = false;
   private releaseLock: () => void = () => {};
   private readonly lastMetrics: Record<string, number> = {};
 
@@ -182,6 +185,7 @@ export class Trainer {
       ...optional('gitCommit', gitCommit(this.baseDir)),
     });
     this.info = info;
+    this.sessionOpened = Date.now();
     this.releaseLock = release;
     this.context = Object.freeze({
       config,
@@ -333,6 +337,21 @@ export class Trainer {
     const metrics = { ...trainMetrics, ...valMetrics };
     this.emit(epoch, { ...window.take(), ...metrics });
     await hooks.afterValidate.promise({ epoch, globalStep: state.globalStep, metrics });
+    await this.noteProgress();
+  }
+
+  /**
+   * run.json follows the run epoch by epoch, so a killed session's time and progress
+   * are not lost. Only informative: a full disk here must not end a run that
+   * `onSaveError: "continue"` keeps going, so a failure is a warning, once.
+   */
+  private async noteProgress(): Promise<void> {
+    try {
+      await this.writeStatus('running', undefined);
+    } catch (err) {
+      if (!this.progressWarned) this.logger.warn(`run.json not updated: ${(err as Error).message}; training goes on`);
+      this.progressWarned = true;
+    }
   }
 
   private emit(epoch: number, metrics: Record<string, number>): void {
@@ -359,10 +378,12 @@ export class Trainer {
     };
   }
 
-  private async writeStatus(status: RunStatus, error: unknown): Promise<void> {
+  private async writeStatus(status: RunInfo['status'], error: unknown): Promise<void> {
     if (!this.info || !this.context) return;
     const { epoch, globalStep, samplesSeen } = this.state;
-    const info: RunInfo = { ...this.info, status, updatedAt: new Date().toISOString(), progress: { epoch, globalStep, samplesSeen } };
+    const now = Date.now();
+    const activeSeconds = Math.round((this.info.activeSeconds ?? 0) * 1000 + (now - this.sessionOpened)) / 1000;
+    const info: RunInfo = { ...this.info, status, updatedAt: new Date(now).toISOString(), activeSeconds, progress: { epoch, globalStep, samplesSeen } };
     if (error !== undefined) info.error = error instanceof Error ? error.message : String(error);
     await writeRunInfo(this.context.runDir, info);
   }

@@ -98,6 +98,35 @@ describe('Trainer', () => {
     });
   }
 
+  it('run.json follows the run epoch by epoch, and activeSeconds leaves out the time a run sat interrupted', async () => {
+    const dir = await tempDir('active');
+    const runJson = () => readFile(join(dir, 'runs', 'paused', 'run.json'), 'utf8').then((t) => JSON.parse(t));
+    const first = await makeTrainer(smallConfig({ runName: 'paused', train: { epochs: 3 } }), dir);
+    const seen: Array<{ status: string; epoch: number }> = [];
+    first.hooks.beforeEpoch.tapPromise('test:reader', async ({ epoch }) => {
+      if (epoch > 0) seen.push({ status: (await runJson()).status, epoch: (await runJson()).progress.epoch });
+    });
+    first.hooks.afterStep.tap('test:stopper', ({ epoch, batch }) => {
+      if (epoch === 2 && batch === 0) first.stop();
+    });
+    await first.run();
+    // Each epoch's end was on disk before the next epoch started.
+    expect(seen).to.deep.equal([{ status: 'running', epoch: 1 }, { status: 'running', epoch: 2 }]);
+    const paused = await runJson();
+    expect(paused.status).to.equal('interrupted');
+    expect(paused.activeSeconds).to.be.a('number').and.at.least(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    // A plain restart of the same run (no checkpoint plugin here): the session count and pause are what matter.
+    const second = await makeTrainer(smallConfig({ runName: 'paused', train: { epochs: 3 } }), dir, { resume: 'latest', plugins: [{ name: 'test:state', apply: (t) => t.hooks.resume.tapPromise('test:state', async () => first.snapshot()) }] });
+    await second.run();
+    const done = await runJson();
+    expect(done).to.include({ status: 'completed', resumes: 1 });
+    expect(done.activeSeconds).to.be.greaterThan(paused.activeSeconds);
+    // The 1.5 s between the sessions is in createdAt → updatedAt but not in activeSeconds.
+    const wall = (Date.parse(done.updatedAt) - Date.parse(done.createdAt)) / 1000;
+    expect(wall - done.activeSeconds).to.be.at.least(1.4);
+  });
+
   it('stops after the current step when asked, with status interrupted', async () => {
     const dir = await tempDir('stop');
     const trainer = await makeTrainer(smallConfig(), dir);

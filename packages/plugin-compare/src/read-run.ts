@@ -34,6 +34,12 @@ function finite(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+/** The trainer's own count of the seconds it ran (runs written before it existed have none). */
+function activeSecondsOf(info: { activeSeconds?: unknown } | undefined): number | null {
+  const seconds = finite(info?.activeSeconds);
+  return seconds !== null && seconds >= 0 ? seconds : null;
+}
+
 /**
  * run.json's status, except that a run marked running whose lock (`.lock`,
  * written by the core) is gone, or held by a dead process of this machine,
@@ -148,7 +154,7 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
     parsed = undefined;
   }
   const info = (typeof parsed === 'object' && parsed !== null ? parsed : undefined) as
-    | { status?: string; createdAt?: string; updatedAt?: string }
+    | { status?: string; createdAt?: string; updatedAt?: string; activeSeconds?: unknown }
     | undefined;
   const notARun = info === undefined ? 'not a poke run (no readable run.json)' : undefined;
   const status = await runState(dir, info?.status);
@@ -230,7 +236,7 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
     valLoss: finite(metadata?.val_loss) ?? bestOfSeries(series.val_loss, 'min')?.[1] ?? null,
     valAccuracy: finite(metadata?.val_accuracy) ?? bestOfSeries(series.val_accuracy, 'max')?.[1] ?? null,
     parameters: best ? await parameterCount(join(dir, 'checkpoints', best.id)) : null,
-    wallSeconds: Number.isFinite(created) && Number.isFinite(updated) && updated >= created ? (updated - created) / 1000 : null,
+    wallSeconds: activeSecondsOf(info) ?? (Number.isFinite(created) && Number.isFinite(updated) && updated >= created ? (updated - created) / 1000 : null),
     winRate: latestEval?.winRate ?? null,
     winRateVs: latestEval?.opponent ?? null,
     evals,

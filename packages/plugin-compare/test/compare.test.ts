@@ -148,6 +148,17 @@ describe('plugin-compare', function () {
     });
   });
 
+  it("wall time is the trainer's activeSeconds when run.json has it, else createdAt → updatedAt", async () => {
+    const dir = await scratch();
+    const info = (extra: object) => JSON.stringify({ id: 'x', name: 'x', status: 'completed', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-02T00:00:00.000Z', ...extra });
+    await fakeRun(dir, 'active', { runJson: info({ activeSeconds: 95.5 }) });
+    await fakeRun(dir, 'old', { runJson: info({}) });
+    await fakeRun(dir, 'odd', { runJson: info({ activeSeconds: -3 }) });
+    const rows = await compareRuns([dir]);
+    expect(Object.fromEntries(rows.map((r) => [r.name, r.wallSeconds]))).to.deep.equal({ active: 95.5, old: 86_400, odd: 86_400 });
+    expect(renderTable(rows)).to.match(/\bactive\b.*1m36s/);
+  });
+
   describe('eval files', () => {
     it('reads eval*.json leniently; a win-rate column appears only when some run has one; --metric win_rate ranks by it', async () => {
       const dir = await scratch();

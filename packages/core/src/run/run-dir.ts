@@ -20,6 +20,12 @@ export interface RunInfo {
   gitCommit?: string;
   /** How many times the run was resumed. */
   resumes: number;
+  /**
+   * Seconds the trainer held the run folder, summed over sessions, up to the
+   * last status write (each epoch's end and the end of a session): unlike
+   * createdAt → updatedAt, the time a run sat interrupted is not in it.
+   */
+  activeSeconds?: number;
   /** Where the run stood when its status was last written. */
   progress?: { epoch: number; globalStep: number; samplesSeen: number };
   error?: string;
