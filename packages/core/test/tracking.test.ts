@@ -128,6 +128,17 @@ describe('tracker spool', () => {
     spool.close();
   });
 
+  it('tryAppend reports the first failed append once and appends nothing after it', async () => {
+    const spool = await spoolWith(1);
+    const failures: string[] = [];
+    expect(spool.tryAppend({ n: 2 }, (e) => failures.push(e.message))).to.equal(true);
+    spool.close();
+    expect(spool.tryAppend({ n: 3 }, (e) => failures.push(e.message))).to.equal(false);
+    expect(spool.tryAppend({ n: 4 }, (e) => failures.push(e.message))).to.equal(false);
+    expect(failures).to.deep.equal(['spool is closed']);
+    expect((await readSpool<Entry>(spool.path, 0)).map((l) => l.entry.n)).to.deep.equal([1, 2]);
+  });
+
   it('rewrites only the undelivered tail', async () => {
     const spool = await spoolWith(4);
     const [first] = await spool.read(0);

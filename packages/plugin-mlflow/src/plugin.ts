@@ -43,7 +43,6 @@ export class MlflowPlugin implements PokePlugin {
   delivery: Delivery | undefined;
   spool: Spool | undefined;
   private trainer!: Trainer;
-  private spoolFailed = false;
 
   constructor(options?: MlflowOptions) {
     this.options = resolveMlflowOptions(options);
@@ -143,15 +142,11 @@ export class MlflowPlugin implements PokePlugin {
   }
 
   private append(entry: SpoolEntry): void {
-    if (!this.spool || this.spoolFailed) return;
-    try {
-      this.spool.append(entry);
-      this.delivery?.notify();
-    } catch (err) {
-      // A full disk must not stop training; MLflow misses what could not be spooled.
-      this.spoolFailed = true;
-      this.trainer.logger.warn(`mlflow: cannot write ${this.spool.path} (${(err as Error).message}); nothing more is sent to MLflow in this run`);
-    }
+    const spool = this.spool;
+    const appended = spool?.tryAppend(entry, (err) =>
+      this.trainer.logger.warn(`mlflow: cannot write ${spool.path} (${err.message}); nothing more is sent to MLflow in this run`),
+    );
+    if (appended) this.delivery?.notify();
   }
 
   private async finish(summary: RunSummary): Promise<void> {

@@ -96,7 +96,6 @@ export class WandbPlugin implements PokePlugin {
   spool: Spool | undefined;
   run: RunFile | undefined;
   private trainer!: Trainer;
-  private spoolFailed = false;
   private startedAt = Date.now();
   private tracked: PluginState = { best: {}, last: {} };
 
@@ -239,15 +238,11 @@ export class WandbPlugin implements PokePlugin {
   }
 
   private append(entry: SpoolEntry): void {
-    if (!this.spool || this.spoolFailed) return;
-    try {
-      this.spool.append(entry);
-      this.delivery?.notify();
-    } catch (err) {
-      // A full disk must not stop training; W&B misses what could not be spooled.
-      this.spoolFailed = true;
-      this.trainer.logger.warn(`wandb: cannot write ${this.spool.path} (${(err as Error).message}); nothing more is sent to W&B in this run`);
-    }
+    const spool = this.spool;
+    const appended = spool?.tryAppend(entry, (err) =>
+      this.trainer.logger.warn(`wandb: cannot write ${spool.path} (${err.message}); nothing more is sent to W&B in this run`),
+    );
+    if (appended) this.delivery?.notify();
   }
 
   /** The summary W&B shows: final metrics, best ones (`best/<metric>`, `best/<metric>_step`), step and runtime. */

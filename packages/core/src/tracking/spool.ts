@@ -19,6 +19,7 @@ export class Spool<E> {
   readonly path: string;
   private fd: number | undefined;
   private bytes: number;
+  private failed = false;
 
   constructor(readonly dir: string, fileName: string) {
     mkdirSync(dir, { recursive: true });
@@ -40,6 +41,22 @@ export class Spool<E> {
     let written = 0;
     while (written < line.length) written += writeSync(this.fd, line, written, line.length - written);
     this.bytes += line.length;
+  }
+
+  /**
+   * Append unless an earlier append failed. A full disk must not stop training:
+   * the first failure is reported once, and the tracker misses what follows.
+   */
+  tryAppend(entry: E, onFirstFailure: (err: Error) => void): boolean {
+    if (this.failed) return false;
+    try {
+      this.append(entry);
+      return true;
+    } catch (err) {
+      this.failed = true;
+      onFirstFailure(err as Error);
+      return false;
+    }
   }
 
   read(offset: number, maxBytes = 1 << 20): Promise<SpoolLine<E>[]> {
