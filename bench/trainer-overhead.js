@@ -2,6 +2,7 @@
 // with every built-in plugin installed, on the reference MLP, interleaved in rounds.
 import * as tf from '@tensorflow/tfjs-core';
 import { readdirSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -42,16 +43,47 @@ async function bareLoop(data) {
   return (STEPS * B) / seconds;
 }
 
-function builtInPlugins() {
+/**
+ * Options that let a plugin run here with no setup: the trackers spool every
+ * record as in a real run, but MLflow's endpoint is a loopback port nobody
+ * listens on (so nothing leaves the machine, and `done` does not wait for it)
+ * and W&B runs offline. Without them the MLflow plugin refuses to start.
+ */
+function benchOptions(closedPort) {
+  return {
+    '@poke/plugin-mlflow': { trackingUri: `http://127.0.0.1:${closedPort}`, finishTimeout: 0 },
+    '@poke/plugin-wandb': { mode: 'offline' },
+  };
+}
+
+/** A loopback port that was free a moment ago and is closed now. */
+function closedLoopbackPort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function builtInPlugins() {
   const scope = join(ROOT, 'node_modules', '@poke');
   if (!existsSync(scope)) return [];
-  return readdirSync(scope).filter((name) => name.startsWith('plugin-')).map((name) => `@poke/${name}`);
+  const options = benchOptions(await closedLoopbackPort());
+  return readdirSync(scope)
+    .filter((name) => name.startsWith('plugin-'))
+    .map((name) => `@poke/${name}`)
+    .map((name) => (options[name] ? [name, options[name]] : name));
 }
+
+const pluginName = (spec) => (Array.isArray(spec) ? spec[0] : spec);
 
 export async function run() {
   await selectBackend(BACKEND);
   const data = generateSynthetic(dataOptions, 1);
-  const plugins = builtInPlugins();
+  const plugins = await builtInPlugins();
   const runsDir = mkdtempSync(join(tmpdir(), 'poke-bench-'));
   const results = { bare: [], trainer: [], plugins: [] };
   try {
@@ -75,7 +107,7 @@ export async function run() {
     rounds: values.map((v) => Math.round(v)).join(' / '),
   }));
   console.log(`\nTrainer overhead — reference MLP ${REFERENCE.features}→${REFERENCE.hidden.join('→')}→${REFERENCE.actions}, batch ${REFERENCE.batchSize}, Adam, ${BACKEND} backend, ${STEPS} timed steps × ${ROUNDS} interleaved rounds`);
-  console.log(`built-in plugins: ${plugins.join(', ') || '(none installed)'}\n`);
+  console.log(`built-in plugins: ${plugins.map(pluginName).join(', ') || '(none installed)'}\n`);
   console.log(table(rows, ['variant', 'samples/s (median)', 'vs bare', 'rounds']));
   const overhead = 1 - median(results.trainer) / bare;
   console.log(`\nTrainer overhead without plugins: ${(overhead * 100).toFixed(1)}% (goal: within 3%)`);
