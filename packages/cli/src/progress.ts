@@ -26,14 +26,14 @@ export function summaryLine(summary: RunSummary): string {
   return `run ${summary.status}: ${summary.runDir} (${summary.epochs} epochs, ${summary.globalStep} steps, ${summary.seconds.toFixed(1)} s${metrics})`;
 }
 
-/** A data source's counted progress as a bar or log lines; other messages as lines. */
-function showDataProgress(trainer: Trainer, stream: NodeJS.WriteStream, tty: boolean): void {
+/** A data source's counted progress as a bar or log lines (none when not `live`); other messages as lines. */
+function showDataProgress(trainer: Trainer, stream: NodeJS.WriteStream, tty: boolean, live: boolean): void {
   const counted = countedProgress(stream, tty);
   trainer.hooks.dataProgress.tap(PLUGIN_NAME, ({ message, done, total }: DataProgress) => {
     if (done === undefined || total === undefined) {
       counted.stop();
       stream.write(message + '\n');
-    } else {
+    } else if (live) {
       // The message usually ends with the count ("… 3/300"), which the bar shows itself.
       counted.update(message.replace(/\s*\d+\s*\/\s*\d+\s*$/, '') || message, done, total, message);
     }
@@ -43,15 +43,18 @@ function showDataProgress(trainer: Trainer, stream: NodeJS.WriteStream, tty: boo
 
 /**
  * Shows training progress: a bar with step, loss, accuracy, samples/s and ETA on
- * a terminal; one plain line per epoch otherwise (logs, CI).
+ * a terminal; one plain line per epoch otherwise (logs, CI). With `live: false`
+ * (`--no-progress`) there is no bar and no counted data progress, but the epoch
+ * lines and the summary stay, as Keras' `verbose=2` keeps them for log files.
  */
-export function progressPlugin(options: { stream?: NodeJS.WriteStream; tty?: boolean } = {}): PokePlugin {
+export function progressPlugin(options: { stream?: NodeJS.WriteStream; tty?: boolean; live?: boolean } = {}): PokePlugin {
   const stream = options.stream ?? process.stderr;
-  const tty = options.tty ?? Boolean(stream.isTTY);
+  const live = options.live ?? true;
+  const tty = live && (options.tty ?? Boolean(stream.isTTY));
   return {
     name: PLUGIN_NAME,
     apply(trainer: Trainer) {
-      showDataProgress(trainer, stream, tty);
+      showDataProgress(trainer, stream, tty, live);
       const epochs = trainer.config.train.epochs;
       let bar: cliProgress.SingleBar | undefined;
       let epochStarted = 0;

@@ -57,7 +57,7 @@ async function train(flags: TrainFlags, context: CommandContext): Promise<void> 
     ...(flags.runName !== undefined ? { runName: flags.runName } : {}),
   });
   const trainer = new Trainer(config, {
-    plugins: flags.progress ? [...plugins, progressPlugin()] : plugins,
+    plugins: [...plugins, progressPlugin({ live: flags.progress })],
     baseDir: loaded.baseDir,
     handleSignals: true,
     logger: context.logger,
@@ -77,7 +77,7 @@ export function trainCommand(context: CommandContext): Command {
     .option('-n, --run-name <name>', 'name of the run folder under runsDir')
     .option('-r, --resume [from]', 'continue a run: latest (default), best, or a checkpoint path; needs a checkpoint plugin')
     .option('-b, --backend <name>', 'compute backend: auto, tensorflow, wasm or cpu (same as --set train.backend=…)')
-    .option('--no-progress', 'no progress bar or per-epoch lines')
+    .option('--no-progress', 'no progress bar: only one line per epoch and the summary (for log files)')
     .addHelpText(
       'after',
       `

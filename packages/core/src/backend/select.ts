@@ -1,9 +1,11 @@
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { patchWasmMatMul } from './wasm-matmul.js';
+import { loadWithoutStderr } from './quiet-load.js';
 
 export interface BackendChoice {
   /** The tfjs backend in use: tensorflow, wasm or cpu. */
@@ -14,14 +16,20 @@ export interface BackendChoice {
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
+const requireNative = createRequire(import.meta.url);
+
 /** Load a native binding if one is installed; it registers the `tensorflow` backend on import. */
 async function loadNative(): Promise<{ pkg: string } | { missing: string[]; errors: string[] }> {
   const errors: string[] = [];
   // libtensorflow logs info lines to stderr on load; poke reports the backend itself.
+  // A user who sets TF_CPP_MIN_LOG_LEVEL chooses what to see, start-up lines included.
+  const quiet = process.env.TF_CPP_MIN_LOG_LEVEL === undefined;
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   for (const pkg of NATIVE_PACKAGES) {
     try {
-      await import(pkg);
+      // Synchronous (the bindings are CommonJS), so nothing else writes to stderr while it is away.
+      if (quiet) loadWithoutStderr(() => requireNative(pkg));
+      else requireNative(pkg);
       if (tf.findBackendFactory('tensorflow')) return { pkg };
       errors.push(`${pkg} loaded but registered no tensorflow backend (a second copy of @tensorflow/tfjs-core?)`);
     } catch (err) {

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve, extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError, isUserError } from '../errors.js';
+import { closest } from '../util/did-you-mean.js';
+import { installedPluginNames } from './installed.js';
 import type { PokePlugin, PluginSpec } from './types.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
@@ -34,9 +36,12 @@ export function locatePlugin(name: string, baseDir: string): string {
       }
     }
   }
+  const suggestion = closest(name, installedPluginNames(baseDir));
   throw new UserError(
     `plugin "${name}" not found: looked for ${candidatePackages(name).join(', ')} in node_modules from ${baseDir}`,
-    `install it (npm install ${candidatePackages(name)[0]}) or give a path such as ./plugins/${name}.ts`,
+    suggestion
+      ? `did you mean "${suggestion}"?`
+      : `install it (npm install ${candidatePackages(name)[0]}) or give a path such as ./plugins/${name}.ts`,
   );
 }
 
