@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import ts from 'typescript';
 import { UserError } from '../errors.js';
+import { enableTypeScriptImports, shareHostPackages } from '../plugins/module-hooks.js';
 import type { UserConfig } from './schema.js';
 
 export interface LoadedConfig {
@@ -38,13 +39,27 @@ function syntaxCheck(filepath: string, content: string): string {
   return result.outputText;
 }
 
+const TS_FILE = /\.(?:m|c)?tsx?$/;
+
+/**
+ * Whether the config needs TypeScript imports: it is TypeScript itself (whose
+ * imports may name `./x.ts`, or `./x.js` for `./x.ts`), or it imports a .ts file.
+ */
+function importsTypeScript(filepath: string, content: string): boolean {
+  return TS_FILE.test(filepath) || ts.preProcessFile(content, true, true).importedFiles.some((f) => TS_FILE.test(f.fileName));
+}
+
 /**
  * Load a JS/TS config module: check its syntax (so errors name file:line), then
  * import the transpiled code from a temporary file beside it, so its relative
- * imports and packages resolve as they would for the original.
+ * imports and packages resolve as they would for the original. Only the config
+ * is transpiled here; the plugins it imports load through the same
+ * process-wide hooks as plugins named by path.
  */
 const loadModule: Loader = async (filepath, content) => {
   const code = syntaxCheck(filepath, content);
+  shareHostPackages();
+  if (importsTypeScript(filepath, content)) await enableTypeScriptImports();
   const temp = `${filepath}.${randomUUID()}.mjs`;
   await writeFile(temp, code);
   try {

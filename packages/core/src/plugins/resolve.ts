@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve, extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError, isUserError } from '../errors.js';
+import { enableTypeScriptImports, shareHostPackages } from './module-hooks.js';
+import { pluginEntry } from './package-entry.js';
 import { closest } from '../util/did-you-mean.js';
 import { installedPluginNames } from './installed.js';
 import type { PokePlugin, PluginSpec } from './types.js';
@@ -24,7 +26,9 @@ export function locatePlugin(name: string, baseDir: string): string {
   if (isPath(name)) {
     const path = resolve(baseDir, name);
     if (!existsSync(path)) throw new UserError(`plugin "${name}" not found: no file at ${path}`);
-    return path;
+    const entry = pluginEntry(path, name);
+    if (!existsSync(entry)) throw new UserError(`plugin "${name}" not found: ${path}/package.json names ${entry}, which does not exist`, 'build the plugin first, or point its package.json at its source');
+    return entry;
   }
   const roots = [join(baseDir, 'package.json'), import.meta.url];
   for (const candidate of candidatePackages(name)) {
@@ -45,22 +49,9 @@ export function locatePlugin(name: string, baseDir: string): string {
   );
 }
 
-let tsLoaderRegistered = false;
-
-/**
- * Let `import()` load TypeScript. Registered process-wide (not tsx's namespaced
- * tsImport), so a plugin shares this process's @poke/core and tfjs instead of
- * loading second copies of them.
- */
-async function enableTypeScriptImports(): Promise<void> {
-  if (tsLoaderRegistered) return;
-  const { register } = await import('tsx/esm/api');
-  register();
-  tsLoaderRegistered = true;
-}
-
 async function importPlugin(path: string, label: string): Promise<unknown> {
   try {
+    shareHostPackages();
     if (TS_EXTENSIONS.has(extname(path))) await enableTypeScriptImports();
     return await import(pathToFileURL(path).href);
   } catch (err) {
