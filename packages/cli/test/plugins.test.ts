@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,16 @@ async function files(dir: string, tree: Record<string, string>): Promise<void> {
 /** A folder outside the repo, so nothing resolves through the repo's node_modules. */
 async function outsideDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `poke-${prefix}-`));
+}
+
+function npm(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('close', (code) => resolve({ code, output }));
+  });
 }
 
 describe('third-party plugins through the poke binary', () => {
@@ -141,6 +152,43 @@ describe('third-party plugins through the poke binary', () => {
       const result = await poke(['train', ...ONE_EPOCH, '--plugin', `${join(root, 'acme-hello')}={"greting":"x"}`], project);
       expect(result.code, result.stderr).to.equal(2);
       expect(result.stderr.trim().split('\n').at(-1)).to.equal('poke: plugin acme:hello: unknown key "greting" in options (did you mean "greeting"?); known keys: greeting');
+    });
+  });
+
+  describe('poke init --plugin', () => {
+    it('writes a plugin package whose test passes at once, and that poke train loads', async () => {
+      const dir = await tempDir('init-plugin');
+      const init = await poke(['init', '--plugin', 'best-tracker'], dir);
+      expect(init.code, init.stderr).to.equal(0);
+      const folder = join(dir, 'poke-plugin-best-tracker');
+      expect((await readdir(folder)).sort()).to.deep.equal(['README.md', 'package.json', 'src', 'test', 'tsconfig.json']);
+      const pkg = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8'));
+      expect(pkg.name).to.equal('poke-plugin-best-tracker');
+      expect(pkg.peerDependencies).to.have.property('@poke/core');
+
+      const test = await npm(['test'], folder);
+      expect(test.code, test.output).to.equal(0);
+      expect(test.output).to.match(/# pass [1-9]/).and.match(/# fail 0/);
+      const types = await npm(['run', 'typecheck'], folder);
+      expect(types.code, types.output).to.equal(0);
+
+      const train = await poke(['train', ...ONE_EPOCH, '-n', 'a', '--plugin', './poke-plugin-best-tracker'], dir);
+      expect(train.code, train.stderr).to.equal(0);
+      const best = JSON.parse(await readFile(join(dir, 'runs', 'a', 'best.json'), 'utf8'));
+      expect(best).to.include({ monitor: 'val_loss', epoch: 0 });
+      expect(best.value).to.be.a('number');
+
+      const again = await poke(['init', '--plugin', 'best-tracker'], dir);
+      expect(again.code).to.equal(2);
+      expect(again.stderr).to.include('already exists (pass --force to overwrite it)');
+    });
+
+    it('refuses a name that is not a package name', async () => {
+      const dir = await tempDir('init-plugin-bad');
+      const result = await poke(['init', '--plugin', 'Bad Name'], dir);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.match(/^poke: --plugin "Bad Name": /);
+      expect(await readdir(dir)).to.deep.equal([]);
     });
   });
 });

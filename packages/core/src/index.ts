@@ -20,6 +20,7 @@ export { validateWithSchema } from './config/validate.js';
 
 export type { PokePlugin, PluginFactory, PluginSpec } from './plugins/types.js';
 export { validatePluginOptions } from './plugins/options.js';
+export type { OptionsOf, ResolvedOptionsOf, ValueOf } from './plugins/schema-types.js';
 export { resolvePlugin, resolvePlugins, locatePlugin, candidatePackages } from './plugins/resolve.js';
 
 export { ArrayDataset, splitIndices, epochOrder, firstInvalidSample } from './data/dataset.js';

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { writeFileAtomic, UserError } from '@poke/core';
 import type { CommandContext } from '../context.js';
+import { writePluginPackage } from '../plugin-template/write.js';
 
 export const STARTER_CONFIG = `import { defineConfig } from '@poke/core';
 
@@ -43,9 +44,15 @@ export default defineConfig({
 
 export function initCommand(context: CommandContext): Command {
   return new Command('init')
-    .description('write a commented starter poke.config.ts in the current folder')
-    .option('-f, --force', 'overwrite an existing poke.config.ts')
-    .action(async (flags: { force?: boolean }) => {
+    .description('write a commented starter poke.config.ts in the current folder, or a plugin package')
+    .option('-f, --force', 'overwrite an existing poke.config.ts (or the plugin package\'s files)')
+    .option('--plugin <name>', 'write a plugin package poke-plugin-<name> instead: factory, options schema, a test that trains, README')
+    .action(async (flags: { force?: boolean; plugin?: string }) => {
+      if (flags.plugin !== undefined) {
+        const folder = await writePluginPackage(flags.plugin, context.cwd, flags.force ?? false);
+        context.logger.info(`wrote ${folder}; next: cd ${relative(context.cwd, folder)} && npm test, then poke train --plugin ./${relative(context.cwd, folder)}`);
+        return;
+      }
       const path = join(context.cwd, 'poke.config.ts');
       if (existsSync(path) && !flags.force) throw new UserError(`${path} already exists`, 'pass --force to overwrite it');
       await writeFileAtomic(path, STARTER_CONFIG);
