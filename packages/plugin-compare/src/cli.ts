@@ -9,7 +9,7 @@ import { renderHtml } from './html.js';
 
 interface Context {
   readonly cwd: string;
-  readonly logger: { info(m: string): void };
+  readonly logger: { info(m: string): void; warn(m: string): void };
 }
 
 interface Flags {
@@ -46,6 +46,7 @@ export default function registerCompare(program: Command, context: Context): voi
         { metric: flags.metric, ...(flags.mode ? { mode: flags.mode as 'min' | 'max' } : {}), ...(flags.opponent ? { opponent: flags.opponent } : {}) },
         Boolean(flags.plot || flags.html),
       );
+      for (const run of runs) for (const warning of run.warnings) context.logger.warn(`compare: ${warning}`);
       if (flags.json) console.log(JSON.stringify(runs.map((r) => r.row), null, 2));
       else console.log(renderTable(runs.map((r) => r.row)));
       if (flags.plot && !flags.json) console.log('\n' + renderPlot(runs, flags.metric, { color: Boolean(process.stdout.isTTY) }));

@@ -46,7 +46,7 @@ export async function compareRunsWithSeries(dirs: readonly string[], options: Co
   const { metric, mode, opponent } = resolveOptions(options);
   const runs = await mapLimited(await expandRunDirs(dirs), 64, (dir) => readRun(dir, metric, mode, wantSeries, opponent));
   const byPath = new Map(runs.map((r) => [r.row.path, r]));
-  return rank(runs.map((r) => r.row)).map((row) => ({ row, series: byPath.get(row.path)!.series }));
+  return rank(runs.map((r) => r.row)).map((row) => ({ ...byPath.get(row.path)!, row }));
 }
 
 /** The program API: typed rows, best first, runs without the metric last with a reason. */

@@ -67,25 +67,48 @@ async function runState(dir: string, status: unknown): Promise<RunState> {
   }
 }
 
-/** Rows of cells. Without a quote character RFC 4180 is plain splitting (poke's own files: numbers only); otherwise csv-parse. */
-function csvRows(text: string): string[][] {
-  if (text.includes('"')) return parse(text, { skip_empty_lines: true, relax_column_count: true }) as string[][];
-  const rows: string[][] = [];
-  for (const line of text.split('\n')) {
-    const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (trimmed !== '') rows.push(trimmed.split(','));
-  }
-  return rows;
+/** A metrics.csv line that was left out, and why. */
+export interface SkippedLine {
+  /** 1-based line number in the file. */
+  line: number;
+  why: string;
 }
 
-/** Each metric column of metrics.csv as (step, value) pairs; empty cells are absent, not zero. */
-export function seriesFromCsv(text: string): Series {
-  const [header, ...rows] = csvRows(text);
+/** Where the header record ends: the first line break outside quotes (a quoted name may hold one). */
+function headerEnd(text: string): number {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') quoted = !quoted; // a doubled quote inside quotes toggles twice
+    else if (c === '\n' && !quoted) return i;
+  }
+  return text.length;
+}
+
+/** One line's cells: plain splitting without a quote (poke's rows are numbers only), otherwise csv-parse. */
+function cellsOf(line: string): string[] {
+  if (!line.includes('"')) return line.split(',');
+  const records = parse(line, { relax_column_count: true }) as string[][];
+  if (records.length !== 1) throw new Error('not one record');
+  return records[0]!;
+}
+
+/**
+ * Each metric column of metrics.csv as (step, value) pairs; empty cells are
+ * absent, not zero. A row is one line: a line that does not parse (a stray
+ * quote) or has no numeric step is skipped and listed, and the rest is read.
+ * Only a header that does not parse makes the file unreadable (it throws).
+ */
+export function readSeries(text: string): { series: Series; skipped: SkippedLine[] } {
   // No prototype: a column named __proto__ is just a column.
   const series: Series = Object.create(null) as Series;
-  if (!header) return series;
+  const skipped: SkippedLine[] = [];
+  const end = headerEnd(text);
+  const headerText = text.slice(0, end).replace(/\r$/, '');
+  if (headerText === '') return { series, skipped };
+  const header = (parse(headerText, { relax_column_count: true }) as string[][])[0] ?? [];
   const stepAt = header.indexOf('step');
-  if (stepAt < 0) return series;
+  if (stepAt < 0) return { series, skipped };
   const columns: Array<[index: number, points: Array<[number, number]>]> = [];
   for (const [i, name] of header.entries()) {
     if (name === 'step' || name === 'epoch' || name === 'timestamp' || Object.hasOwn(series, name)) continue;
@@ -93,10 +116,24 @@ export function seriesFromCsv(text: string): Series {
     series[name] = points;
     columns.push([i, points]);
   }
-  for (const row of rows) {
+  let line = headerText.split('\n').length;
+  for (const raw of text.slice(end + 1).split('\n')) {
+    line++;
+    const trimmed = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (trimmed === '') continue;
+    let row: string[];
+    try {
+      row = cellsOf(trimmed);
+    } catch {
+      skipped.push({ line, why: 'bad quoting' });
+      continue;
+    }
     const cell = row[stepAt];
     const step = Number(cell);
-    if (cell === undefined || cell === '' || !Number.isFinite(step)) continue;
+    if (cell === undefined || cell === '' || !Number.isFinite(step)) {
+      skipped.push({ line, why: 'no numeric step' });
+      continue;
+    }
     for (const [i, points] of columns) {
       const text = row[i];
       if (text === undefined || text === '') continue;
@@ -105,7 +142,18 @@ export function seriesFromCsv(text: string): Series {
     }
   }
   for (const [name, points] of Object.entries(series)) if (points.length === 0) delete series[name];
-  return series;
+  return { series, skipped };
+}
+
+/** Each metric column of metrics.csv as (step, value) pairs; bad lines are left out (see readSeries). */
+export function seriesFromCsv(text: string): Series {
+  return readSeries(text).series;
+}
+
+/** One line for a file's skipped lines: how many, and the first few with their reason. */
+export function skippedLinesWarning(path: string, skipped: readonly SkippedLine[]): string {
+  const shown = skipped.slice(0, 3).map((s) => `line ${s.line}: ${s.why}`).join('; ');
+  return `${path}: skipped ${skipped.length} unreadable line${skipped.length === 1 ? '' : 's'} (${shown}${skipped.length > 3 ? '; …' : ''})`;
 }
 
 /** The best (step, value) by mode; the earliest on a tie. */
@@ -185,10 +233,15 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
   const csv = needCsv && names?.includes('metrics.csv') ? readText(join(dir, 'metrics.csv')) : undefined;
   let series: Series = {};
   let csvProblem: string | undefined;
+  const warnings: string[] = [];
   try {
-    series = csv ? seriesFromCsv(csv) : {};
+    if (csv) {
+      const read = readSeries(csv);
+      series = read.series;
+      if (read.skipped.length) warnings.push(skippedLinesWarning(join(dir, 'metrics.csv'), read.skipped));
+    }
   } catch (err) {
-    csvProblem = `unreadable metrics.csv: ${(err as Error).message}`;
+    csvProblem = `unreadable metrics.csv header: ${(err as Error).message.split('\n')[0]}`;
   }
   if (fromEval) {
     value = latestEval.winRate;
@@ -242,7 +295,7 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
     evals,
     reason,
   };
-  return { row, series };
+  return { row, series, warnings };
 }
 
 function isRunDir(dir: string): boolean {

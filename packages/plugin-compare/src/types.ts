@@ -44,6 +44,8 @@ export type { EvalResult };
 export interface RunData {
   readonly row: CompareRow;
   readonly series: Series;
+  /** What was read around, for the user (lines of metrics.csv that did not parse). */
+  readonly warnings: readonly string[];
 }
 
 export interface CompareOptions {
