@@ -5,15 +5,12 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { validatePluginOptions } from '@poke/core';
-import type { PokePlugin, Trainer, MetricsRecord } from '@poke/core';
+import type { PokePlugin, Trainer, MetricsRecord, OptionsOf, ResolvedOptionsOf } from '@poke/core';
 
 const PLUGIN_NAME = 'example:jsonl-logger';
 
-export interface JsonlLoggerOptions {
-  /** File name inside the run folder. @default "metrics.jsonl" */
-  file?: string;
-}
-
+// The one definition of the options: the schema checked at run time, its
+// defaults, and (below) the TypeScript types read from it.
 export const schema = {
   type: 'object',
   additionalProperties: false,
@@ -22,8 +19,10 @@ export const schema = {
   },
 } as const;
 
+export type JsonlLoggerOptions = OptionsOf<typeof schema>;
+
 export default function jsonlLogger(options?: JsonlLoggerOptions): PokePlugin {
-  const { file } = validatePluginOptions<Required<JsonlLoggerOptions>>(PLUGIN_NAME, schema, options);
+  const { file } = validatePluginOptions<ResolvedOptionsOf<typeof schema>>(PLUGIN_NAME, schema, options);
   return {
     name: PLUGIN_NAME,
     apply(trainer: Trainer) {
