@@ -2,7 +2,7 @@
  * A small typed client for the MLflow tracking REST API (2.0 endpoints, as
  * served by `mlflow server` 2.x and 3.x), on Node's fetch. Only what poke needs:
  * experiments, runs, log-batch, metric history, and artifacts through the
- * server's artifact proxy (`--serve-artifacts`).
+ * server's artifact proxy (`mlflow-artifacts:/`, on by default since MLflow 2.0).
  */
 
 /** MLflow's own limits (mlflow/utils/validation.py). */
@@ -277,7 +277,9 @@ export class MlflowClient {
     const base = proxiedArtifactPath(artifactUri);
     if (base === undefined) {
       throw new MlflowError(
-        `the run's artifact store is ${artifactUri}, not the server's artifact proxy; start the server with --serve-artifacts`,
+        `the run's artifact store is ${artifactUri}, not the server's artifact proxy (mlflow-artifacts:/): ` +
+          'start the server with --artifacts-destination <store> instead of --default-artifact-root, ' +
+          'and log to an experiment created after that (an experiment keeps the artifact location it was created with)',
         undefined, 'UNSUPPORTED_ARTIFACT_STORE', false, false,
       );
     }
