@@ -4,6 +4,7 @@ import { isUserError, consoleLogger, PluginError } from '@poke/core';
 import type { UserError } from '@poke/core';
 import { trainCommand } from './commands/train.js';
 import { initCommand } from './commands/init.js';
+import { doctorCommand } from './commands/doctor.js';
 import { discoverCommands, loadCommand, CLI_DIR } from './extensions.js';
 import type { CommandContext } from './context.js';
 import { countedProgress } from './counted-progress.js';
@@ -31,9 +32,10 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     .exitOverride();
   program.addCommand(trainCommand(context));
   program.addCommand(initCommand(context));
+  program.addCommand(doctorCommand(context));
 
   const wanted = argv[2];
-  const contributed = discoverCommands([cwd, CLI_DIR]).filter((c) => !['train', 'init', 'help'].includes(c.name));
+  const contributed = discoverCommands([cwd, CLI_DIR]).filter((c) => !['train', 'init', 'doctor', 'help'].includes(c.name));
   for (const command of contributed.filter((c) => c.name === wanted)) {
     await (await loadCommand(command))(program, context);
   }
