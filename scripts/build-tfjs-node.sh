@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Build @tensorflow/tfjs-node's native addon offline against the libtensorflow
-# C API that ships inside the PyPI tensorflow-cpu wheel, and install it into
-# this repo's node_modules (without touching package.json / package-lock.json).
+# Build @tensorflow/tfjs-node's native addon against the libtensorflow C API that
+# ships inside a PyPI TensorFlow wheel, in this repo's node_modules. `npm ci` runs
+# it through scripts/setup-native.mjs (the root `prepare`); `npm run setup-native`
+# runs it by hand.
 #
-# Why: tfjs-node's own install script downloads libtensorflow 2.9.1 from
-# a download host outside the package registries, which CI cannot reach. The wheel's
-# libtensorflow_cc.so.2 exports the whole TF_* / TFE_* C API the binding uses.
+# Why: tfjs-node's own install script downloads libtensorflow 2.9.1 from a host
+# outside the package registries, which many machines cannot reach (package.json
+# denies that script through allowScripts). The wheel's libtensorflow_cc.so.2
+# exports the whole TF_* / TFE_* C API the binding uses.
 #
-# Idempotent: re-running reuses the venv, the cached addon and an existing
-# install. Run it AFTER `npm ci` (npm ci / npm install wipe --no-save packages).
+# Idempotent: re-running reuses the venv, the cached addon and an installed
+# package; `npm ci` empties node_modules, so it runs after every install.
 #
 # Env:
-#   TFJS_NODE_CACHE       cache dir (default: <repo>/.cache/tfjs-node)
-#   TFJS_NODE_VERSION     @tensorflow/tfjs-node version (default 4.22.0)
-#   TF_WHEEL_PACKAGE      tensorflow-cpu | tensorflow  (default tensorflow-cpu)
+#   POKE_CACHE_DIR        cache root (default ~/.cache/poke); this uses <root>/tfjs-node
+#   TFJS_NODE_CACHE       the cache folder itself (overrides the above)
+#   POKE_TF_GPU=1         build @tensorflow/tfjs-node-gpu against the `tensorflow` wheel
+#                         (GPU-enabled on Linux); CUDA wheels only when an NVIDIA driver is present
+#   TFJS_NODE_VERSION     tfjs-node version (default 4.22.0, the one in package-lock.json)
+#   TF_WHEEL_PACKAGE      tensorflow-cpu | tensorflow  (default: by POKE_TF_GPU)
 #   TF_WHEEL_VERSION      wheel version (default 2.21.0)
 #   PYTHON                python used for the venv (default python3)
 #   REPO_ROOT             where to install (default: parent of this script)
@@ -21,9 +26,15 @@
 set -euo pipefail
 
 REPO_ROOT=${REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-CACHE=${TFJS_NODE_CACHE:-$REPO_ROOT/.cache/tfjs-node}
+CACHE=${TFJS_NODE_CACHE:-${POKE_CACHE_DIR:-${HOME:-/tmp}/.cache/poke}/tfjs-node}
 TFJS_NODE_VERSION=${TFJS_NODE_VERSION:-4.22.0}
-TF_WHEEL_PACKAGE=${TF_WHEEL_PACKAGE:-tensorflow-cpu}
+if [ "${POKE_TF_GPU:-0}" = 1 ]; then
+  TFJS_PACKAGE=@tensorflow/tfjs-node-gpu
+  TF_WHEEL_PACKAGE=${TF_WHEEL_PACKAGE:-tensorflow}
+else
+  TFJS_PACKAGE=@tensorflow/tfjs-node
+  TF_WHEEL_PACKAGE=${TF_WHEEL_PACKAGE:-tensorflow-cpu}
+fi
 TF_WHEEL_VERSION=${TF_WHEEL_VERSION:-2.21.0}
 PYTHON=${PYTHON:-python3}
 
@@ -34,19 +45,37 @@ step_end() { log "  done in $((SECONDS - STEP_T0))s"; }
 [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || { log "only Linux x86_64 is supported"; exit 1; }
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
+# One build at a time per cache: clones on one machine share the venv and the addons.
+exec 9>"$CACHE/.lock"
+flock 9
 
 # ---------------------------------------------------------------------------
 # 1. venv with the TensorFlow wheel (--no-deps: only the shared libs and
-#    headers are needed, not numpy/keras/...; ~275 MB download, ~1.3 GB on disk)
+#    headers are needed, not numpy/keras/...; tensorflow-cpu is a ~275 MB
+#    download and ~1.3 GB on disk, tensorflow ~575 MB and ~2 GB)
 # ---------------------------------------------------------------------------
 VENV=$CACHE/venv-$TF_WHEEL_PACKAGE-$TF_WHEEL_VERSION
 step_start "1/4 $TF_WHEEL_PACKAGE==$TF_WHEEL_VERSION in $VENV"
 if [ ! -f "$VENV/.tf-installed" ]; then
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/pip" install --disable-pip-version-check --no-input --no-deps \
+  # --progress-bar on: the bar shows even when npm's output is not a terminal.
+  "$VENV/bin/pip" install --disable-pip-version-check --no-input --no-deps --progress-bar on \
     "$TF_WHEEL_PACKAGE==$TF_WHEEL_VERSION"
   touch "$VENV/.tf-installed"
+fi
+# The GPU wheel finds CUDA in pip's nvidia-* wheels (its `and-cuda` extra) through
+# $ORIGIN/../nvidia/*/lib runpaths. They are ~3 GB, and useless without a driver,
+# so they come only where an NVIDIA driver is loaded.
+if [ "$TF_WHEEL_PACKAGE" = tensorflow ] && [ ! -f "$VENV/.cuda-installed" ]; then
+  if [ -e /proc/driver/nvidia/version ]; then
+    log "  NVIDIA driver found: installing the CUDA wheels of tensorflow[and-cuda]"
+    mapfile -t CUDA_REQS < <("$VENV/bin/python" -c 'import importlib.metadata as m; print("\n".join(r.split(";")[0].strip() for r in m.requires("tensorflow") or [] if "and-cuda" in r))')
+    "$VENV/bin/pip" install --disable-pip-version-check --no-input --no-deps --progress-bar on "${CUDA_REQS[@]}"
+    touch "$VENV/.cuda-installed"
+  else
+    log "  no NVIDIA driver (/proc/driver/nvidia/version): CUDA wheels skipped, TensorFlow will run on the CPU"
+  fi
 fi
 TF_DIR=$(ls -d "$VENV"/lib/python3*/site-packages/tensorflow | head -n1)
 for f in libtensorflow_cc.so.2 libtensorflow_framework.so.2 include/tensorflow/c/c_api.h include/tensorflow/c/eager/c_api.h; do
@@ -55,16 +84,20 @@ done
 step_end
 
 # ---------------------------------------------------------------------------
-# 2. @tensorflow/tfjs-node in the repo's node_modules, scripts NOT run
-#    (its install script would try to download libtensorflow).
+# 2. The package in the repo's node_modules, scripts NOT run (its install
+#    script would try to download libtensorflow). @tensorflow/tfjs-node is an
+#    optional dependency in the lockfile, so `npm ci` has put it there unless
+#    an npm that runs install scripts removed it when its download failed.
+#    The GPU package is not in the lockfile: it is added here, unsaved.
 # ---------------------------------------------------------------------------
-step_start "2/4 @tensorflow/tfjs-node@$TFJS_NODE_VERSION in $REPO_ROOT/node_modules"
-installed=$(cd "$REPO_ROOT" && node -p "try{require('@tensorflow/tfjs-node/package.json').version}catch{''}")
+step_start "2/4 $TFJS_PACKAGE@$TFJS_NODE_VERSION in $REPO_ROOT/node_modules"
+installed=$(cd "$REPO_ROOT" && node -p "try{require('$TFJS_PACKAGE/package.json').version}catch{''}")
 if [ "$installed" != "$TFJS_NODE_VERSION" ]; then
+  # --ignore-scripts also keeps this npm from running the root `prepare` again.
   (cd "$REPO_ROOT" && npm install --no-save --ignore-scripts --no-audit --no-fund \
-      "@tensorflow/tfjs-node@$TFJS_NODE_VERSION")
+      "$TFJS_PACKAGE@$TFJS_NODE_VERSION")
 fi
-PKG=$(cd "$REPO_ROOT" && node -p "require('path').dirname(require.resolve('@tensorflow/tfjs-node/package.json'))")
+PKG=$(cd "$REPO_ROOT" && node -p "require('path').dirname(require.resolve('$TFJS_PACKAGE/package.json'))")
 step_end
 
 # ---------------------------------------------------------------------------
@@ -80,11 +113,15 @@ ln -s "$TF_DIR/libtensorflow_cc.so.2" "$PKG/deps/lib/libtensorflow_cc.so.2"
 ln -s "$TF_DIR/libtensorflow_framework.so.2" "$PKG/deps/lib/libtensorflow_framework.so.2"
 ln -s libtensorflow_cc.so.2 "$PKG/deps/lib/libtensorflow.so"
 ln -s libtensorflow_framework.so.2 "$PKG/deps/lib/libtensorflow_framework.so"
+# The libraries' runpath $ORIGIN/../nvidia/*/lib is taken from deps/lib, where
+# they are loaded from: point deps/nvidia at the CUDA wheels, when there are any.
+SITE=$(dirname "$TF_DIR")
+[ -d "$SITE/nvidia" ] && ln -s "$SITE/nvidia" "$PKG/deps/nvidia"
 
 # Where tfjs-node's loader (node-pre-gyp find) looks, e.g. lib/napi-v8/tfjs_binding.node
 BINDING=$(cd "$PKG" && node -p "require('@mapbox/node-pre-gyp').find(require('path').resolve('package.json'))")
 NAPI=$(basename "$(dirname "$BINDING")"); NAPI=${NAPI#napi-v}
-ADDON_CACHE=$CACHE/addon/tfjs-node-$TFJS_NODE_VERSION-$TF_WHEEL_PACKAGE-$TF_WHEEL_VERSION-napi$NAPI/tfjs_binding.node
+ADDON_CACHE=$CACHE/addon/${TFJS_PACKAGE#@tensorflow/}-$TFJS_NODE_VERSION-$TF_WHEEL_PACKAGE-$TF_WHEEL_VERSION-napi$NAPI/tfjs_binding.node
 
 if [ "${TFJS_NODE_REBUILD:-0}" = 1 ] || [ ! -f "$ADDON_CACHE" ]; then
   # node-gyp: the copy bundled with npm, else fetch one from the registry.
@@ -100,9 +137,11 @@ if [ "${TFJS_NODE_REBUILD:-0}" = 1 ] || [ ! -f "$ADDON_CACHE" ]; then
   else
     log "no Node headers under $NODE_PREFIX/include/node; node-gyp will try to download them"
   fi
+  # The full compiler output goes to the log; each file compiled and the link show as progress.
   (cd "$PKG" && "${GYP[@]}" rebuild "${NODEDIR[@]}" -j "$(nproc)" \
       --module_name=tfjs_binding --module_path="$(dirname "$BINDING")" \
-      --napi_build_version="$NAPI" >"$CACHE/node-gyp.log" 2>&1) \
+      --napi_build_version="$NAPI" 2>&1 | tee "$CACHE/node-gyp.log" \
+      | sed -un 's/^ *\(CXX\|SOLINK_MODULE\)(target) .*\/\([^/]*\)$/    \1 \2/p' >&2; exit "${PIPESTATUS[0]}") \
     || { tail -n 40 "$CACHE/node-gyp.log" >&2; exit 1; }
   mkdir -p "$(dirname "$ADDON_CACHE")"
   cp "$PKG/build/Release/tfjs_binding.node" "$ADDON_CACHE"
@@ -120,14 +159,16 @@ step_start "4/4 smoke test"
 CHECK_DIR=$REPO_ROOT
 [ -d "$REPO_ROOT/packages/core" ] && CHECK_DIR=$REPO_ROOT/packages/core
 (cd "$CHECK_DIR" && TF_CPP_MIN_LOG_LEVEL=2 node --input-type=module -e "
-  const tfn = (await import('@tensorflow/tfjs-node')).default;
+  const tfn = (await import('$TFJS_PACKAGE')).default;
   const tf = await import('@tensorflow/tfjs-core');
   if (!tf.findBackendFactory('tensorflow')) throw new Error('tensorflow backend not registered in the repo\'s tfjs-core (duplicate tfjs-core?)');
   await tf.setBackend('tensorflow');
   if (tf.getBackend() !== 'tensorflow') throw new Error('backend is ' + tf.getBackend());
   const y = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])).dataSync();
   if (y[0] !== 17 || y[1] !== 39) throw new Error('bad matMul ' + y);
-  console.log('tfjs-node ' + tfn.version['tfjs-node'] + ' OK, libtensorflow ' + tf.backend().binding.TF_Version + ', backend ' + tf.getBackend());
-")
+  const device = tf.backend().binding.isUsingGpuDevice() ? 'GPU' : 'CPU';
+  console.log('  $TFJS_PACKAGE ' + tfn.version['tfjs-node'] + ' OK, libtensorflow ' + tf.backend().binding.TF_Version + ', backend ' + tf.getBackend() + ', device ' + device);
+" 2>"$CACHE/smoke-test.log") || { cat "$CACHE/smoke-test.log" >&2; exit 1; }
+# (libtensorflow's start-up lines on stderr are noise when the check passes.)
 step_end
 log "installed: $BINDING -> $TF_DIR"
