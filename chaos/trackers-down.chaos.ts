@@ -5,7 +5,7 @@ import csv from '@poke/plugin-csv';
 import mlflow, { MlflowClient } from '@poke/plugin-mlflow';
 import wandb from '@poke/plugin-wandb';
 import { makeTrainer, smallConfig } from '../packages/core/test/helpers.js';
-import { MlflowServer, freePort } from '../packages/plugin-mlflow/test/server.js';
+import { MlflowServer, freePort, requireMlflow } from '../packages/plugin-mlflow/test/server.js';
 import { FakeWandbServer } from '../packages/plugin-wandb/test/fixtures/wandb-server.js';
 import { summary, tempDir, poke, csvRows } from './support.js';
 
@@ -15,7 +15,9 @@ const CONFIG = smallConfig({ data: { samples: 2400, features: 24, actions: 6 }, 
 describe('chaos: trackers down for a whole run', function () {
   this.timeout(10 * 60_000);
 
-  it('trains at normal speed, spools every record, and sync delivers each exactly once', async () => {
+  it('trains at normal speed, spools every record, and sync delivers each exactly once', async function () {
+    // Installed (or found) before anything is timed; the server starts only after the run.
+    await requireMlflow(this);
     const dir = await tempDir('trackers');
     process.env.WANDB_API_KEY = KEY;
     const wandbServer = await FakeWandbServer.create({ apiKey: KEY });
@@ -41,7 +43,7 @@ describe('chaos: trackers down for a whole run', function () {
     const rows = await csvRows(join(runDir, 'metrics.csv'));
     const steps = rows.map((r) => Number(r.step));
 
-    const mlflowServer = await MlflowServer.create();
+    const mlflowServer = await MlflowServer.create(this);
     try {
       await wandbServer.start();
       for (let round = 0; round < 2; round++) {

@@ -3,9 +3,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { selectBackend, UserError } from '@poke/core';
 import { makeTrainer, smallConfig, tempDir } from './helpers.js';
+import { skipOrFail } from '../../../test/requirements.js';
 
-/** CI sets POKE_EXPECT_TENSORFLOW=1 when scripts/build-tfjs-node.sh built the native addon: then it must load. */
+/** CI sets POKE_EXPECT_TENSORFLOW=1 when `npm ci` built the native addon: then it must load. */
 const EXPECT_TENSORFLOW = process.env.POKE_EXPECT_TENSORFLOW === '1';
+/** What builds the addon; `npm ci` runs it too, and it names any missing prerequisite (python3-venv, g++, make). */
+const NATIVE_FIX = 'npm run setup-native';
 const NATIVE_INSTALLED = (() => {
   try {
     createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
@@ -66,14 +69,11 @@ describe('backends', () => {
     expect((err as UserError).hint).to.include('"wasm"');
   });
 
-  const nativeTitle = NATIVE_INSTALLED || EXPECT_TENSORFLOW
-    ? 'native tensorflow (built by scripts/build-tfjs-node.sh)'
-    : 'native tensorflow: SKIPPED, @tensorflow/tfjs-node is not installed (scripts/build-tfjs-node.sh builds it; CI then sets POKE_EXPECT_TENSORFLOW=1)';
-  describe(nativeTitle, () => {
+  describe('native tensorflow', () => {
     before(function () {
       if (EXPECT_TENSORFLOW && !NATIVE_INSTALLED) throw new Error('POKE_EXPECT_TENSORFLOW=1 but @tensorflow/tfjs-node is not installed');
-      // Without the addon there is nothing to test; CI builds it and sets POKE_EXPECT_TENSORFLOW=1.
-      if (!NATIVE_INSTALLED) this.skip();
+      // Without the addon there is nothing to test: a listed skip, a failure under POKE_REQUIRE_ALL=1.
+      if (!NATIVE_INSTALLED) skipOrFail(this, { missing: '@tensorflow/tfjs-node (the native backend) is not installed', fix: NATIVE_FIX });
     });
 
     it('agrees with cpu on matmul for every transpose combination, 2-d, batched and broadcast', async () => {

@@ -11,6 +11,7 @@ import csv from '@poke/plugin-csv';
 import compare, { compareRuns, compareRunsWithSeries, compareOutputSchema, renderPlot, renderHtml, renderTable, readEvals } from '@poke/plugin-compare';
 import { makeTrainer, smallConfig, tempDir, REPO_ROOT } from '../../core/test/helpers.js';
 import { poke } from '../../cli/test/helpers.js';
+import { skipOrFail } from '../../../test/requirements.js';
 
 /** A run folder written by hand: run.json, and optionally metrics.csv and a manifest, for edge cases real runs do not produce. */
 async function fakeRun(runs: string, name: string, opts: { status?: string; csv?: string; manifest?: string; runJson?: string } = {}) {
@@ -280,10 +281,8 @@ describe('plugin-compare', function () {
     let profile: string;
 
     before(async function () {
-      if (!existsSync(CHROMIUM)) {
-        if (process.env.POKE_SKIP_BROWSER === '1') this.skip();
-        throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium (set POKE_SKIP_BROWSER=1 to skip on purpose)`);
-      }
+      // Only root can install it; .ci/run does, and sets POKE_REQUIRE_ALL=1 so a missing one fails there.
+      if (!existsSync(CHROMIUM)) skipOrFail(this, { missing: `${CHROMIUM} is not installed`, fix: 'apt-get install -y chromium (as root)' });
       profile = await mkdtemp(join(tmpdir(), 'poke-chromium-'));
       context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport: { width: 1200, height: 900 } });
     });

@@ -6,7 +6,7 @@ import checkpoint from '@poke/plugin-checkpoint';
 import csv from '@poke/plugin-csv';
 import mlflow, { MlflowClient, Delivery, Spool } from '@poke/plugin-mlflow';
 import type { PokePlugin } from '@poke/core';
-import { MlflowServer, SKIP_MLFLOW } from './server.js';
+import { MlflowServer } from './server.js';
 import {
   collectRecords, expectedParams, historyByStep, metricKeys, readJson, recordingLogger, recordsByStep, runFileOf, sorted, tempDir, trainer,
 } from './helpers.js';
@@ -18,9 +18,8 @@ describe('plugin-mlflow against a real MLflow server', function () {
   let client: MlflowClient;
 
   before(async function () {
-    if (SKIP_MLFLOW) return this.skip();
     this.timeout(240_000);
-    server = await MlflowServer.create();
+    server = await MlflowServer.create(this);
     client = new MlflowClient(server.url);
   });
 

@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import checkpoint from '@poke/plugin-checkpoint';
 import mlflow, { MlflowClient, readSpool } from '@poke/plugin-mlflow';
 import { poke } from '../../cli/test/helpers.js';
-import { MlflowServer, SKIP_MLFLOW, freePort } from './server.js';
+import { MlflowServer, freePort } from './server.js';
 import {
   collectRecords, historyByStep, metricKeys, readJson, recordingLogger, recordsByStep, runFileOf, sorted, tempDir, trainer,
 } from './helpers.js';
@@ -22,9 +22,8 @@ describe('plugin-mlflow when the server goes away', function () {
   let client: MlflowClient;
 
   before(async function () {
-    if (SKIP_MLFLOW) return this.skip();
     this.timeout(240_000);
-    server = await MlflowServer.create();
+    server = await MlflowServer.create(this);
     client = new MlflowClient(server.url);
   });
 

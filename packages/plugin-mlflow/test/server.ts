@@ -1,20 +1,14 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Context } from 'mocha';
 import { REPO_ROOT } from '../../core/test/helpers.js';
+import { requireMlflow } from './install.js';
 
-/** Skipped only when asked explicitly; a missing MLflow fails the tests loudly. */
-export const SKIP_MLFLOW = process.env.POKE_SKIP_MLFLOW === '1';
-
-export function mlflowBin(): string {
-  if (process.env.POKE_MLFLOW_BIN) return process.env.POKE_MLFLOW_BIN;
-  const cache = process.env.POKE_CACHE_DIR ?? join(homedir(), '.cache', 'poke');
-  return join(cache, 'mlflow-venv', 'bin', 'mlflow');
-}
+export { requireMlflow };
 
 /** A port that was free a moment ago, on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -38,21 +32,16 @@ export class MlflowServer {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
 
-  private constructor(readonly dir: string, readonly port: number) {
+  private constructor(readonly dir: string, readonly port: number, private readonly bin: string) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  static async create(): Promise<MlflowServer> {
-    const bin = mlflowBin();
-    if (!existsSync(bin)) {
-      throw new Error(
-        `mlflow not found at ${bin}: run scripts/install-mlflow.sh (or set POKE_MLFLOW_BIN). ` +
-          'Set POKE_SKIP_MLFLOW=1 to skip the MLflow tests on purpose.',
-      );
-    }
+  /** Installs MLflow first if needed (see requireMlflow), so `ctx` is the calling hook's or test's. */
+  static async create(ctx: Context): Promise<MlflowServer> {
+    const bin = await requireMlflow(ctx);
     const root = join(REPO_ROOT, '.cache', 'test-tmp');
     await mkdir(root, { recursive: true });
-    const server = new MlflowServer(await mkdtemp(join(root, 'mlflow-server-')), await freePort());
+    const server = new MlflowServer(await mkdtemp(join(root, 'mlflow-server-')), await freePort(), bin);
     await server.start();
     return server;
   }
@@ -64,7 +53,7 @@ export class MlflowServer {
   async start(): Promise<void> {
     const log = openSync(this.logPath, 'a');
     const child = spawn(
-      mlflowBin(),
+      this.bin,
       [
         'server',
         '--backend-store-uri', `sqlite:///${join(this.dir, 'mlflow.db')}`,

@@ -1,0 +1,48 @@
+/**
+ * What a test needs from the machine that `npm test` cannot install by itself
+ * (a package only root can install, root itself). A suite that lacks it is
+ * skipped and listed at the end of the run with the command that enables it
+ * (test/setup.ts prints the list); with POKE_REQUIRE_ALL=1, as CI sets, it fails
+ * instead, so CI runs everything. No test skips in any other way.
+ */
+import type { Context, Runnable, Suite } from 'mocha';
+
+export interface Requirement {
+  /** What is missing, as a phrase: "/usr/bin/chromium is not installed". */
+  missing: string;
+  /** The command that enables the suite: "apt-get install chromium". */
+  fix: string;
+}
+
+export const REQUIRE_ALL = process.env.POKE_REQUIRE_ALL === '1';
+
+/**
+ * The suite or test each listed skip covers, and why. Kept on globalThis: mocha loads
+ * test/setup.ts through require() and the tests through import(), which give this
+ * file two module instances.
+ */
+const KEY = Symbol.for('poke.test.skipped');
+const skipped: Map<Suite | Runnable, Requirement> = ((globalThis as Record<symbol, unknown>)[KEY] ??= new Map()) as Map<Suite | Runnable, Requirement>;
+
+/**
+ * Skip the current suite (from a `before` hook) or test (from an `it`) because
+ * `requirement` is missing, or fail under POKE_REQUIRE_ALL=1.
+ */
+export function skipOrFail(ctx: Context, requirement: Requirement): never {
+  if (REQUIRE_ALL) {
+    throw new Error(`POKE_REQUIRE_ALL=1: ${requirement.missing} (fix: ${requirement.fix})`);
+  }
+  const runnable = ctx.test!;
+  // In a hook, skipping covers the hook's whole suite.
+  skipped.set(runnable.type === 'hook' ? runnable.parent! : runnable, requirement);
+  ctx.skip();
+}
+
+/** The requirement a pending test was skipped for, if it was skipped through skipOrFail. */
+export function requirementOf(test: Runnable): { owner: Suite | Runnable; requirement: Requirement } | undefined {
+  for (let node: Suite | Runnable | undefined = test; node; node = node.parent) {
+    const requirement = skipped.get(node);
+    if (requirement) return { owner: node, requirement };
+  }
+  return undefined;
+}
