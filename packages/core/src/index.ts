@@ -41,7 +41,7 @@ export { openRunDir, readRunInfo, writeRunInfo, configForDisk, defaultRunName, l
 export { lockRunDir, LOCK_FILE } from './run/lock.js';
 export type { RunInfo } from './run/run-dir.js';
 export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic, fsyncDir, removeAtomicLeftovers, ATOMIC_TEMP_PATTERN } from './util/atomic.js';
-export { redactSecrets, REDACTED, SECRET_KEY_PATTERN } from './util/redact.js';
+export { redactSecrets, redactUrl, REDACTED, SECRET_KEY_PATTERN } from './util/redact.js';
 export { Rng, deriveSeed } from './util/rng.js';
 export { POKE_VERSION, TFJS_VERSION, versions, gitCommit } from './util/versions.js';
 export {

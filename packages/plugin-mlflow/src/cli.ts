@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '@poke/core';
+import { UserError, redactUrl } from '@poke/core';
 import type { Logger } from '@poke/core';
 import { syncRun } from './sync.js';
 
@@ -24,7 +24,7 @@ export default function registerMlflow(program: Command, context: Context): void
     .action(async (runDir: string, flags: { trackingUri?: string; timeout: string; json?: boolean }) => {
       const timeout = Number(flags.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new UserError(`--timeout must be a positive number of seconds, got "${flags.timeout}"`);
-      if (flags.trackingUri && !/^https?:\/\/\S+$/.test(flags.trackingUri)) throw new UserError(`--tracking-uri must be an http(s) URI, got "${flags.trackingUri}"`);
+      if (flags.trackingUri && !/^https?:\/\/\S+$/.test(flags.trackingUri)) throw new UserError(`--tracking-uri must be an http(s) URI, got "${redactUrl(flags.trackingUri)}"`);
       const result = await syncRun(resolve(context.cwd, runDir), {
         logger: context.logger,
         timeoutMs: timeout * 1000,

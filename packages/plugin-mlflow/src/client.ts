@@ -1,3 +1,5 @@
+import { redactUrl } from '@poke/core';
+
 /**
  * A small typed client for the MLflow tracking REST API (2.0 endpoints, as
  * served by `mlflow server` 2.x and 3.x), on Node's fetch. Only what poke needs:
@@ -104,6 +106,15 @@ export function splitCredentials(uri: string): { uri: string; headers: Record<st
   return { uri: url.toString().replace(/\/+$/, ''), headers };
 }
 
+/**
+ * A tracking URI as it may be shown, logged or stored (run.json, messages):
+ * without credentials, token-like query parameters redacted. Also what a run
+ * remembers its server by, so it never holds a secret.
+ */
+export function publicUri(uri: string): string {
+  return redactUrl(splitCredentials(uri).uri);
+}
+
 function envHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   if (env.MLFLOW_TRACKING_TOKEN) return { authorization: `Bearer ${env.MLFLOW_TRACKING_TOKEN}` };
   if (env.MLFLOW_TRACKING_USERNAME && env.MLFLOW_TRACKING_PASSWORD) {
@@ -123,14 +134,18 @@ function encodePath(path: string): string {
 }
 
 export class MlflowClient {
+  /** The server, for messages: see publicUri. */
   readonly uri: string;
+  /** The server, for requests: credentials moved to the headers. */
+  private readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly signal: AbortSignal | undefined;
 
   constructor(trackingUri: string, options: ClientOptions = {}) {
     const { uri, headers } = splitCredentials(trackingUri);
-    this.uri = uri;
+    this.base = uri;
+    this.uri = redactUrl(uri);
     this.headers = { ...envHeaders(), ...headers, ...options.headers };
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.signal = options.signal;
@@ -142,7 +157,7 @@ export class MlflowClient {
     path: string,
     options: { query?: Record<string, string | number | undefined>; json?: unknown; body?: Uint8Array; signal?: AbortSignal; raw?: boolean } = {},
   ): Promise<T> {
-    const url = new URL(this.uri + path);
+    const url = new URL(this.base + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { ...this.headers };
     let body: string | Uint8Array | undefined;

@@ -1,10 +1,10 @@
 import { userInfo } from 'node:os';
-import { validatePluginOptions, configForDisk, gitCommit, UserError, POKE_VERSION } from '@poke/core';
+import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, gitCommit, UserError, POKE_VERSION } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, RunSummary, MetricsRecord } from '@poke/core';
 import { CheckpointPlugin } from '@poke/plugin-checkpoint';
 import { mlflowOptionsSchema } from './schema.js';
 import type { MlflowOptions } from './schema.js';
-import { splitCredentials, LIMITS } from './client.js';
+import { publicUri, LIMITS } from './client.js';
 import type { RunStatus } from './client.js';
 import { Delivery } from './delivery.js';
 import { Spool, mlflowDir, readRunFile, writeRunFile, writeDelivered } from './spool.js';
@@ -25,7 +25,7 @@ export function resolveMlflowOptions(options: unknown, env: NodeJS.ProcessEnv = 
     throw new UserError(`plugin ${PLUGIN_NAME}: options.trackingUri is required when MLFLOW_TRACKING_URI is not set`, 'e.g. { trackingUri: "http://127.0.0.1:5000" }');
   }
   if (!/^https?:\/\/\S+$/.test(uri)) {
-    throw new UserError(`plugin ${PLUGIN_NAME}: MLFLOW_TRACKING_URI must be an http(s) URI of a tracking server, got "${uri}"`);
+    throw new UserError(`plugin ${PLUGIN_NAME}: MLFLOW_TRACKING_URI must be an http(s) URI of a tracking server, got "${redactUrl(uri)}"`);
   }
   return { ...(resolved as ResolvedMlflowOptions), trackingUri: uri };
 }
@@ -68,7 +68,7 @@ export class MlflowPlugin implements PokePlugin {
   private async setup(context: RunContext): Promise<void> {
     const { trainer, options } = this;
     const dir = mlflowDir(context.runDir);
-    const uri = splitCredentials(options.trackingUri).uri;
+    const uri = publicUri(options.trackingUri);
     this.spool = new Spool(dir);
     const existing = await readRunFile(dir);
     let run: RunFile;
@@ -122,7 +122,8 @@ export class MlflowPlugin implements PokePlugin {
     }
     const commit = gitCommit(this.trainer.baseDir);
     if (commit) tags['mlflow.source.git.commit'] = commit;
-    return { ...tags, ...this.options.tags };
+    // The user's tags go through the same rule as the config: they are sent, so a secret in one is redacted.
+    return { ...tags, ...redactSecrets(this.options.tags) };
   }
 
   /** Records after lastLoggedStep are emitted again: drop the undelivered ones (the delivered ones are skipped by step). */

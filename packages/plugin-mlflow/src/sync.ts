@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, lockRunDir } from '@poke/core';
 import type { Logger } from '@poke/core';
-import { splitCredentials } from './client.js';
+import { publicUri } from './client.js';
 import { Delivery } from './delivery.js';
 import type { DeliveryStats } from './delivery.js';
 import { Spool, mlflowDir, readRunFile, writeRunFile, writeDelivered, SPOOL_FILE } from './spool.js';
@@ -37,7 +37,7 @@ export async function syncRun(
   const release = lockRunDir(runDir);
   try {
     const uri = options.trackingUri ?? run.trackingUri;
-    const plain = splitCredentials(uri).uri;
+    const plain = publicUri(uri);
     if (plain !== run.trackingUri) {
       // Another server: a new run there, and the whole spool goes to it.
       options.logger.warn(`mlflow sync: sending to ${plain} instead of ${run.trackingUri}: a new MLflow run, with the whole spool`);

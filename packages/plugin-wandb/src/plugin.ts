@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { validatePluginOptions, configForDisk, UserError } from '@poke/core';
+import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, UserError } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, RunSummary, MetricsRecord } from '@poke/core';
 import { wandbOptionsSchema, MODES } from './schema.js';
 import type { WandbOptions, WandbMode } from './schema.js';
@@ -28,7 +28,8 @@ export interface ResolvedWandbOptions {
 /** Exit codes as W&B reads them: 0 finished, non-zero failed; 255 is what W&B's own SDK reports for a Ctrl-C. */
 export const EXIT_CODES: Record<RunSummary['status'], number> = { completed: 0, failed: 1, interrupted: 255 };
 
-const BASE_URL = /^https?:\/\/[^\s/@]+(\/[^\s@]*)?$/;
+// No credentials, query or fragment: paths are appended to it, and the key travels in a header.
+const BASE_URL = /^https?:\/\/[^\s/@?#]+(\/[^\s@?#]*)?$/;
 
 /** Validate options; mode falls back to WANDB_MODE and baseUrl to WANDB_BASE_URL. */
 export function resolveWandbOptions(options: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedWandbOptions {
@@ -43,7 +44,7 @@ export function resolveWandbOptions(options: unknown, env: NodeJS.ProcessEnv = p
   }
   const baseUrl = (o.baseUrl ?? (env.WANDB_BASE_URL || DEFAULT_BASE_URL)).replace(/\/+$/, '');
   if (!BASE_URL.test(baseUrl)) {
-    throw new UserError(`plugin ${PLUGIN_NAME}: WANDB_BASE_URL must be an http(s) URL without credentials, got "${baseUrl}"`, 'e.g. https://wandb.example.com');
+    throw new UserError(`plugin ${PLUGIN_NAME}: WANDB_BASE_URL must be an http(s) URL without credentials or query, got "${redactUrl(baseUrl)}"`, 'e.g. https://wandb.example.com');
   }
   return {
     project: o.project ?? 'poke',
@@ -189,12 +190,14 @@ export class WandbPlugin implements PokePlugin {
       trainer.logger.info(`wandb: offline; records go to ${this.spool.path} (send them with \`poke wandb sync ${context.runDir}\`)`);
     }
 
+    // The user's texts go through the same rule as the config: a URL secret in the notes is not sent.
+    const texts = redactSecrets({ displayName, tags: options.tags, group: options.group, notes: options.notes });
     this.append({
       t: 'run',
-      displayName,
-      tags: options.tags,
-      ...(options.group ? { group: options.group } : {}),
-      ...(options.notes ? { notes: options.notes } : {}),
+      displayName: texts.displayName,
+      tags: texts.tags,
+      ...(texts.group ? { group: texts.group } : {}),
+      ...(texts.notes ? { notes: texts.notes } : {}),
       config: configForDisk(trainer.config) as Record<string, unknown>,
     });
     // When resuming, start sending only once `resumed` has trimmed what the resumed run emits again.

@@ -38,7 +38,7 @@ export const wandbOptionsSchema = {
     tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 100, default: [], description: 'tags of the W&B run' },
     notes: { type: 'string', maxLength: 10000, description: 'notes of the W&B run' },
     mode: { enum: [...MODES], description: 'online, offline or disabled (default: WANDB_MODE, else online)' },
-    baseUrl: { type: 'string', pattern: '^https?://[^\\s/@]+(/[^\\s@]*)?$', description: 'W&B server URL (default: WANDB_BASE_URL, else https://api.wandb.ai)' },
+    baseUrl: { type: 'string', pattern: '^https?://[^\\s/@?#]+(/[^\\s@?#]*)?$', description: 'W&B server URL (default: WANDB_BASE_URL, else https://api.wandb.ai)' },
     flushInterval: { type: 'number', minimum: 0, maximum: 3600, default: 1, description: 'seconds to gather records before a request' },
     finishTimeout: { type: 'number', minimum: 0, maximum: 3600, default: 10, description: 'seconds the end of a run may spend delivering' },
     requestTimeout: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 15, description: 'seconds per request' },

@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { UserError } from '../errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { redactUrl } from '../util/redact.js';
 
 const ajv = new Ajv({ allErrors: false, useDefaults: true, verbose: true, strict: false });
 const compiled = new WeakMap<object, ValidateFunction>();
@@ -29,7 +30,10 @@ export function jsonPath(prefix: string, instancePath: string): string {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'string') {
+    const shown = redactUrl(value); // a mistyped URL may carry a password
+    return `string ${JSON.stringify(shown.length > 40 ? shown.slice(0, 40) + '…' : shown)}`;
+  }
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
