@@ -110,3 +110,13 @@ describe('secrets in URLs, the environment and options', function () {
     expect(leaks).to.deep.equal([]);
   });
 });
+
+describe('a secret in a mistyped --plugin flag', () => {
+  it('is not echoed by the one-line error', async () => {
+    const dir = await tempDir('secret-flag');
+    const result = await poke(['train', ...FAST, '--plugin', 'mlflow={"trackingUri":"http://me:MARKflagpassQ7@127.0.0.1:5000"'], dir);
+    expect(result.code, result.stderr).to.equal(2);
+    expect(result.stderr).to.include('--plugin mlflow={"trackingUri":"http://[redacted]@127.0.0.1:5000"');
+    expect(result.stderr).to.not.include('MARKflagpassQ7');
+  });
+});

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { Trainer, loadConfig, resolveConfig, UserError } from '@poke/core';
+import { Trainer, loadConfig, resolveConfig, UserError, redactUrl } from '@poke/core';
 import type { PluginSpec } from '@poke/core';
 import { progressPlugin } from '../progress.js';
 import { builtInDefault } from '../defaults.js';
@@ -27,7 +27,7 @@ export function parsePluginFlag(flag: string): PluginSpec {
   try {
     return [name, JSON.parse(json)];
   } catch (err) {
-    throw new UserError(`--plugin ${flag}: options after "=" must be JSON: ${(err as Error).message}`);
+    throw new UserError(`--plugin ${redactUrl(flag)}: options after "=" must be JSON: ${redactUrl((err as Error).message)}`);
   }
 }
 
