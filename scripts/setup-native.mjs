@@ -12,6 +12,7 @@
 // POKE_SKIP_NATIVE=1 skips it in --prepare; POKE_TF_GPU=1 builds the GPU variant.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -66,17 +67,37 @@ if (!existsSync(join(ROOT, 'scripts', 'build-tfjs-node.sh'))) process.exit(0);
 if (process.platform !== 'linux' || process.arch !== 'x64') {
   cannot(`it is built only on Linux x86_64, and this is ${process.platform} ${process.arch}`);
 }
+/**
+ * A venv and a compiled addon for this configuration already in the cache: the
+ * build only links them, so python and a compiler are not needed. The defaults
+ * are build-tfjs-node.sh's.
+ */
+function cached() {
+  const cache = process.env.TFJS_NODE_CACHE || join(process.env.POKE_CACHE_DIR || join(homedir(), '.cache', 'poke'), 'tfjs-node');
+  const wheel = process.env.TF_WHEEL_PACKAGE || (gpu ? 'tensorflow' : 'tensorflow-cpu');
+  const wheelVersion = process.env.TF_WHEEL_VERSION || '2.21.0';
+  const prefix = `${gpu ? 'tfjs-node-gpu' : 'tfjs-node'}-${process.env.TFJS_NODE_VERSION || '4.22.0'}-${wheel}-${wheelVersion}-napi`;
+  const addons = join(cache, 'addon');
+  return (
+    existsSync(join(cache, `venv-${wheel}-${wheelVersion}`, '.tf-installed')) &&
+    existsSync(addons) &&
+    readdirSync(addons).some((d) => d.startsWith(prefix) && existsSync(join(addons, d, 'tfjs_binding.node')))
+  );
+}
+
 const python = process.env.PYTHON || 'python3';
-const probe = run(python, ['-c', 'import sys, venv, ensurepip; print("%d.%d" % sys.version_info[:2])']);
-if (probe.error) cannot(`${python} is not on PATH`, `apt-get install -y python3 python3-venv && ${RETRY}`);
-if (probe.status !== 0) cannot(`${python} cannot create a venv (no venv/ensurepip module)`, `apt-get install -y python3-venv && ${RETRY}`);
-if (!onPath('c++') && !onPath('g++')) cannot('no C++ compiler (c++ or g++) on PATH', `apt-get install -y g++ make && ${RETRY}`);
-if (!onPath('make')) cannot('make is not on PATH', `apt-get install -y make && ${RETRY}`);
+if (!cached()) {
+  const probe = run(python, ['-c', 'import venv, ensurepip']);
+  if (probe.error) cannot(`${python} is not on PATH`, `apt-get install -y python3 python3-venv && ${RETRY}`);
+  if (probe.status !== 0) cannot(`${python} cannot create a venv (no venv/ensurepip module)`, `apt-get install -y python3-venv && ${RETRY}`);
+  if (!onPath('c++') && !onPath('g++')) cannot('no C++ compiler (c++ or g++) on PATH', `apt-get install -y g++ make && ${RETRY}`);
+  if (!onPath('make')) cannot('make is not on PATH', `apt-get install -y make && ${RETRY}`);
+}
 
 const started = Date.now();
 say(`setting up the native TensorFlow backend${gpu ? ' (GPU variant)' : ''} from the PyPI wheel (a cached build is reused; POKE_SKIP_NATIVE=1 skips this)`);
 const build = spawnSync('bash', [join(ROOT, 'scripts', 'build-tfjs-node.sh')], { stdio: 'inherit', cwd: ROOT, env: { ...process.env, PYTHON: python } });
 if (build.status !== 0) {
-  cannot(`the build failed (output above, python ${probe.stdout.trim()})`, RETRY);
+  cannot('the build failed (output above)', RETRY);
 }
 say(`native TensorFlow backend ready in ${Math.round((Date.now() - started) / 1000)} s; backend "auto" uses it`);
