@@ -18,20 +18,26 @@ import type { DataSource, DataSourceContext } from './data/source.js';
 import { syntheticSource } from './data/synthetic.js';
 import { shardsSource } from './data/shards.js';
 import { validateWithSchema } from './config/validate.js';
-import { openRunDir, writeRunInfo } from './run/run-dir.js';
-import type { RunInfo } from './run/run-dir.js';
+import { claimRunDir, startRunInfo, autoResumeMode, writeRunInfo, runInfoPath } from './run/run-dir.js';
+import type { RunInfo, ClaimedRun, ClaimMode } from './run/run-dir.js';
+import { writeFileAtomicSync } from './util/atomic.js';
 import { gitCommit } from './util/versions.js';
 import { throttle } from './util/throttle.js';
 import { StepRunner } from './step.js';
 import { MetricsWindow } from './metrics-window.js';
 import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 
 export interface TrainerOptions {
   /** Plugin instances; each one's `apply` runs in the constructor. */
   readonly plugins?: readonly PokePlugin[];
   /** Folder relative paths (runsDir, data paths) are resolved against. @default process.cwd() */
   readonly baseDir?: string;
-  /** `latest`, `best` or a path: continue a run through the `resume` hook. */
+  /**
+   * `latest`, `best`, an id or a path: continue a run through the `resume` hook.
+   * `auto`: continue the named run when it exists, start it when it does not
+   * (a command a preempted job can always re-run).
+   */
   readonly resume?: string;
   /** Stop gracefully on SIGINT/SIGTERM while running (the CLI turns this on). @default false */
   readonly handleSignals?: boolean;
@@ -63,10 +69,12 @@ export class Trainer {
   private readonly handleSignals: boolean;
   private stopReason: string | undefined;
   private info: RunInfo | undefined;
+  private claimed: ClaimedRun | undefined;
+  /** What the `resume` hook is asked for: `resumeFrom`, or `latest` when `auto` found a run. */
+  private resumeTarget: string | undefined;
   /** Date.now() when this session opened the run folder. */
   private sessionOpened = 0;
   private progressWarned = false;
-  private releaseLock: () => void = () => {};
   private readonly lastMetrics: Record<string, number> = {};
 
   /** The latest value of every metric emitted so far. */
@@ -91,6 +99,7 @@ export class Trainer {
     this.registerDataSource(syntheticSource);
     this.registerDataSource(shardsSource);
     this.hooks.log.tap('poke:trainer', (record) => Object.assign(this.lastMetrics, record.metrics));
+    checkStateKeys(this.plugins);
     for (const plugin of this.plugins) {
       try {
         plugin.apply(this);
@@ -134,37 +143,46 @@ export class Trainer {
     let status: RunStatus = 'completed';
     let error: unknown;
     let setupStarted = false;
+    let resumed: TrainingStateSnapshot | undefined;
     try {
       await this.prepare();
+      // Resolved and verified before anything is written: a resume that fails leaves the run as it was.
+      if (this.resumeTarget !== undefined) resumed = await this.resume();
+      await this.startRun();
       setupStarted = true;
       await this.hooks.setup.promise(this.context!);
-      if (this.resumeFrom !== undefined) await this.resume();
+      if (resumed) await this.hooks.resumed.promise({ from: this.resumeTarget!, state: resumed });
       await this.loop();
       if (this.stopReason) status = 'interrupted';
     } catch (err) {
       status = 'failed';
       error = err;
+    }
+    // Signals stay handled through `done`: a second Ctrl-C while plugins finish aborts at once.
+    try {
+      if (setupStarted) await this.finish(status, error, started);
     } finally {
       removeSignals();
+      this.claimed?.release();
     }
-    if (setupStarted) {
-      this.summary = this.makeSummary(status, error, started);
-      try {
-        await this.hooks.done.promise(this.summary);
-      } catch (err) {
-        if (status !== 'failed') {
-          status = 'failed';
-          error = err;
-          this.summary = this.makeSummary(status, error, started);
-        }
-      }
-      await this.writeStatus(status, error);
-    }
-    this.releaseLock();
+    status = this.summary?.status ?? status;
+    error = this.summary?.error ?? error;
     if (status === 'failed') throw error;
     return this.summary!;
   }
 
+  /** `done`, then the final run.json; a `done` tap that fails turns a finished run into a failed one. */
+  private async finish(status: RunStatus, error: unknown, started: number): Promise<void> {
+    this.summary = this.makeSummary(status, error, started);
+    try {
+      await this.hooks.done.promise(this.summary);
+    } catch (err) {
+      if (status !== 'failed') this.summary = this.makeSummary('failed', err, started);
+    }
+    await this.writeStatus(this.summary.status, this.summary.error);
+  }
+
+  /** Backend, data, model and the run folder's lock; writes nothing into an existing run. */
   private async prepare(): Promise<void> {
     const { config } = this;
     const backend = await selectBackend(config.train.backend);
@@ -179,26 +197,44 @@ export class Trainer {
       seed: config.seed,
     });
     this.optimizer = tf.train.adam(config.train.learningRate);
-    const { runDir, info, release } = await openRunDir(config, this.baseDir, {
-      resume: this.resumeFrom !== undefined,
-      backend: backend.name,
-      ...optional('gitCommit', gitCommit(this.baseDir)),
-    });
-    this.info = info;
-    this.sessionOpened = Date.now();
-    this.releaseLock = release;
+    const mode = await this.claimMode();
+    const claimed = await claimRunDir(config, this.baseDir, mode);
+    this.claimed = claimed;
     this.context = Object.freeze({
       config,
-      runDir,
-      runName: info.name,
-      runId: info.id,
+      runDir: claimed.runDir,
+      runName: claimed.name,
+      runId: claimed.previous?.id ?? randomUUID(),
       backend: backend.name,
-      resume: this.resumeFrom,
+      resume: this.resumeTarget,
       parameterCount: countParameters(this.model),
       trainSamples: this.split.train.length,
       valSamples: this.split.val.length,
       stepsPerEpoch: Math.ceil(this.split.train.length / config.train.batchSize),
     });
+  }
+
+  private async claimMode(): Promise<ClaimMode> {
+    if (this.resumeFrom === undefined) return 'new';
+    if (this.resumeFrom !== 'auto') {
+      this.resumeTarget = this.resumeFrom;
+      return 'resume';
+    }
+    const { mode, why } = await autoResumeMode(this.config, this.baseDir);
+    this.logger.info(`resume auto: ${why}`);
+    if (mode === 'resume') this.resumeTarget = 'latest';
+    return mode;
+  }
+
+  /** The session's first writes: run.json and config.json. */
+  private async startRun(): Promise<void> {
+    const claimed = this.claimed!;
+    this.info = await startRunInfo(claimed, this.config, {
+      id: this.context!.runId,
+      backend: this.context!.backend,
+      ...optional('gitCommit', gitCommit(this.baseDir)),
+    });
+    this.sessionOpened = Date.now();
   }
 
   private async loadData(): Promise<Dataset> {
@@ -236,14 +272,11 @@ export class Trainer {
     };
   }
 
-  private async resume(): Promise<void> {
-    const snapshot = await this.hooks.resume.promise(this.context!);
-    if (!snapshot) {
-      throw new UserError(
-        `--resume ${this.resumeFrom}: no plugin could restore the run`,
-        'enable a checkpoint plugin (@poke/plugin-checkpoint) so that runs can be resumed',
-      );
-    }
+  /** Ask the `resume` hook for the state to continue from and restore it; nothing is written here. */
+  private async resume(): Promise<TrainingStateSnapshot> {
+    const answered = await this.hooks.resume.promise(this.context!);
+    const snapshot = answered ?? this.freshStartForAuto();
+    this.refuseLosingSteps(snapshot);
     this.state.restore(snapshot);
     const restored = new Set<string>();
     for (const plugin of this.plugins) {
@@ -256,7 +289,26 @@ export class Trainer {
       if (!restored.has(key)) this.logger.warn(`resume: saved state for "${key}" has no plugin to take it; ignored`);
     }
     this.logger.info(`resumed at epoch ${this.state.epoch + 1}, step ${this.state.globalStep}`);
-    await this.hooks.resumed.promise({ from: this.resumeFrom!, state: this.state.snapshot() });
+    return this.state.snapshot();
+  }
+
+  /** With no checkpoint plugin, `--resume auto` may still start a run that never trained a step. */
+  private freshStartForAuto(): TrainingStateSnapshot {
+    if (this.resumeFrom === 'auto' && !(this.claimed!.previous?.progress?.globalStep)) return this.state.snapshot();
+    throw new UserError(
+      `--resume ${this.resumeFrom}: no plugin could restore the run`,
+      'enable a checkpoint plugin (@poke/plugin-checkpoint) so that runs can be resumed',
+    );
+  }
+
+  /** `auto` must never silently throw away trained steps that no checkpoint can bring back. */
+  private refuseLosingSteps(snapshot: TrainingStateSnapshot): void {
+    const trained = this.claimed!.previous?.progress?.globalStep ?? 0;
+    if (this.resumeFrom !== 'auto' || snapshot.globalStep > 0 || trained === 0) return;
+    throw new UserError(
+      `--resume auto: ${this.context!.runDir} trained ${trained} steps but has no checkpoint to continue from; starting over would discard them`,
+      'restart it from step 0 on purpose with --resume latest, or choose another --run-name',
+    );
   }
 
   private async loop(): Promise<void> {
@@ -307,8 +359,9 @@ export class Trainer {
       // epoch is logged once, merged with the epoch's metrics.
       if (state.batch < stepsPerEpoch && state.globalStep % logEvery === 0) this.emit(epoch, window.take());
       if (hooks.afterStep.taps.length > 0) await hooks.afterStep.promise(payload);
-      // Let signal handlers and timers run even when no hook awaits anything.
-      else await yieldToEventLoop();
+      // Awaiting hooks runs only microtasks: signals, timers and sockets (trackers'
+      // senders) get their turn here, every step, whatever plugins are tapped.
+      await yieldToEventLoop();
       if (this.stopReason) return false;
     }
     return true;
@@ -388,6 +441,18 @@ export class Trainer {
     await writeRunInfo(this.context.runDir, info);
   }
 
+  /** The event loop may not run again: say in run.json, synchronously, that the run was interrupted. */
+  private markAborted(signal: string): void {
+    if (!this.info || !this.context) return;
+    const { epoch, globalStep, samplesSeen } = this.state;
+    const info: RunInfo = { ...this.info, status: 'interrupted', updatedAt: new Date().toISOString(), progress: { epoch, globalStep, samplesSeen }, error: `aborted by a second ${signal}` };
+    try {
+      writeFileAtomicSync(runInfoPath(this.context.runDir), JSON.stringify(info, null, 2) + '\n');
+    } catch (err) {
+      this.logger.warn(`run.json not updated on abort: ${(err as Error).message}`);
+    }
+  }
+
   private installSignalHandlers(): () => void {
     let count = 0;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -395,6 +460,7 @@ export class Trainer {
       if (count > 1) {
         // Every file poke writes is replaced atomically, so leaving now corrupts nothing.
         this.logger.warn(`${signal} again: aborting now`);
+        this.markAborted(signal);
         process.exit(130);
       }
       this.logger.warn(`${signal}: stopping after the current step (press Ctrl-C again to abort at once)`);
@@ -406,6 +472,22 @@ export class Trainer {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     };
+  }
+}
+
+/** A checkpoint stores plugin states by key: a second plugin with the same key would overwrite the first's. */
+function checkStateKeys(plugins: readonly PokePlugin[]): void {
+  const owners = new Map<string, string>();
+  for (const plugin of plugins) {
+    if (!plugin.stateKey) continue;
+    const owner = owners.get(plugin.stateKey);
+    if (owner !== undefined) {
+      throw new UserError(
+        `plugins ${owner} and ${plugin.name} both use stateKey "${plugin.stateKey}"; a checkpoint would keep only one of their states`,
+        'give each plugin its own stateKey (a plugin listed twice needs a distinct key per instance)',
+      );
+    }
+    owners.set(plugin.stateKey, plugin.name);
   }
 }
 

@@ -12,6 +12,8 @@ import { CHECKPOINT_ID_PATTERN } from './json-schemas.js';
 
 const ID = new RegExp(CHECKPOINT_ID_PATTERN);
 const TEMP_PREFIX = '.tmp-';
+/** Where checkpoints that failed verification are kept, out of the manifest's way. */
+export const CORRUPT_DIR = 'corrupt';
 
 export interface ManagerOptions {
   readonly monitor: { readonly name: string; readonly mode: 'min' | 'max' };
@@ -58,7 +60,7 @@ export class CheckpointManager {
    * up and the manifest is reconciled with the folders on disk (a writer's start);
    * without, the folder is only read (the CLI).
    */
-  static async open(dir: string, options: ManagerOptions & { repair?: boolean }): Promise<CheckpointManager> {
+  static async open(dir: string, options: ManagerOptions & { repair?: boolean | 'in-memory' }): Promise<CheckpointManager> {
     const logger = options.logger ?? silentLogger;
     let manifest: Manifest | undefined;
     try {
@@ -70,7 +72,9 @@ export class CheckpointManager {
     // A reader keeps the monitor the checkpoints were saved with; a writer brings its own.
     const monitor = !options.repair && manifest ? manifest.monitor : options.monitor;
     const manager = new CheckpointManager(dir, manifest ?? emptyManifest(monitor), monitor, logger);
-    if (options.repair) {
+    if (options.repair === 'in-memory') {
+      await manager.reconcile(manifest === undefined, false);
+    } else if (options.repair) {
       await mkdir(dir, { recursive: true });
       await manager.reconcile(manifest === undefined);
     }
@@ -173,6 +177,34 @@ export class CheckpointManager {
     });
   }
 
+  /**
+   * Move a checkpoint that failed verification out of the way, into
+   * `corrupt/<id>-<stamp>/`, and drop it from the manifest; best and latest are
+   * re-decided. Kept rather than deleted, for whoever wants to know what went wrong.
+   * The folder moves first: a crash before the manifest is written leaves an
+   * entry without a folder, which the next start drops.
+   */
+  quarantine(id: string, why: string): Promise<string | undefined> {
+    return this.exclusive(async () => {
+      if (!this.manifest.entries.some((e) => e.id === id)) return undefined;
+      const aside = join(this.dir, CORRUPT_DIR, `${id}-${new Date().toISOString().replace(/[-:.]/g, '')}`);
+      await mkdir(join(this.dir, CORRUPT_DIR), { recursive: true });
+      await rename(join(this.dir, id), aside).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      await fsyncDir(this.dir);
+      const entries = this.manifest.entries.filter((e) => e.id !== id);
+      await this.commit({
+        ...this.manifest,
+        entries,
+        best: this.manifest.best === id ? (bestOf(entries, this.monitor.mode)?.id ?? null) : this.manifest.best,
+        latest: latestOf(entries)?.id ?? null,
+      });
+      this.logger.warn(`checkpoint ${id} failed verification (${why}); moved to ${aside} and left out of the manifest`);
+      return aside;
+    });
+  }
+
   /** Checkpoints a resume is reading right now. */
   get pinnedIds(): ReadonlySet<string> {
     return this.pinned;
@@ -190,32 +222,38 @@ export class CheckpointManager {
     await pointLink(this.dir, 'latest', manifest.latest);
   }
 
-  /** Remove temporary folders, drop entries whose folder is gone, re-index complete folders the manifest lacks. */
-  async reconcile(rebuild = false): Promise<ReconcileReport> {
+  /**
+   * Remove temporary folders, drop entries whose folder is gone, re-index complete
+   * folders the manifest lacks. With `write` false the result is only kept in memory:
+   * a resume checks what it would continue from before anything on disk changes.
+   */
+  async reconcile(rebuild = false, write = true): Promise<ReconcileReport> {
     return this.exclusive(async () => {
+      // Warnings are for the pass that repairs; an in-memory pass is followed by one.
+      const logger = write ? this.logger : silentLogger;
       const names = await readdir(this.dir).catch(() => [] as string[]);
       const removedTemp: string[] = [];
-      for (const name of names.filter((n) => n.startsWith(TEMP_PREFIX) || /^\.(best|latest)\.tmp-/.test(n) || ATOMIC_TEMP_PATTERN.test(n))) {
-        await rm(join(this.dir, name), { recursive: true, force: true });
+      const remove = async (name: string) => {
+        if (write) await rm(join(this.dir, name), { recursive: true, force: true });
         removedTemp.push(name);
+      };
+      for (const name of names.filter((n) => n.startsWith(TEMP_PREFIX) || /^\.(best|latest)\.tmp-/.test(n) || ATOMIC_TEMP_PATTERN.test(n))) {
+        await remove(name);
       }
       // A deletion interrupted by a crash: finish it rather than re-index the folder.
       for (const id of this.manifest.deleting ?? []) {
-        if (names.includes(id)) {
-          await rm(join(this.dir, id), { recursive: true, force: true });
-          removedTemp.push(id);
-        }
+        if (names.includes(id)) await remove(id);
       }
       const folders = new Set(names.filter((n) => ID.test(n) && !(this.manifest.deleting ?? []).includes(n)));
       const dropped = this.manifest.entries.filter((e) => !folders.has(e.id)).map((e) => e.id);
-      for (const id of dropped) this.logger.warn(`checkpoint ${id} is listed in the manifest but its folder is gone; dropped from the manifest`);
+      for (const id of dropped) logger.warn(`checkpoint ${id} is listed in the manifest but its folder is gone; dropped from the manifest`);
       const entries = this.manifest.entries.filter((e) => folders.has(e.id));
       const reindexed: string[] = [];
       for (const id of folders) {
         if (entries.some((e) => e.id === id)) continue;
         const metadata = await readMetadata(join(this.dir, id)).catch(() => undefined);
         if (!metadata || metadata.id !== id) {
-          this.logger.warn(`checkpoint folder ${id} has no readable metadata.json; left alone`);
+          logger.warn(`checkpoint folder ${id} has no readable metadata.json; left alone`);
           continue;
         }
         entries.push({
@@ -229,13 +267,15 @@ export class CheckpointManager {
         });
         reindexed.push(id);
       }
-      if (reindexed.length && !rebuild) this.logger.warn(`re-indexed checkpoint folders missing from the manifest: ${reindexed.join(', ')}`);
+      if (reindexed.length && !rebuild) logger.warn(`re-indexed checkpoint folders missing from the manifest: ${reindexed.join(', ')}`);
       const monitorChanged = this.manifest.monitor.name !== this.monitor.name || this.manifest.monitor.mode !== this.monitor.mode;
-      const fixed = monitorChanged ? await this.revalue(entries) : entries;
+      const fixed = monitorChanged ? await this.revalue(entries, logger) : entries;
       const best = bestOf(fixed, this.monitor.mode)?.id ?? null;
       const latest = latestOf(fixed)?.id ?? null;
       const manifest: Manifest = { ...withoutDeleting(this.manifest), monitor: this.monitor, entries: fixed.sort(byStep), best, latest };
-      if (rebuild || (this.manifest.deleting?.length ?? 0) > 0 || removedTemp.length || dropped.length || reindexed.length || monitorChanged || best !== this.manifest.best || latest !== this.manifest.latest) {
+      if (!write) {
+        this.manifest = manifest;
+      } else if (rebuild || (this.manifest.deleting?.length ?? 0) > 0 || removedTemp.length || dropped.length || reindexed.length || monitorChanged || best !== this.manifest.best || latest !== this.manifest.latest) {
         await this.commit(manifest);
       } else {
         await pointLink(this.dir, 'best', best);
@@ -246,8 +286,8 @@ export class CheckpointManager {
   }
 
   /** The monitor changed between runs: take each checkpoint's value of the new metric from its metadata. */
-  private async revalue(entries: ManifestEntry[]): Promise<ManifestEntry[]> {
-    this.logger.warn(
+  private async revalue(entries: ManifestEntry[], logger: Logger): Promise<ManifestEntry[]> {
+    logger.warn(
       `checkpoint monitor changed from ${this.manifest.monitor.name} (${this.manifest.monitor.mode}) to ${this.monitor.name} (${this.monitor.mode}); best re-decided`,
     );
     const out: ManifestEntry[] = [];
@@ -277,6 +317,9 @@ export class CheckpointManager {
     return this.loadPinned(path);
   }
 
+  /** Checkpoints that failed verification while this manager loaded, newest first, with why. */
+  readonly failedVerification: Array<{ id: string; error: string }> = [];
+
   private async loadLatestThatVerifies(): Promise<LoadedCheckpoint> {
     const candidates = [...this.list()].reverse();
     if (candidates.length === 0) throw new CheckpointError('latest', undefined, `no checkpoints in ${this.dir}`);
@@ -289,6 +332,7 @@ export class CheckpointManager {
       } catch (err) {
         if (!(err instanceof CheckpointError)) throw err;
         skipped.push(err.message);
+        this.failedVerification.push({ id: entry.id, error: err.message });
       }
     }
     throw new CheckpointError('latest', undefined, `no checkpoint verifies: ${skipped.join('; ')}`);

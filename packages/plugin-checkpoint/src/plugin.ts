@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
-  validatePluginOptions, snapshotWeights, snapshotOptimizer, restoreWeights, restoreOptimizer, configForDisk, gitCommit,
+  Stage, validatePluginOptions, snapshotWeights, snapshotOptimizer, restoreWeights, restoreOptimizer, configForDisk, gitCommit,
 } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, TrainingStateSnapshot } from '@poke/core';
 import { checkpointOptionsSchema } from './schema.js';
@@ -42,6 +42,8 @@ export class CheckpointPlugin implements PokePlugin {
   private lastSaveTime = 0;
   private commit: string | undefined;
   private readonly warnedDisk = new Set<string>();
+  /** What the resume loaded and what failed verification on the way, for `setup` to act on. */
+  private resumedFrom: { id: string; failed: ReadonlyArray<{ id: string; error: string }> } | undefined;
 
   static getHooks(trainer: Trainer): CheckpointHooks {
     return getCheckpointHooks(trainer);
@@ -55,32 +57,62 @@ export class CheckpointPlugin implements PokePlugin {
     this.trainer = trainer;
     const hooks = trainer.hooks;
     hooks.setup.tapPromise(PLUGIN_NAME, (context) => this.setup(context));
-    hooks.resume.tapPromise(PLUGIN_NAME, () => this.resume());
-    hooks.afterStep.tapPromise(PLUGIN_NAME, async ({ globalStep }) => {
+    hooks.resume.tapPromise(PLUGIN_NAME, (context) => this.resume(context));
+    // Saves tap at SNAPSHOT, after every other plugin's tap of the same hook,
+    // so a checkpoint holds their state as of the step it covers.
+    const save = { name: PLUGIN_NAME, stage: Stage.SNAPSHOT };
+    hooks.afterStep.tapPromise(save, async ({ globalStep }) => {
       const reason = this.stepTrigger(globalStep);
       if (reason) await this.save(reason);
     });
-    hooks.afterValidate.tapPromise(PLUGIN_NAME, async ({ metrics }) => {
+    hooks.afterValidate.tapPromise(save, async ({ metrics }) => {
       if (this.options.every === 'epoch' || this.options.onValidate) {
         await this.save('validation', metrics[this.monitor.name] ?? null);
       }
     });
     // Before any other plugin's `done`: the last checkpoint exists when they finish.
-    hooks.done.tapPromise({ name: PLUGIN_NAME, stage: -100 }, (summary) => this.finish(summary.status));
+    hooks.done.tapPromise({ name: PLUGIN_NAME, stage: Stage.FIRST }, (summary) => this.finish(summary.status));
+  }
+
+  private chooseMonitor(context: RunContext): void {
+    const name = this.options.monitor ?? (context.valSamples > 0 ? 'val_loss' : 'train_loss');
+    checkMonitor(PLUGIN_NAME, name, this.trainer.metricNames(), this.options.monitor !== undefined);
+    this.monitor = { name, mode: this.options.mode ?? defaultMode(name) };
+  }
+
+  private checkpointsDir(context: RunContext): string {
+    return join(context.runDir, 'checkpoints');
   }
 
   private async setup(context: RunContext): Promise<void> {
     this.context = context;
-    const name = this.options.monitor ?? (context.valSamples > 0 ? 'val_loss' : 'train_loss');
-    checkMonitor(PLUGIN_NAME, name, this.trainer.metricNames(), this.options.monitor !== undefined);
-    this.monitor = { name, mode: this.options.mode ?? defaultMode(name) };
+    this.chooseMonitor(context);
     this.commit = gitCommit(this.trainer.baseDir);
-    this.manager = await CheckpointManager.open(join(context.runDir, 'checkpoints'), {
+    this.manager = await CheckpointManager.open(this.checkpointsDir(context), {
       monitor: this.monitor,
       logger: this.trainer.logger,
       repair: true,
     });
+    await this.setAsideCorrupt();
     this.lastSaveTime = performance.now();
+  }
+
+  /**
+   * Checkpoints the resume found corrupt, and a best that does not verify, leave
+   * the manifest: training saves their steps again, and best and latest end up
+   * on checkpoints that verify.
+   */
+  private async setAsideCorrupt(): Promise<void> {
+    const manager = this.manager!;
+    const resumed = this.resumedFrom;
+    this.resumedFrom = undefined;
+    if (!resumed) return;
+    for (const { id, error } of resumed.failed) await manager.quarantine(id, error);
+    for (let best = manager.getBest(); best && best.id !== resumed.id; best = manager.getBest()) {
+      const result = await manager.verify(best.id);
+      if (result.ok) break;
+      await manager.quarantine(best.id, result.error!);
+    }
   }
 
   private stepTrigger(globalStep: number): SaveReason | undefined {
@@ -179,24 +211,31 @@ export class CheckpointPlugin implements PokePlugin {
     throw err;
   }
 
-  private async resume(): Promise<TrainingStateSnapshot> {
-    const manager = this.manager!;
-    const which = this.context.resume ?? 'latest';
+  /**
+   * Runs before `setup` and before anything is written: the checkpoint is found
+   * and verified through an in-memory view of the folder, so a resume that fails
+   * leaves the run as it was.
+   */
+  private async resume(context: RunContext): Promise<TrainingStateSnapshot> {
+    this.chooseMonitor(context);
+    const manager = await CheckpointManager.open(this.checkpointsDir(context), {
+      monitor: this.monitor,
+      logger: this.trainer.logger,
+      repair: 'in-memory',
+    });
+    const which = context.resume ?? 'latest';
     if (which === 'latest' && manager.list().length === 0) {
       this.trainer.logger.warn(`resume: no checkpoint yet in ${manager.dir}; starting from the beginning`);
       return this.trainer.snapshot();
     }
     const loaded = await manager.load(which);
-    try {
-      this.restoreModel(loaded);
-      await restoreOptimizer(this.trainer.optimizer, loaded.optimizer);
-      this.warnOnConfigChange(loaded);
-      await getCheckpointHooks(this.trainer).loaded.promise({ checkpoint: loaded, metadata: loaded.metadata });
-      this.trainer.logger.info(`resume: loaded checkpoint ${loaded.metadata.id} from ${loaded.dir}`);
-      return loaded.state;
-    } finally {
-      manager.unpin(loaded.metadata.id);
-    }
+    this.restoreModel(loaded);
+    await restoreOptimizer(this.trainer.optimizer, loaded.optimizer);
+    this.warnOnConfigChange(loaded);
+    await getCheckpointHooks(this.trainer).loaded.promise({ checkpoint: loaded, metadata: loaded.metadata });
+    this.trainer.logger.info(`resume: loaded checkpoint ${loaded.metadata.id} from ${loaded.dir}`);
+    this.resumedFrom = { id: loaded.metadata.id, failed: manager.failedVerification };
+    return loaded.state;
   }
 
   private restoreModel(loaded: LoadedCheckpoint): void {

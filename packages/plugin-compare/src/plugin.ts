@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { validatePluginOptions } from '@poke/core';
+import { Stage, validatePluginOptions } from '@poke/core';
 import type { PokePlugin, Trainer } from '@poke/core';
 import { compareRuns } from './compare.js';
 import { fmt, printable } from './table.js';
@@ -24,7 +24,7 @@ export const comparePluginSchema = {
 
 /**
  * At `done`, says where this run ranks among the runs beside it in the same
- * runs folder. Taps `done` last (stage 100), after the checkpoint plugin's
+ * runs folder. Taps `done` at Stage.LAST, after the checkpoint plugin's
  * final save and the loggers' flushes. Silent when the run failed.
  */
 export function compare(options?: ComparePluginOptions): PokePlugin {
@@ -32,7 +32,7 @@ export function compare(options?: ComparePluginOptions): PokePlugin {
   return {
     name: PLUGIN_NAME,
     apply(trainer: Trainer) {
-      trainer.hooks.done.tapPromise({ name: PLUGIN_NAME, stage: 100 }, async ({ runDir, status }) => {
+      trainer.hooks.done.tapPromise({ name: PLUGIN_NAME, stage: Stage.LAST }, async ({ runDir, status }) => {
         if (!runDir || status === 'failed') return;
         const self = resolve(runDir);
         const rows = await compareRuns([dirname(self)], { metric: resolved.metric, ...(resolved.mode ? { mode: resolved.mode } : {}) });

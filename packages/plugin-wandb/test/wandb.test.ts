@@ -193,12 +193,18 @@ describe('plugin-wandb against a local W&B stand-in', function () {
 
   it('disabled mode touches nothing: no request, no files', async function () {
     const dir = await tempDir('wandb-disabled');
+    // Disabled by the environment, then by the option (one W&B plugin per run: they share a stateKey).
     await withEnv({ WANDB_API_KEY: API_KEY, WANDB_BASE_URL: server.url, WANDB_MODE: 'disabled' }, async () => {
-      const t = await trainer(dir, { runName: 'd1' }, [wandb({ ...FAST }), wandb({ mode: 'disabled', baseUrl: server.url })]);
+      const t = await trainer(dir, { runName: 'd1' }, [wandb({ ...FAST })]);
+      expect((await t.run()).status).to.equal('completed');
+    });
+    await withEnv({ WANDB_API_KEY: API_KEY, WANDB_BASE_URL: server.url, WANDB_MODE: undefined }, async () => {
+      const t = await trainer(dir, { runName: 'd2' }, [wandb({ mode: 'disabled', baseUrl: server.url })]);
       expect((await t.run()).status).to.equal('completed');
     });
     expect(server.requests).to.have.length(0);
     expect(existsSync(join(dir, 'runs', 'd1', 'wandb'))).to.equal(false);
+    expect(existsSync(join(dir, 'runs', 'd2', 'wandb'))).to.equal(false);
   });
 
   it('without an API key it warns once, spools, and sends nothing', async function () {

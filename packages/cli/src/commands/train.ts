@@ -75,7 +75,7 @@ export function trainCommand(context: CommandContext): Command {
     .option('-p, --plugin <name[=json]>', 'add a plugin by package, short name or path (repeatable), e.g. --plugin csv', collect, [])
     .addOption(noPluginOption())
     .option('-n, --run-name <name>', 'name of the run folder under runsDir')
-    .option('-r, --resume [from]', 'continue a run: latest (default), best, or a checkpoint path; needs a checkpoint plugin')
+    .option('-r, --resume [from]', 'continue a run: latest (default), best, a checkpoint id or path; auto: continue the named run if it exists, else start it (safe to re-run)')
     .option('-b, --backend <name>', 'compute backend: auto, tensorflow, wasm or cpu (same as --set train.backend=…)')
     .option('--no-progress', 'no progress bar: only one line per epoch and the summary (for log files)')
     .addHelpText(
@@ -86,6 +86,7 @@ Examples:
   $ poke train --set train.epochs=3 --backend cpu
   $ poke train --plugin csv --no-plugin wandb
   $ poke train --run-name baseline --resume     continue runs/baseline from its latest checkpoint
+  $ poke train --run-name job-17 --resume auto  the same command for every (re)start of a preemptible job
 
 Exit codes: 0 done, 1 bug (stack trace), 2 bad input (one line), 130 interrupted (after a clean stop).`,
     )
