@@ -5,6 +5,7 @@ import { readFile, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { POKE_BIN, REPO_ROOT, startPoke, tempDir } from './helpers.js';
 import type { Running } from './helpers.js';
+import { skipOrFail } from '../../../test/requirements.js';
 
 /**
  * Ctrl-C stops a run after the current step whatever plugins are tapped. The
@@ -90,7 +91,7 @@ describe('poke train: signals with the default plugins', function () {
   });
 
   it('Ctrl-C on a terminal with the progress bar drawn stops after the current step', async function () {
-    if (!existsSync('/usr/bin/script')) this.skip(); // util-linux; present wherever Debian is
+    if (!existsSync('/usr/bin/script')) skipOrFail(this, { missing: '/usr/bin/script (util-linux) is not installed', fix: 'apt-get install -y util-linux (as root)' });
     const dir = await project();
     // `script` gives poke a pseudo-terminal, so the bar is drawn and ^C is a real terminal interrupt.
     const command = [process.execPath, POKE_BIN, 'train', '--run-name', 'r', '--plugin', gateFlag(dir, 300)]
