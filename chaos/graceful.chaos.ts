@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { summary, tempDir, start, poke, verifyCheckpoints, csvRows, comparable, assertStepsOnceInOrder, latestWeightsHash } from './support.js';
+import { summary, tempDir, start, poke, holdAt, verifyCheckpoints, csvRows, comparable, assertStepsOnceInOrder, latestWeightsHash } from './support.js';
 
 const CONFIG = {
   seed: 3,
@@ -23,8 +23,6 @@ describe('chaos: graceful stop', function () {
   before(async () => {
     dir = await tempDir('graceful');
     await writeFile(join(dir, 'poke.config.json'), JSON.stringify(CONFIG));
-    // A plugin that makes each step slow, so a stop takes long enough to be interrupted again.
-    await writeFile(join(dir, 'slow.mjs'), "export default () => ({ name: 'test:slow', apply(t) { t.hooks.afterStep.tapPromise('test:slow', () => new Promise((r) => setTimeout(r, 40))); } });");
     const straight = await poke(['train', '--no-progress', '--run-name', 'straight'], dir);
     expect(straight.code, straight.stderr).to.equal(0);
     straightRows = comparable(await csvRows(join(dir, 'runs', 'straight', 'metrics.csv')));
@@ -33,8 +31,9 @@ describe('chaos: graceful stop', function () {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} mid-epoch saves a last checkpoint, flushes metrics, marks run.json interrupted and exits 130; resume ends like an uninterrupted run`, async () => {
       const run = signal.toLowerCase();
-      const child = start(['train', '--run-name', run], dir);
-      await child.waitFor(/^epoch 1\/4 /m);
+      // Step 100 is in the second epoch (94 steps each).
+      const child = start(['train', '--run-name', run, ...holdAt(100)], dir);
+      await child.waitFor(/^test: holding at step 100$/m);
       child.kill(signal);
       const outcome = await child.result;
       expect(outcome.code, outcome.stderr).to.equal(130);
@@ -45,7 +44,7 @@ describe('chaos: graceful stop', function () {
       const last = manifest.entries.find((e: { id: string }) => e.id === manifest.latest);
       // The last checkpoint holds the step the run stopped at (saved as `last`, or already saved by a trigger).
       expect(last.step).to.equal(info.progress.globalStep);
-      expect(info.progress.globalStep % 94, 'stopped mid-epoch').to.not.equal(0);
+      expect(info.progress.globalStep, 'stopped mid-epoch, after the step it was on').to.equal(100);
       await verifyCheckpoints(join(dir, 'runs', run));
       const rows = await csvRows(join(dir, 'runs', run, 'metrics.csv'));
       assertStepsOnceInOrder(rows);
@@ -60,10 +59,12 @@ describe('chaos: graceful stop', function () {
   }
 
   it('a second SIGINT aborts at once without corrupting anything', async () => {
-    const child = start(['train', '--run-name', 'double', '--plugin', './slow.mjs'], dir);
-    await child.waitFor(/checkpoint: saved/);
+    // At step 60 the checkpoint of step 50 is saved; the stop then waits until the second SIGINT.
+    const child = start(['train', '--run-name', 'double', ...holdAt(60, { holdStop: true })], dir);
+    await child.waitFor(/^test: holding at step 60$/m);
     child.kill('SIGINT');
-    await child.waitFor(/SIGINT: stopping/);
+    await child.waitFor(/^test: holding the stop$/m);
+    expect(child.child.exitCode, 'still stopping').to.equal(null);
     child.kill('SIGINT');
     const outcome = await child.result;
     expect(outcome.code).to.equal(130);
@@ -78,9 +79,9 @@ describe('chaos: graceful stop', function () {
   });
 
   it('a second trainer on a run folder in use is refused with a clear message', async () => {
-    const child = start(['train', '--run-name', 'busy', '--plugin', './slow.mjs'], dir);
-    await child.waitFor(/^data: /m);
-    await child.waitFor(/checkpoint: saved/);
+    // Held at step 60 until the SIGINT below, however long the second trainer takes to start.
+    const child = start(['train', '--run-name', 'busy', ...holdAt(60)], dir);
+    await child.waitFor(/^test: holding at step 60$/m);
     const second = await poke(['train', '--run-name', 'busy', '--resume'], dir);
     child.kill('SIGINT');
     await child.result;

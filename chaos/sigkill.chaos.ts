@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { writeFile, readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Rng } from '@poke/core';
-import { summary, tempDir, start, poke, verifyCheckpoints, csvRows, comparable, assertStepsOnceInOrder, latestWeightsHash, leftovers } from './support.js';
+import { summary, tempDir, start, poke, holdAt, verifyCheckpoints, csvRows, comparable, assertStepsOnceInOrder, latestWeightsHash, leftovers } from './support.js';
 
 const KILLS = Number(process.env.POKE_CHAOS_KILLS ?? 50);
 const SEED = Number(process.env.POKE_CHAOS_SEED ?? 7);
@@ -17,6 +18,12 @@ const FAILPOINTS = [
   ['atomic-rename:checkpoints.json:4', 'mid-manifest-write'],
 ] as const;
 
+/** What the checkpoint plugin prints after each save (it is on disk and in the manifest by then). */
+const SAVED = /^checkpoint: saved /m;
+
+/** 1,200 samples, 10% held out for validation, batches of 32. */
+const STEPS_PER_EPOCH = 34;
+
 const CONFIG = {
   seed: 11,
   data: { source: 'synthetic', samples: 1200, features: 48, actions: 8 },
@@ -28,6 +35,19 @@ const CONFIG = {
     '@poke/plugin-csv',
   ],
 };
+
+/**
+ * A step a few steps past the latest checkpoint whose metrics.csv row comes after every
+ * checkpoint: logged (a multiple of logEvery), not a step trigger (every 4) and not an epoch's
+ * end (which saves at validation).
+ */
+async function stepWithRowAfterCheckpoint(runDir: string): Promise<number> {
+  const manifest = join(runDir, 'checkpoints', 'checkpoints.json');
+  const latest = existsSync(manifest) ? Math.max(0, ...JSON.parse(await readFile(manifest, 'utf8')).entries.map((e: { step: number }) => e.step)) : 0;
+  let step = latest + 5;
+  while (step % CONFIG.train.logEvery !== 0 || step % 4 === 0 || step % STEPS_PER_EPOCH === 0) step++;
+  return step;
+}
 
 describe('chaos: SIGKILL at random moments', function () {
   this.timeout(20 * 60_000);
@@ -43,19 +63,31 @@ describe('chaos: SIGKILL at random moments', function () {
       const started = existsSync(join(runDir, 'run.json'));
       const point = counts.kills % 5 === 4 ? FAILPOINTS[Math.floor(counts.kills / 5) % FAILPOINTS.length]! : undefined;
       const env = point ? { POKE_FAULT_AT: point[0] } : {};
-      const child = start(['train', '--no-progress', '--run-name', 'chaos', ...(started ? ['--resume'] : [])], dir, env);
-      // A failpoint run that never reaches its point is still killed, later.
-      let timerFired = false;
-      const timer = setTimeout(() => {
-        timerFired = true;
-        child.kill('SIGKILL');
-      }, (point ? 4000 : 300) + rng.nextBelow(1700));
+      // Kill points come from what the child has printed, never from the time since spawn, so
+      // a slow or busy machine changes nothing. A failpoint run kills itself at its point; one
+      // that never reaches it is killed after 20 saves. The run before each failpoint run dies
+      // held at a step with a metrics.csv row after its last checkpoint, so the resume that
+      // follows rewrites metrics.csv (where one failpoint is). One in five resumes dies during
+      // start-up, on its `data:` line or its `resumed at` line. The others die 0–49 ms after their
+      // Nth save (N from 1 to 6): the save proves the run is under way, the wait spreads kills
+      // over the save cycle, mid-save included.
+      const heldAt = counts.kills % 5 === 3 ? await stepWithRowAfterCheckpoint(runDir) : undefined;
+      const args = ['train', '--no-progress', '--run-name', 'chaos', ...(started ? ['--resume'] : []), ...(heldAt ? holdAt(heldAt) : [])];
+      const child = start(args, dir, env);
+      if (point) await child.waitFor(SAVED, 20);
+      else if (heldAt) await child.waitFor(new RegExp(`^test: holding at step ${heldAt}$`, 'm'));
+      else if (started && counts.kills % 5 === 1) await child.waitFor(counts.kills % 10 === 1 ? /^data: /m : /^resumed at /m);
+      else {
+        await child.waitFor(SAVED, 1 + rng.nextBelow(6));
+        await delay(rng.nextBelow(50));
+      }
+      const killedByTest = child.child.exitCode === null && child.child.signalCode === null;
+      child.kill('SIGKILL');
       const outcome = await child.result;
-      clearTimeout(timer);
       if (started) counts.resumed++;
-      expect(outcome.signal, `the run finished before kill ${counts.kills + 1}: give it more epochs`).to.equal('SIGKILL');
+      expect(outcome.signal, `the run ended before kill ${counts.kills + 1}:\n${outcome.stderr}`).to.equal('SIGKILL');
       counts.kills++;
-      if (point && !timerFired) injected[point[1]] = (injected[point[1]] ?? 0) + 1;
+      if (point && !killedByTest) injected[point[1]] = (injected[point[1]] ?? 0) + 1;
       if (!existsSync(join(runDir, 'run.json'))) continue;
       const ckpts = join(runDir, 'checkpoints');
       if ((await leftovers(runDir)).length) counts.midSave++;

@@ -25,7 +25,7 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(root, `${prefix}-`));
 }
 
-export { startPoke as start, poke } from '../packages/cli/test/helpers.js';
+export { startPoke as start, poke, holdAt } from '../packages/cli/test/helpers.js';
 export type { Result as Outcome, Running as Child } from '../packages/cli/test/helpers.js';
 
 /** Every listed checkpoint verifies; returns how many were checked. Throws with the failures otherwise. */

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFile, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { poke, startPoke, tempDir, FAST, REPO_ROOT } from './helpers.js';
+import { poke, startPoke, tempDir, holdAt, FAST, REPO_ROOT } from './helpers.js';
 
 const EXAMPLE_PLUGIN = join(REPO_ROOT, 'examples', 'plugins', 'jsonl-logger.ts');
 
@@ -151,8 +151,9 @@ describe('poke CLI', () => {
 
   it('a second poke train on a run folder in use refuses with a clear message', async () => {
     const dir = await tempDir('lock');
-    const first = startPoke(['train', ...FAST, '--set', 'train.epochs=500', '-n', 'busy'], dir);
-    await first.waitFor(/^epoch 1\/500/m);
+    // Held at step 20 until the SIGINT below, however long the second trainer takes to start.
+    const first = startPoke(['train', ...FAST, '--set', 'train.epochs=500', '-n', 'busy', ...holdAt(20)], dir);
+    await first.waitFor(/^test: holding at step 20$/m);
     const second = await poke(['train', ...FAST, '-n', 'busy', '--resume'], dir);
     first.child.kill('SIGINT');
     await first.result;

@@ -6,6 +6,11 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const POKE_BIN = join(REPO_ROOT, 'packages', 'cli', 'bin', 'poke.js');
 
+/** `--plugin` arguments for fixtures/hold-plugin.mjs: hold the run at step `at` until a stop is requested. */
+export function holdAt(at: number, options: { holdStop?: boolean } = {}): string[] {
+  return ['--plugin', `${join(REPO_ROOT, 'packages', 'cli', 'test', 'fixtures', 'hold-plugin.mjs')}=${JSON.stringify({ at, ...options })}`];
+}
+
 export async function tempDir(prefix = 'cli'): Promise<string> {
   const root = join(REPO_ROOT, '.cache', 'test-tmp');
   await mkdir(root, { recursive: true });
@@ -22,8 +27,11 @@ export interface Result {
 export interface Running {
   child: ReturnType<typeof spawn>;
   kill(signal: NodeJS.Signals): void;
-  /** Resolves when stderr has printed text matching `pattern`. */
-  waitFor(pattern: RegExp): Promise<void>;
+  /**
+   * Resolves when stderr has printed text matching `pattern`, or `times` separate
+   * matches of it; also when the process exits first (check `result` then).
+   */
+  waitFor(pattern: RegExp, times?: number): Promise<void>;
   result: Promise<Result>;
 }
 
@@ -32,12 +40,14 @@ export function startPoke(args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   const child = spawn(process.execPath, [POKE_BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
+  const waiters: Array<{ seen: () => boolean; resolve: () => void }> = [];
+  const matches = (pattern: RegExp, times: number) =>
+    times <= 1 ? pattern.test(stderr) : (stderr.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g'))?.length ?? 0) >= times;
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
     for (const w of [...waiters]) {
-      if (w.pattern.test(stderr)) {
+      if (w.seen()) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
@@ -53,7 +63,10 @@ export function startPoke(args: string[], cwd: string, env: NodeJS.ProcessEnv = 
     child,
     kill: (signal) => void child.kill(signal),
     result,
-    waitFor: (pattern) => (pattern.test(stderr) ? Promise.resolve() : new Promise((resolve) => waiters.push({ pattern, resolve }))),
+    waitFor: (pattern, times = 1) => {
+      const seen = () => matches(pattern, times);
+      return seen() ? Promise.resolve() : new Promise((resolve) => waiters.push({ seen, resolve }));
+    },
   };
 }
 

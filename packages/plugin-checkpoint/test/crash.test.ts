@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Rng } from '@poke/core';
 import { CheckpointManager } from '@poke/plugin-checkpoint';
-import { tempDir, readJson, REPO_ROOT } from './helpers.js';
+import { poke, startPoke } from '../../cli/test/helpers.js';
+import { tempDir, readJson } from './helpers.js';
 
-const POKE = join(REPO_ROOT, 'packages', 'cli', 'bin', 'poke.js');
 const KILLS = Number(process.env.POKE_CRASH_KILLS ?? 30);
 const SEED = Number(process.env.POKE_CRASH_SEED ?? 20261128);
 
@@ -19,18 +19,29 @@ const CONFIG = {
   plugins: [['@poke/plugin-checkpoint', { every: { steps: 4 } }]],
 };
 
-/** Start `poke train`; resolve with its exit code and signal, after killing it at `killAfterMs` if given. */
-function train(dir: string, args: string[], killAfterMs?: number): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [POKE, 'train', '--no-progress', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stderr });
-    });
-  });
+/** What the checkpoint plugin prints after each save (it is on disk and in the manifest by then). */
+const SAVED = /^checkpoint: saved /m;
+
+/**
+ * Start `poke train` and SIGKILL it at a point chosen from what it has printed, never
+ * from the time since spawn, so the test does not depend on how fast the machine is.
+ * Most kills come 0–49 ms after the child's Nth save of this session (N from 1 to 6):
+ * the save proves the run is under way, and the short random wait spreads the kills
+ * over the save cycle (saves take a few steps apart), mid-save included. A resumed run
+ * is sometimes killed during start-up instead: on its `data:` line (before it restores
+ * the checkpoint) or its `resumed at` line (before its first save).
+ */
+async function trainAndKill(dir: string, resume: boolean, rng: Rng, attempt: number): Promise<{ signal: string | null; stderr: string }> {
+  const child = startPoke(['train', '--no-progress', '--run-name', 'chaos', ...(resume ? ['--resume'] : [])], dir);
+  if (resume && attempt % 7 === 3) await child.waitFor(/^data: /m);
+  else if (resume && attempt % 7 === 6) await child.waitFor(/^resumed at /m);
+  else {
+    await child.waitFor(SAVED, 1 + rng.nextBelow(6));
+    await delay(rng.nextBelow(50));
+  }
+  child.kill('SIGKILL');
+  const { signal, stderr } = await child.result;
+  return { signal, stderr };
 }
 
 async function latestWeightsHash(runDir: string): Promise<string> {
@@ -52,11 +63,9 @@ describe('plugin-checkpoint under SIGKILL', function () {
     let verified = 0;
     for (let attempt = 0; killed < KILLS && attempt < KILLS * 3; attempt++) {
       const started = existsSync(join(runDir, 'run.json'));
-      const args = started ? ['--run-name', 'chaos', '--resume'] : ['--run-name', 'chaos'];
-      // Start-up takes most of a second; kill anywhere from start-up to well into training.
-      const result = await train(dir, args, 300 + rng.nextBelow(1700));
+      const result = await trainAndKill(dir, started, rng, attempt);
       if (started) resumed++;
-      expect(result.signal, `the run finished before kill ${killed + 1}; give it more epochs`).to.equal('SIGKILL');
+      expect(result.signal, `the run ended before kill ${killed + 1}:\n${result.stderr}`).to.equal('SIGKILL');
       killed++;
       const ckpts = join(runDir, 'checkpoints');
       if (!existsSync(join(ckpts, 'checkpoints.json'))) continue;
@@ -66,13 +75,13 @@ describe('plugin-checkpoint under SIGKILL', function () {
       verified += results.length;
       expect(results.filter((r) => !r.ok), `after kill ${killed}`).to.deep.equal([]);
     }
-    const finish = await train(dir, ['--run-name', 'chaos', '--resume']);
+    const finish = await poke(['train', '--no-progress', '--run-name', 'chaos', '--resume'], dir);
     expect(finish.code, finish.stderr).to.equal(0);
     expect((await readdir(join(runDir, 'checkpoints'))).filter((n) => n.startsWith('.tmp-'))).to.deep.equal([]);
     expect((await readJson(join(runDir, 'run.json'))).status).to.equal('completed');
 
     // The reference needs only its final checkpoint.
-    const straight = await train(dir, ['--run-name', 'straight', '--no-plugin', 'checkpoint', '--plugin', 'checkpoint={"every":"epoch"}']);
+    const straight = await poke(['train', '--no-progress', '--run-name', 'straight', '--no-plugin', 'checkpoint', '--plugin', 'checkpoint={"every":"epoch"}'], dir);
     expect(straight.code, straight.stderr).to.equal(0);
     expect(await latestWeightsHash(runDir)).to.equal(await latestWeightsHash(join(dir, 'runs', 'straight')));
     console.log(`      ${killed} SIGKILLs (${duringSave} mid-save), ${resumed} resumes, ${verified} checkpoint verifications, 0 failures (seed ${SEED})`);
