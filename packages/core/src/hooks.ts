@@ -1,6 +1,6 @@
 import { AsyncSeriesHook, AsyncSeriesBailHook, SyncHook } from 'tapable';
 import { PluginError } from './errors.js';
-import type { DataProgress, RunContext, EpochStart, StepEnd, EpochEnd, ValidationEnd, MetricsRecord, RunSummary, ResumeState, ResumedInfo } from './types.js';
+import type { DataProgress, RunContext, EpochStart, StepEnd, EpochEnd, ValidationEnd, MetricsRecord, RunSummary, ResumeState, ResumedInfo, InitRequest, RunParent } from './types.js';
 
 /**
  * Every hook of the trainer, in the order they fire.
@@ -14,6 +14,11 @@ export interface TrainerHooks {
   readonly dataProgress: SyncHook<[DataProgress]>;
   /** Once, before anything trains; plugins open files and connections. */
   readonly setup: AsyncSeriesHook<[RunContext]>;
+  /**
+   * Once, with `--init-from`, before the run folder is created: the first plugin
+   * that loads the weights (and, when asked, the optimizer) answers with the parent.
+   */
+  readonly init: AsyncSeriesBailHook<[InitRequest], RunParent | undefined>;
   /** Once, when `--resume` is given; the first plugin that returns a state wins. */
   readonly resume: AsyncSeriesBailHook<[RunContext], ResumeState | undefined>;
   /**
@@ -41,6 +46,7 @@ export function createTrainerHooks(): TrainerHooks {
   const hooks: TrainerHooks = {
     dataProgress: new SyncHook<[DataProgress]>(['progress']),
     setup: new AsyncSeriesHook<[RunContext]>(['context']),
+    init: new AsyncSeriesBailHook<[InitRequest], RunParent | undefined>(['request']),
     resume: new AsyncSeriesBailHook<[RunContext], ResumeState | undefined>(['context']),
     resumed: new AsyncSeriesHook<[ResumedInfo]>(['resumed']),
     beforeEpoch: new AsyncSeriesHook<[EpochStart]>(['epoch']),

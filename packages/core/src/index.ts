@@ -19,6 +19,7 @@ export type { LoadedConfig } from './config/load.js';
 export { resolveConfig } from './config/resolve.js';
 export type { Overrides } from './config/resolve.js';
 export { validateWithSchema } from './config/validate.js';
+export { parseSetValue } from './config/set.js';
 
 export type { PokePlugin, PluginFactory, PluginSpec } from './plugins/types.js';
 export { validatePluginOptions } from './plugins/options.js';
@@ -58,3 +59,5 @@ export { readProgress, writeProgress } from './tracking/progress.js';
 export type { SpoolProgress } from './tracking/progress.js';
 export { SpoolSender, backoffMs } from './tracking/sender.js';
 export type { SpoolBatch, SenderOptions, FlushResult } from './tracking/sender.js';
+export { resumeConfig, readRecordedConfig, configAsRecorded, configDiff, shapeDiff, SHAPE_KEYS } from './config/resume.js';
+export type { ResumeConfig } from './config/resume.js';

@@ -4,7 +4,7 @@ import { createTrainerHooks } from './hooks.js';
 import type { TrainerHooks } from './hooks.js';
 import type { ResolvedConfig } from './config/schema.js';
 import type { PokePlugin } from './plugins/types.js';
-import type { RunContext, RunStatus, RunSummary, StepEnd } from './types.js';
+import type { RunContext, RunParent, RunStatus, RunSummary, StepEnd } from './types.js';
 import { TrainingState } from './state.js';
 import type { TrainingStateSnapshot } from './state.js';
 import { UserError, isUserError } from './errors.js';
@@ -39,6 +39,14 @@ export interface TrainerOptions {
    * (a command a preempted job can always re-run).
    */
   readonly resume?: string;
+  /**
+   * Start a new run from another run's weights: a run folder (its best
+   * checkpoint, else its latest), a run name under runsDir, or a checkpoint
+   * folder. Answered by the `init` hook (the checkpoint plugin).
+   */
+  readonly initFrom?: string;
+  /** With `initFrom`: also take the optimizer's state. @default false */
+  readonly initOptimizer?: boolean;
   /** Stop gracefully on SIGINT/SIGTERM while running (the CLI turns this on). @default false */
   readonly handleSignals?: boolean;
   readonly logger?: Logger;
@@ -55,6 +63,8 @@ export class Trainer {
   readonly logger: Logger;
   readonly baseDir: string;
   readonly resumeFrom: string | undefined;
+  readonly initFrom: string | undefined;
+  private readonly initOptimizer: boolean;
   /** Position in the run; a plugin may read it any time and restore it through `resume`. */
   readonly state: TrainingState;
   /** Set once `run()` has built them (before `setup` fires). */
@@ -94,6 +104,8 @@ export class Trainer {
     this.logger = options.logger ?? consoleLogger;
     this.baseDir = options.baseDir ?? process.cwd();
     this.resumeFrom = options.resume;
+    this.initFrom = options.initFrom;
+    this.initOptimizer = options.initOptimizer ?? false;
     this.handleSignals = options.handleSignals ?? false;
     this.state = new TrainingState(config.seed);
     this.registerDataSource(syntheticSource);
@@ -198,8 +210,11 @@ export class Trainer {
     });
     this.optimizer = tf.train.adam(config.train.learningRate);
     const mode = await this.claimMode();
+    // Verified and loaded before the run folder exists: a refused --init-from leaves nothing behind.
+    const parent = mode === 'resume' ? undefined : await this.initialize();
     const claimed = await claimRunDir(config, this.baseDir, mode);
     this.claimed = claimed;
+    const kept = claimed.previous?.parent ?? parent;
     this.context = Object.freeze({
       config,
       runDir: claimed.runDir,
@@ -211,7 +226,25 @@ export class Trainer {
       trainSamples: this.split.train.length,
       valSamples: this.split.val.length,
       stepsPerEpoch: Math.ceil(this.split.train.length / config.train.batchSize),
+      ...(kept ? { parent: kept } : {}),
     });
+  }
+
+  /** `--init-from`: the `init` hook loads another run's weights into the fresh model. */
+  private async initialize(): Promise<RunParent | undefined> {
+    if (this.initFrom === undefined) return undefined;
+    const parent = await this.hooks.init.promise({
+      from: this.initFrom,
+      optimizer: this.initOptimizer,
+      runsDir: resolve(this.baseDir, this.config.runsDir),
+      baseDir: this.baseDir,
+    });
+    if (!parent) {
+      throw new UserError(`--init-from ${this.initFrom}: no plugin could load it`, 'enable a checkpoint plugin (@poke/plugin-checkpoint), which reads checkpoints');
+    }
+    const from = parent.runName ? `run ${parent.runName}, ` : '';
+    this.logger.info(`init: weights${parent.optimizer ? ' and optimizer state' : ''} from ${from}checkpoint ${parent.checkpoint} (${parent.path})`);
+    return parent;
   }
 
   private async claimMode(): Promise<ClaimMode> {
@@ -233,6 +266,7 @@ export class Trainer {
       id: this.context!.runId,
       backend: this.context!.backend,
       ...optional('gitCommit', gitCommit(this.baseDir)),
+      ...optional('parent', this.context!.parent),
     });
     this.sessionOpened = Date.now();
   }

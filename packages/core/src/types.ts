@@ -28,6 +28,34 @@ export interface RunContext {
   readonly trainSamples: number;
   readonly valSamples: number;
   readonly stepsPerEpoch: number;
+  /** The run and checkpoint this run's weights started from (`--init-from`); kept across resumes. */
+  readonly parent?: RunParent;
+}
+
+/** What `--init-from` asks the `init` hook for: a run folder or a checkpoint folder, before anything is written. */
+export interface InitRequest {
+  /** As given: a run folder, a run name under runsDir, or a checkpoint folder. */
+  readonly from: string;
+  /** Also take the optimizer's state (Adam's moments and step count). */
+  readonly optimizer: boolean;
+  /** Absolute runs folder, for a bare run name. */
+  readonly runsDir: string;
+  /** Folder a relative `from` is resolved against. */
+  readonly baseDir: string;
+}
+
+/** Where a fine-tuned run's weights came from; recorded in run.json and every checkpoint's metadata. */
+export interface RunParent {
+  /** The parent run's id (run.json `id`), when its checkpoint names one. */
+  readonly runId?: string;
+  /** The parent run's folder name. */
+  readonly runName?: string;
+  /** The checkpoint's id. */
+  readonly checkpoint: string;
+  /** Absolute path of the checkpoint folder read. */
+  readonly path: string;
+  /** Whether the optimizer's state was taken too. */
+  readonly optimizer: boolean;
 }
 
 export interface EpochStart {

@@ -5,7 +5,7 @@ import { createTrainerHooks, PluginError } from '@poke/core';
 import type { PokePlugin, Trainer, MetricsRecord } from '@poke/core';
 import { makeTrainer, smallConfig, tempDir } from './helpers.js';
 
-const HOOK_NAMES = ['dataProgress', 'setup', 'resume', 'resumed', 'beforeEpoch', 'afterStep', 'afterEpoch', 'afterValidate', 'log', 'done'];
+const HOOK_NAMES = ['dataProgress', 'setup', 'init', 'resume', 'resumed', 'beforeEpoch', 'afterStep', 'afterEpoch', 'afterValidate', 'log', 'done'];
 
 /** Records every hook call with its payload, as a third-party plugin would see them. */
 function recorder(events: Array<{ hook: string; payload: any }>): PokePlugin {

@@ -59,6 +59,7 @@ export async function writeCheckpointFiles(dir: string, id: string, content: Che
     versions: { poke: POKE_VERSION, tfjs: TFJS_VERSION },
     backend: content.backend,
     runId: content.runId,
+    ...(content.parent ? { parent: content.parent } : {}),
     ...(content.gitCommit ? { gitCommit: content.gitCommit } : {}),
   };
   await writeSynced(join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2));

@@ -7,6 +7,7 @@ import type { PokePlugin, Trainer, RunContext, TrainingStateSnapshot } from '@po
 import { checkpointOptionsSchema } from './schema.js';
 import type { CheckpointOptions } from './schema.js';
 import { CheckpointManager } from './manager.js';
+import { initFrom } from './init.js';
 import { getCheckpointHooks } from './hooks.js';
 import type { CheckpointHooks } from './hooks.js';
 import { checkpointId } from './format.js';
@@ -58,6 +59,7 @@ export class CheckpointPlugin implements PokePlugin {
     const hooks = trainer.hooks;
     hooks.setup.tapPromise(PLUGIN_NAME, (context) => this.setup(context));
     hooks.resume.tapPromise(PLUGIN_NAME, (context) => this.resume(context));
+    hooks.init.tapPromise(PLUGIN_NAME, (request) => initFrom(request, trainer));
     // Saves tap at SNAPSHOT, after every other plugin's tap of the same hook,
     // so a checkpoint holds their state as of the step it covers.
     const save = { name: PLUGIN_NAME, stage: Stage.SNAPSHOT };
@@ -139,6 +141,7 @@ export class CheckpointPlugin implements PokePlugin {
       config: configForDisk(trainer.config),
       backend: context.backend,
       runId: context.runId,
+      ...(context.parent ? { parent: context.parent } : {}),
       ...(this.commit ? { gitCommit: this.commit } : {}),
     };
   }

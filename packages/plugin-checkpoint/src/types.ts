@@ -1,4 +1,4 @@
-import type { TrainingStateSnapshot, OptimizerState, TensorSnapshot, OptimizerSnapshot } from '@poke/core';
+import type { RunParent, TrainingStateSnapshot, OptimizerState, TensorSnapshot, OptimizerSnapshot } from '@poke/core';
 
 /** The source's CheckpointMetadata, and what poke adds to it. Stored as metadata.json. */
 export interface CheckpointMetadata {
@@ -27,6 +27,8 @@ export interface CheckpointMetadata {
   readonly versions: { readonly poke: string; readonly tfjs: string };
   readonly backend: string;
   readonly runId: string;
+  /** The run and checkpoint the run's weights started from (`--init-from`). */
+  readonly parent?: RunParent;
   readonly gitCommit?: string;
 }
 
@@ -76,6 +78,8 @@ export interface CheckpointContent {
   readonly config: Readonly<Record<string, unknown>>;
   readonly backend: string;
   readonly runId: string;
+  /** The run and checkpoint the run's weights started from (`--init-from`). */
+  readonly parent?: RunParent;
   readonly gitCommit?: string;
 }
 

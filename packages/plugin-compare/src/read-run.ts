@@ -202,7 +202,7 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
     parsed = undefined;
   }
   const info = (typeof parsed === 'object' && parsed !== null ? parsed : undefined) as
-    | { status?: string; createdAt?: string; updatedAt?: string; activeSeconds?: unknown }
+    | { status?: string; createdAt?: string; updatedAt?: string; activeSeconds?: unknown; parent?: unknown }
     | undefined;
   const notARun = info === undefined ? 'not a poke run (no readable run.json)' : undefined;
   const status = await runState(dir, info?.status);
@@ -293,6 +293,7 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
     winRate: latestEval?.winRate ?? null,
     winRateVs: latestEval?.opponent ?? null,
     evals,
+    parent: parentOf(info?.parent),
     reason,
   };
   return { row, series, warnings };
@@ -331,4 +332,12 @@ export async function expandRunDirs(dirs: readonly string[]): Promise<string[]> 
     out.push(...(found.length ? found : [dir]));
   }
   return [...new Set(out)];
+}
+
+/** run.json's `parent`, as far as it reads: a run from disk may hold anything there. */
+function parentOf(value: unknown): CompareRow['parent'] {
+  if (typeof value !== 'object' || value === null) return null;
+  const p = value as Record<string, unknown>;
+  if (typeof p.checkpoint !== 'string') return null;
+  return { run: typeof p.runName === 'string' ? p.runName : null, runId: typeof p.runId === 'string' ? p.runId : null, checkpoint: p.checkpoint };
 }

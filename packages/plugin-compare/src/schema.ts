@@ -21,7 +21,7 @@ export const compareRowSchema = {
   additionalProperties: false,
   required: [
     'name', 'path', 'status', 'metric', 'mode', 'value', 'valueSource', 'valueStep', 'rank', 'bestCheckpoint', 'epoch', 'step',
-    'trainLoss', 'valLoss', 'valAccuracy', 'parameters', 'wallSeconds', 'winRate', 'winRateVs', 'evals', 'reason',
+    'trainLoss', 'valLoss', 'valAccuracy', 'parameters', 'wallSeconds', 'winRate', 'winRateVs', 'evals', 'parent', 'reason',
   ],
   properties: {
     name: { type: 'string' },
@@ -44,6 +44,17 @@ export const compareRowSchema = {
     winRate: { type: ['number', 'null'], minimum: 0, maximum: 1 },
     winRateVs: { type: ['string', 'null'] },
     evals: { type: 'array', items: evalResultSchema },
+    parent: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['run', 'runId', 'checkpoint'],
+          properties: { run: { type: ['string', 'null'] }, runId: { type: ['string', 'null'] }, checkpoint: { type: 'string' } },
+        },
+      ],
+    },
     reason: { type: ['string', 'null'] },
   },
   // A run has a rank exactly when it has a value; a missing value always says why.

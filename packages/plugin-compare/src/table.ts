@@ -28,7 +28,8 @@ export function duration(seconds: number | null): string {
 const STANDARD: Record<string, string> = { train_loss: 'train loss', val_loss: 'val loss', val_accuracy: 'val acc', win_rate: 'win rate' };
 
 /**
- * The leaderboard as rows of cells. A column for the ranking metric is added
+ * The leaderboard as rows of cells. "from" (run@checkpoint a run was
+ * fine-tuned from) appears only when some run has a parent. A column for the ranking metric is added
  * when it is not a standard one; "win rate" appears only when some run has
  * an eval*.json. `key` is the index of the column that ranks.
  */
@@ -36,10 +37,12 @@ export function tableCells(rows: readonly CompareRow[]): { header: string[]; bod
   const metric = rows[0]?.metric ?? 'val_loss';
   const winRate = rows.some((r) => r.evals.length > 0) || metric === 'win_rate';
   const extra = !Object.hasOwn(STANDARD, metric);
-  const header = ['#', 'run', 'best checkpoint', 'epoch', 'step', 'train loss', 'val loss', 'val acc', ...(winRate ? ['win rate'] : []), ...(extra ? [metric] : []), 'params', 'wall', 'status'];
+  const lineage = rows.some((r) => r.parent);
+  const header = ['#', 'run', ...(lineage ? ['from'] : []), 'best checkpoint', 'epoch', 'step', 'train loss', 'val loss', 'val acc', ...(winRate ? ['win rate'] : []), ...(extra ? [metric] : []), 'params', 'wall', 'status'];
   const body = rows.map((r) => [
     r.rank === null ? '-' : String(r.rank),
     r.name,
+    ...(lineage ? [r.parent ? `${r.parent.run ?? r.parent.runId ?? '?'}@${r.parent.checkpoint}` : '-'] : []),
     r.bestCheckpoint ?? '-',
     r.epoch === null ? '-' : String(r.epoch),
     r.step === null ? '-' : String(r.step),

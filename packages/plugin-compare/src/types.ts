@@ -32,6 +32,8 @@ export interface CompareRow {
   readonly winRateVs: string | null;
   /** Every readable evaluation, oldest first. */
   readonly evals: readonly EvalResult[];
+  /** Where the run's weights started (`poke train --init-from`), from run.json; null for a run trained from scratch. */
+  readonly parent: { readonly run: string | null; readonly runId: string | null; readonly checkpoint: string } | null;
   /** Why the metric is missing (no checkpoints, unreadable manifest, still running, …). */
   readonly reason: string | null;
 }

@@ -5,7 +5,7 @@ import { redactSecrets } from '../util/redact.js';
 import { versions } from '../util/versions.js';
 import { UserError } from '../errors.js';
 import type { ResolvedConfig } from '../config/schema.js';
-import type { RunStatus } from '../types.js';
+import type { RunParent, RunStatus } from '../types.js';
 import { lockRunDir, LOCK_FILE } from './lock.js';
 
 export interface RunInfo {
@@ -17,6 +17,8 @@ export interface RunInfo {
   versions: { poke: string; tfjs: string; node: string };
   backend: string;
   gitCommit?: string;
+  /** The run and checkpoint this run's weights started from (`--init-from`). */
+  parent?: RunParent;
   /** How many times the run was resumed. */
   resumes: number;
   /**
@@ -128,7 +130,7 @@ export async function claimRunDir(config: ResolvedConfig, baseDir: string, mode:
 export async function startRunInfo(
   claimed: ClaimedRun,
   config: ResolvedConfig,
-  options: { id: string; backend: string; gitCommit?: string },
+  options: { id: string; backend: string; gitCommit?: string; parent?: RunParent },
 ): Promise<RunInfo> {
   const { runDir, name, previous } = claimed;
   const now = new Date().toISOString();
@@ -136,7 +138,7 @@ export async function startRunInfo(
   const common = { status: 'running' as const, updatedAt: now, versions: versions(), backend: options.backend, ...(options.gitCommit ? { gitCommit: options.gitCommit } : {}) };
   const info: RunInfo = previous
     ? { ...previous, ...common, resumes: (previous.resumes ?? 0) + 1 }
-    : { id: options.id, name, createdAt: now, resumes: 0, ...common };
+    : { id: options.id, name, createdAt: now, resumes: 0, ...(options.parent ? { parent: options.parent } : {}), ...common };
   delete info.error;
   await writeRunInfo(runDir, info);
   await writeJsonAtomic(join(runDir, 'config.json'), configForDisk(config));
