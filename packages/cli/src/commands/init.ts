@@ -4,58 +4,57 @@ import { join, relative } from 'node:path';
 import { writeFileAtomic, UserError } from '@poke/core';
 import type { CommandContext } from '../context.js';
 import { writePluginPackage } from '../plugin-template/write.js';
+import { STARTER_CONFIG, STARTER_TSCONFIG, starterPackageJson, missingTarballs } from '../project-template.js';
 
-export const STARTER_CONFIG = `import { defineConfig } from '@poke/core';
+export { STARTER_CONFIG } from '../project-template.js';
 
-// poke trains a battle policy by behaviour cloning. Every key is optional;
-// the values below are the defaults. Run \`poke train\` next to this file.
-export default defineConfig({
-  // runName: 'baseline',        // folder under runsDir; default run-<date>-<time>
-  runsDir: 'runs',
-  seed: 42,                      // weight init, split, shuffling and dropout all derive from it
+interface InitFlags {
+  force?: boolean;
+  plugin?: string;
+  tarballs?: string;
+}
 
-  data: {
-    source: 'synthetic',         // 'synthetic', 'shards' (with path: './data'), or one a plugin adds
-    valFraction: 0.1,            // held out for validation, the same samples every run
-    samples: 20000,
-    features: 64,
-    actions: 10,
-  },
-
-  model: {
-    hiddenSizes: [256, 256],
-    activation: 'relu',          // relu | tanh | elu | gelu | selu
-    dropout: 0.1,
-  },
-
-  train: {
-    epochs: 5,
-    batchSize: 256,
-    learningRate: 0.001,         // Adam
-    logEvery: 50,                // a metrics record every N steps and at each epoch end
-    backend: 'auto',             // auto | tensorflow | wasm | cpu
-  },
-
-  // Plugins by package or short name, [name, options] pairs, paths, or
-  // factories' results, e.g. csv({ flushEvery: 10 }).
-  plugins: [],
-});
-`;
+/**
+ * In a folder without package.json: a project (package.json with poke's
+ * packages, poke.config.ts, tsconfig.json). In an existing project: only
+ * poke.config.ts.
+ */
+async function initProject(flags: InitFlags, context: CommandContext): Promise<void> {
+  const { cwd } = context;
+  const project = !existsSync(join(cwd, 'package.json'));
+  if (flags.tarballs !== undefined) {
+    if (!project) throw new UserError('--tarballs: this folder already has a package.json; poke init writes only poke.config.ts here', 'npm install the tarballs yourself, or run poke init in an empty folder');
+    const missing = missingTarballs(join(cwd, flags.tarballs));
+    if (missing.length) throw new UserError(`--tarballs ${flags.tarballs}: no tarball for ${missing.join(', ')}`, 'npm pack every poke package into that folder first');
+  }
+  const files: Record<string, string> = { 'poke.config.ts': STARTER_CONFIG };
+  if (project) {
+    files['package.json'] = starterPackageJson(cwd, flags.tarballs === undefined ? undefined : join(cwd, flags.tarballs));
+    files['tsconfig.json'] = STARTER_TSCONFIG;
+  }
+  const existing = Object.keys(files).filter((name) => existsSync(join(cwd, name)));
+  if (existing.length > 0 && !flags.force) throw new UserError(`${join(cwd, existing[0]!)} already exists`, 'pass --force to overwrite it');
+  for (const [name, text] of Object.entries(files)) await writeFileAtomic(join(cwd, name), text);
+  const written = Object.keys(files).join(', ');
+  context.logger.info(
+    project
+      ? `wrote ${written} in ${cwd}; next: npm install, then npx poke train`
+      : `wrote ${join(cwd, 'poke.config.ts')} (the built-in default; package.json exists, so nothing else); next: npm install @poke/cli @poke/showdown if they are missing, then npx poke train`,
+  );
+}
 
 export function initCommand(context: CommandContext): Command {
   return new Command('init')
-    .description('write a commented starter poke.config.ts in the current folder, or a plugin package')
-    .option('-f, --force', 'overwrite an existing poke.config.ts (or the plugin package\'s files)')
+    .description('write a project (package.json, poke.config.ts, tsconfig.json) or, in an existing project, poke.config.ts; or a plugin package')
+    .option('-f, --force', 'overwrite existing files')
+    .option('--tarballs <folder>', 'in a new project: depend on the tarballs `npm pack` wrote into this folder instead of a registry version')
     .option('--plugin <name>', 'write a plugin package poke-plugin-<name> instead: factory, options schema, a test that trains, README')
-    .action(async (flags: { force?: boolean; plugin?: string }) => {
+    .action(async (flags: InitFlags) => {
       if (flags.plugin !== undefined) {
         const folder = await writePluginPackage(flags.plugin, context.cwd, flags.force ?? false);
         context.logger.info(`wrote ${folder}; next: cd ${relative(context.cwd, folder)} && npm test, then poke train --plugin ./${relative(context.cwd, folder)}`);
         return;
       }
-      const path = join(context.cwd, 'poke.config.ts');
-      if (existsSync(path) && !flags.force) throw new UserError(`${path} already exists`, 'pass --force to overwrite it');
-      await writeFileAtomic(path, STARTER_CONFIG);
-      context.logger.info(`wrote ${path}; edit it, then run \`poke train\``);
+      await initProject(flags, context);
     });
 }

@@ -1,0 +1,91 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { DEFAULT_BATTLES, DEFAULT_PLUGINS } from './defaults.js';
+
+/** The packages a project `poke init` writes depends on: the CLI, the core, and what the built-in default uses. */
+export const PROJECT_PACKAGES = ['@poke/cli', '@poke/core', '@poke/showdown', ...DEFAULT_PLUGINS] as const;
+
+/**
+ * poke.config.ts holding exactly the built-in default (what `poke train` runs
+ * without a config); every other key is shown commented out with its default.
+ */
+export const STARTER_CONFIG = `import { defineConfig } from '@poke/core';
+
+// poke trains a battle policy by behaviour cloning. This is exactly what
+// \`poke train\` runs without a config file; every key left out keeps the
+// default shown in its comment (docs/config.md lists them all).
+export default defineConfig({
+  // runName: 'baseline',        // folder under runsDir; default run-<date>-<time>
+  // runsDir: 'runs',
+  // seed: 42,                   // weight init, split, shuffling and dropout all derive from it
+
+  // ${DEFAULT_BATTLES} seeded battles of gen9randombattle in the Showdown simulator (an expert
+  // heuristic against a random player), cached in runs/.cache/showdown after the first run.
+  data: { source: 'showdown', battles: ${DEFAULT_BATTLES} /* , valFraction: 0.1 */ },
+
+  // model: { hiddenSizes: [256, 256], activation: 'relu', dropout: 0.1 },
+  // train: { epochs: 5, batchSize: 256, learningRate: 0.001, logEvery: 50, backend: 'auto' },
+
+  // Plugins by package or short name, [name, options] pairs, paths such as
+  // './plugins/my-plugin.ts', or factories' results, e.g. csv({ flushEvery: 10 }).
+  plugins: [${['@poke/showdown', ...DEFAULT_PLUGINS].map((p) => `'${p}'`).join(', ')}],
+});
+`;
+
+export const STARTER_TSCONFIG = `${JSON.stringify(
+  {
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      noEmit: true,
+      allowImportingTsExtensions: true,
+      skipLibCheck: true,
+    },
+    include: ['poke.config.ts', 'plugins'],
+  },
+  null,
+  2,
+)}\n`;
+
+function hostVersion(): string {
+  const path = createRequire(import.meta.url).resolve('@poke/core/package.json');
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
+
+/** `@poke/plugin-csv` → `poke-plugin-csv-0.1.0.tgz`, the name `npm pack` gives it. */
+export function tarballName(pkg: string, version: string): string {
+  return `${pkg.replace(/^@/, '').replace('/', '-')}-${version}.tgz`;
+}
+
+/**
+ * package.json of a new project: poke's packages as dependencies, at this
+ * poke's version, or the tarballs in `tarballs` (a folder `npm pack` wrote).
+ */
+export function starterPackageJson(cwd: string, tarballs?: string): string {
+  const version = hostVersion();
+  const dependencies: Record<string, string> = {};
+  for (const pkg of PROJECT_PACKAGES) {
+    const file = tarballs ? resolve(tarballs, tarballName(pkg, version)) : undefined;
+    dependencies[pkg] = file && existsSync(file) ? `file:${file}` : `^${version}`;
+  }
+  const name = basename(cwd).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'poke-project';
+  const pkg = {
+    name,
+    version: '0.0.0',
+    private: true,
+    type: 'module',
+    scripts: { train: 'poke train', compare: 'poke compare runs/' },
+    engines: { node: '>=20.19' },
+    dependencies,
+  };
+  return `${JSON.stringify(pkg, null, 2)}\n`;
+}
+
+/** The tarballs named in a folder that lacks some of them, for a one-line error. */
+export function missingTarballs(tarballs: string): string[] {
+  const version = hostVersion();
+  return PROJECT_PACKAGES.filter((pkg) => !existsSync(join(tarballs, tarballName(pkg, version))));
+}
