@@ -23,7 +23,7 @@ function epochLine(epoch: number, epochs: number, step: number, m: Readonly<Reco
 export function summaryLine(summary: RunSummary): string {
   const m = summary.finalMetrics;
   const metrics = m.val_accuracy !== undefined ? `, val_loss ${fmt(m.val_loss)}, val_accuracy ${fmt(m.val_accuracy)}` : '';
-  return `run ${summary.status}: ${summary.runDir} (${summary.epochs} epochs, ${summary.globalStep} steps, ${summary.seconds.toFixed(1)} s${metrics})`;
+  return `run ${summary.status}: ${summary.runDir} (${plural(summary.epochs, 'epoch')}, ${plural(summary.globalStep, 'step')}, ${summary.seconds.toFixed(1)} s${metrics})`;
 }
 
 /** A data source's counted progress as a bar or log lines (none when not `live`); other messages as lines. */
@@ -97,4 +97,9 @@ export function progressPlugin(options: { stream?: NodeJS.WriteStream; tty?: boo
       });
     },
   };
+}
+
+/** `1 epoch`, `2 epochs`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -61,10 +61,20 @@ export async function resolveConfig(
   // swaps a plugin's options.
   const fromConfig = pluginSpecs.filter((spec) => wanted(spec));
   const fromCli = overrides.addPlugins ?? [];
+  const resolvedByConfig = zip(fromConfig, await resolvePlugins(fromConfig, loaded.baseDir));
   const resolved = [
-    ...zip(fromConfig, await resolvePlugins(fromConfig, loaded.baseDir)).filter(([spec, plugin]) => wanted(spec, plugin)),
+    ...resolvedByConfig.filter(([spec, plugin]) => wanted(spec, plugin)),
     ...zip(fromCli, await resolvePlugins(fromCli, overrides.cwd ?? loaded.baseDir)),
   ];
+  // A --no-plugin that names nothing the config enables is a typo, not a no-op.
+  for (const name of removed) {
+    const matches = pluginSpecs.some((spec) => pluginMatches(name, spec, typeof spec === 'object' && !Array.isArray(spec) ? (spec as PokePlugin) : undefined));
+    const byRuntimeName = resolvedByConfig.some(([spec, plugin]) => pluginMatches(name, spec, plugin));
+    if (!matches && !byRuntimeName) {
+      const enabled = pluginSpecs.map((spec) => (typeof spec === 'string' ? spec : Array.isArray(spec) ? (spec[0] as string) : (spec as PokePlugin).name));
+      throw new UserError(`--no-plugin ${name}: no plugin in the config answers to that name; enabled: ${enabled.join(', ') || 'none'}`, 'give its package, short or plugin name (e.g. csv, @poke/plugin-csv, poke:csv)');
+    }
+  }
   const plugins = resolved.map(([, plugin]) => plugin);
   const specs = resolved.map(([spec]) => spec);
   const config = deepFreeze({

@@ -15,10 +15,13 @@ function isPath(name: string): boolean {
   return name.startsWith('.') || isAbsolute(name) || /\.(m|c)?[jt]s$/.test(name);
 }
 
-/** Package names tried for `name`: `csv` → @poke/plugin-csv, poke-plugin-csv, csv. */
+/**
+ * Package names tried for `name`: `csv` → @poke/plugin-csv, poke-plugin-csv, csv,
+ * and last @poke/csv, so that `showdown` (as the start-up line names it) finds @poke/showdown.
+ */
 export function candidatePackages(name: string): string[] {
   if (name.startsWith('@') || name.includes('/')) return [name];
-  return [`@poke/plugin-${name}`, `poke-plugin-${name}`, name];
+  return [`@poke/plugin-${name}`, `poke-plugin-${name}`, name, `@poke/${name}`];
 }
 
 /** Where a plugin named `name` lives, or a UserError saying where poke looked. */

@@ -1,0 +1,41 @@
+import { expect } from 'chai';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { poke, tempDir, FAST } from './helpers.js';
+import { REPO_ROOT } from './helpers.js';
+
+/** Places where the docs and the binary disagreed; each checked through `poke`. */
+const ONE = [...FAST, '--set', 'train.epochs=1', '--no-progress'];
+
+describe('docs and behaviour agree', () => {
+  it('--no-plugin NAME that the config does not enable is refused in one line, exit 2', async () => {
+    const dir = await tempDir('no-plugin');
+    await writeFile(join(dir, 'poke.config.json'), '{"plugins": ["csv"]}');
+    const result = await poke(['train', ...ONE, '--no-plugin', 'nosuch'], dir);
+    expect(result.code, result.stderr).to.equal(2);
+    expect(result.stderr.trim().split('\n').at(-1)).to.match(/^poke: --no-plugin nosuch: no plugin in the config answers to that name; enabled: csv \(/);
+    const removed = await poke(['train', ...ONE, '-n', 'ok', '--no-plugin', 'csv'], dir);
+    expect(removed.code, removed.stderr).to.equal(0);
+  });
+
+  it('--plugin showdown finds @poke/showdown, as the start-up line names it', async () => {
+    const dir = await tempDir('showdown-short');
+    const result = await poke(['train', ...ONE, '-n', 's', '--plugin', 'showdown'], dir);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr).to.not.include('@poke/plugin-showdown');
+  });
+
+  it('the summary line counts in the singular for one epoch', async () => {
+    const dir = await tempDir('plural');
+    const result = await poke(['train', ...ONE, '-n', 'p'], dir);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr).to.match(/\(1 epoch, \d+ steps,/);
+  });
+
+  it('docs/checkpoints.md lists every checkpoint option, onSaveError included', async () => {
+    const { checkpointOptionsSchema } = await import('@poke/plugin-checkpoint');
+    const doc = await readFile(join(REPO_ROOT, 'docs', 'checkpoints.md'), 'utf8');
+    const options = doc.slice(doc.indexOf('## Options'), doc.indexOf('## Format'));
+    for (const key of Object.keys((checkpointOptionsSchema as { properties: object }).properties)) expect(options).to.include(`| \`${key}\` |`);
+  });
+});
