@@ -52,8 +52,8 @@ export default function tensorboard(options?: TensorboardOptions): TensorboardPl
     const wallTime = now();
     file!.append(textEvent('config', configText(ctx), step, wallTime));
     if (!resolved.hparams) return;
-    // The run's name and folder differ in every run by design: not a hyperparameter.
-    const { runName: _name, runsDir: _dir, ...config } = configForDisk(ctx.config) as Record<string, unknown>;
+    // The run's name, its folder and the config file's path differ by design: not hyperparameters.
+    const { runName: _name, runsDir: _dir, configFile: _file, ...config } = configForDisk(ctx.config) as Record<string, unknown>;
     file!.append(sessionStartInfoEvent(flattenHParams(config), wallTime, step, wallTime));
   }
 

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tempDir } from '../../core/test/helpers.js';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
@@ -57,3 +58,26 @@ export function scalarsByStep(read: EventsRead): Map<number, Record<string, numb
 /** What a float32 scalar holds for `v`: the exact double TensorBoard's data server returns. */
 export const asFloat32 = (byStep: Map<number, Record<string, number>>) =>
   new Map([...byStep].map(([step, row]) => [step, Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Math.fround(v)]))]));
+
+/** 22 steps an epoch, a record every step, a checkpoint every 10 steps. */
+export function configFor(overrides: { scalarType?: 'float' | 'double'; learningRate?: number; histogramsEvery?: number } = {}): object {
+  return {
+    seed: 3,
+    data: { source: 'synthetic', samples: 1500, features: 12, actions: 5 },
+    model: { hiddenSizes: [16], dropout: 0.1 },
+    train: { epochs: 3, batchSize: 64, logEvery: 1, backend: 'cpu', learningRate: overrides.learningRate ?? 0.001 },
+    plugins: [
+      ['checkpoint', { every: { steps: 10 } }],
+      'csv',
+      ['tensorboard', { scalarType: overrides.scalarType ?? 'float', histogramsEvery: overrides.histogramsEvery ?? 0 }],
+    ],
+  };
+}
+
+/** A project folder with that config as poke.config.json. */
+export async function projectWith(config: object): Promise<string> {
+  const dir = await tempDir('tensorboard');
+  await writeFile(join(dir, 'poke.config.json'), JSON.stringify(config));
+  return dir;
+}
+
