@@ -6,6 +6,7 @@ const BENCHES = {
   backends: () => import('./backends.js'),
   compare: () => import('./compare.js'),
   showdown: () => import('./showdown.js'),
+  tensorboard: () => import('./tensorboard.js'),
 };
 
 const wanted = process.argv.slice(2);
