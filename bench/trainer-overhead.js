@@ -1,5 +1,7 @@
 // Samples/s of a bare tfjs training loop vs the Trainer with no plugins vs the Trainer
-// with every built-in plugin installed, on the reference MLP, interleaved in rounds.
+// with every built-in plugin installed, on the reference MLP, interleaved in rounds;
+// and the cost of the event-loop turn the Trainer takes after every step, measured on
+// adjacent steps of the same runs, with and without one more such turn.
 import * as tf from '@tensorflow/tfjs-core';
 import { readdirSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -80,17 +82,67 @@ async function builtInPlugins() {
 
 const pluginName = (spec) => (Array.isArray(spec) ? spec[0] : spec);
 
+/** One event-loop turn, as the Trainer takes after every step. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Takes one more event-loop turn after every other step of the timed epoch (odd
+ * steps, or even ones when `even`), and times each step from one afterStep to the
+ * next. The Trainer already takes one turn after every step, so the ratio of two
+ * adjacent steps, one followed by the extra turn and one not, is what that turn
+ * costs, measured on the same run in the same moment (the machine's load changes
+ * far more between runs). Rounds alternate `even`, so a difference between odd
+ * and even steps cancels out.
+ */
+function extraTurnEveryOtherStep(pairs, even) {
+  return {
+    name: 'bench:extra-turn',
+    apply(trainer) {
+      const extra = (batch) => batch % 2 === (even ? 0 : 1);
+      let epoch = -1;
+      let last = 0;
+      let first = 0;
+      trainer.hooks.beforeEpoch.tap('bench:extra-turn', (e) => {
+        epoch = e.epoch;
+        last = 0;
+      });
+      trainer.hooks.afterStep.tapPromise('bench:extra-turn', async ({ batch }) => {
+        const now = performance.now();
+        if (epoch !== 1) return;
+        // From batch b-1's afterStep to batch b's: the turns after b-1, then step b.
+        if (last) {
+          const time = now - last;
+          if ((batch - 1) % 2 === 0) first = time;
+          else pairs.push(extra(batch - 1) ? time / first : first / time);
+        }
+        last = now;
+        if (extra(batch)) await turn();
+      });
+    },
+  };
+}
+
+/** Microseconds per event-loop turn with nothing else pending. */
+async function microsecondsPerTurn(count = 20_000) {
+  for (let i = 0; i < 1000; i++) await turn();
+  const start = performance.now();
+  for (let i = 0; i < count; i++) await turn();
+  return ((performance.now() - start) * 1000) / count;
+}
+
 export async function run() {
   await selectBackend(BACKEND);
   const data = generateSynthetic(dataOptions, 1);
   const plugins = await builtInPlugins();
   const runsDir = mkdtempSync(join(tmpdir(), 'poke-bench-'));
-  const results = { bare: [], trainer: [], plugins: [] };
+  const results = { bare: [], trainer: [], plugins: [], turn: [] };
+  const pairs = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       results.bare.push(await bareLoop(data));
       results.trainer.push(await trainerSamplesPerSecond({ backend: BACKEND, steps: STEPS, plugins: [], runsDir }));
       results.plugins.push(await trainerSamplesPerSecond({ backend: BACKEND, steps: STEPS, plugins, runsDir }));
+      results.turn.push(await trainerSamplesPerSecond({ backend: BACKEND, steps: STEPS, plugins: [...plugins, extraTurnEveryOtherStep(pairs, round % 2 === 1)], runsDir }));
     }
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
@@ -100,6 +152,7 @@ export async function run() {
     ['bare tfjs loop', results.bare],
     ['Trainer, no plugins', results.trainer],
     [`Trainer, ${plugins.length} built-in plugins`, results.plugins],
+    [`Trainer, ${plugins.length} built-in plugins + 1 more turn every 2nd step`, results.turn],
   ].map(([what, values]) => ({
     variant: what,
     'samples/s (median)': Math.round(median(values)).toLocaleString('en-US'),
@@ -111,4 +164,13 @@ export async function run() {
   console.log(table(rows, ['variant', 'samples/s (median)', 'vs bare', 'rounds']));
   const overhead = 1 - median(results.trainer) / bare;
   console.log(`\nTrainer overhead without plugins: ${(overhead * 100).toFixed(1)}% (goal: within 3%)`);
+  const stepMicros = (REFERENCE.batchSize / median(results.plugins)) * 1e6;
+  const micros = await microsecondsPerTurn();
+  const sideBySide = pairs.length
+    ? `${((median(pairs) - 1) * 100).toFixed(2)}% per step (median of ${pairs.length} pairs of adjacent steps, with one more turn / without; goal: within 1%)`
+    : 'n/a (it needs BENCH_STEPS of 3 or more)';
+  console.log(
+    `Event-loop turn after every step, with ${plugins.length} plugins: ${sideBySide}; ` +
+      `alone, one turn takes ${micros.toFixed(1)} µs, ${((micros / stepMicros) * 100).toFixed(3)}% of a ${(stepMicros / 1000).toFixed(1)} ms step`,
+  );
 }

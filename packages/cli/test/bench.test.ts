@@ -18,5 +18,7 @@ describe('bench trainer', function () {
     expect(code, out).to.equal(0);
     expect(out).to.match(/built-in plugins: .*@poke\/plugin-mlflow/);
     expect(out).to.match(/Trainer, \d+ built-in plugins\s+[\d,]+\s+\d+\.\d+/);
+    expect(out).to.match(/Trainer, \d+ built-in plugins \+ 1 more turn every 2nd step\s+[\d,]+\s+\d+\.\d+/);
+    expect(out).to.match(/Event-loop turn after every step, with \d+ plugins: .*one turn takes \d+\.\d+ µs/);
   });
 });
