@@ -19,6 +19,7 @@ interface Flags {
   html?: string;
   plot?: boolean;
   opponent?: string;
+  allParams?: boolean;
 }
 
 /** `poke compare RUN_DIR... [--metric NAME] [--mode min|max] [--json] [--html FILE] [--plot]` */
@@ -30,6 +31,7 @@ export default function registerCompare(program: Command, context: Context): voi
     .option('-m, --metric <name>', 'any logged metric', 'val_loss')
     .option('--mode <min|max>', 'lower or higher is better (default: max for accuracy-like names, min otherwise)')
     .option('--opponent <name>', 'win rates only against this opponent (poke eval --vs NAME); with --metric win_rate, runs without one go last')
+    .option('--all-params', 'show every config key, not only those whose values differ between the runs')
     .option('--json', 'print the rows as JSON for programs')
     .option('--html <file>', 'write a self-contained HTML report with interactive charts')
     .option('--plot', 'plot the metric over steps in the terminal, one line per run')
@@ -43,7 +45,7 @@ export default function registerCompare(program: Command, context: Context): voi
       }
       const runs = await compareRunsWithSeries(
         paths,
-        { metric: flags.metric, ...(flags.mode ? { mode: flags.mode as 'min' | 'max' } : {}), ...(flags.opponent ? { opponent: flags.opponent } : {}) },
+        { metric: flags.metric, ...(flags.mode ? { mode: flags.mode as 'min' | 'max' } : {}), ...(flags.opponent ? { opponent: flags.opponent } : {}), allParams: Boolean(flags.allParams) },
         Boolean(flags.plot || flags.html),
       );
       for (const run of runs) for (const warning of run.warnings) context.logger.warn(`compare: ${warning}`);

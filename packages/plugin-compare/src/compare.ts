@@ -1,4 +1,5 @@
 import { readRun, expandRunDirs } from './read-run.js';
+import { shownParamKeys, pickParams } from './params.js';
 import type { CompareOptions, CompareRow, RunData } from './types.js';
 
 /** The checkpoint plugin's rule, so that `poke compare` and the monitor agree on a name. */
@@ -45,8 +46,9 @@ export function resolveOptions(options: CompareOptions = {}): { metric: string; 
 export async function compareRunsWithSeries(dirs: readonly string[], options: CompareOptions = {}, wantSeries = true): Promise<RunData[]> {
   const { metric, mode, opponent } = resolveOptions(options);
   const runs = await mapLimited(await expandRunDirs(dirs), 64, (dir) => readRun(dir, metric, mode, wantSeries, opponent));
+  const keys = shownParamKeys(runs.map((r) => r.params), options.allParams ?? false);
   const byPath = new Map(runs.map((r) => [r.row.path, r]));
-  return rank(runs.map((r) => r.row)).map((row) => ({ ...byPath.get(row.path)!, row }));
+  return rank(runs.map((r) => ({ ...r.row, config: pickParams(r.params, keys) }))).map((row) => ({ ...byPath.get(row.path)!, row }));
 }
 
 /** The program API: typed rows, best first, runs without the metric last with a reason. */

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join, basename, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { readManifest, readMetadata } from '@poke/plugin-checkpoint';
+import { readParams } from './params.js';
 import type { Manifest } from '@poke/plugin-checkpoint';
 import { readEvals } from './eval.js';
 import type { CompareRow, RunData, RunState, Series } from './types.js';
@@ -294,9 +295,10 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
     winRateVs: latestEval?.opponent ?? null,
     evals,
     parent: parentOf(info?.parent),
+    config: {},
     reason,
   };
-  return { row, series, warnings };
+  return { row, series, warnings, params: readParams(dir) };
 }
 
 function isRunDir(dir: string): boolean {

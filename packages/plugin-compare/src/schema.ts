@@ -21,7 +21,7 @@ export const compareRowSchema = {
   additionalProperties: false,
   required: [
     'name', 'path', 'status', 'metric', 'mode', 'value', 'valueSource', 'valueStep', 'rank', 'bestCheckpoint', 'epoch', 'step',
-    'trainLoss', 'valLoss', 'valAccuracy', 'parameters', 'wallSeconds', 'winRate', 'winRateVs', 'evals', 'parent', 'reason',
+    'trainLoss', 'valLoss', 'valAccuracy', 'parameters', 'wallSeconds', 'winRate', 'winRateVs', 'evals', 'parent', 'config', 'reason',
   ],
   properties: {
     name: { type: 'string' },
@@ -55,6 +55,7 @@ export const compareRowSchema = {
         },
       ],
     },
+    config: { type: 'object', additionalProperties: { type: ['string', 'null'] } },
     reason: { type: ['string', 'null'] },
   },
   // A run has a rank exactly when it has a value; a missing value always says why.

@@ -29,7 +29,8 @@ const STANDARD: Record<string, string> = { train_loss: 'train loss', val_loss: '
 
 /**
  * The leaderboard as rows of cells. "from" (run@checkpoint a run was
- * fine-tuned from) appears only when some run has a parent. A column for the ranking metric is added
+ * fine-tuned from) appears only when some run has a parent; then one column per
+ * config key that differs between the runs. A column for the ranking metric is added
  * when it is not a standard one; "win rate" appears only when some run has
  * an eval*.json. `key` is the index of the column that ranks.
  */
@@ -38,11 +39,14 @@ export function tableCells(rows: readonly CompareRow[]): { header: string[]; bod
   const winRate = rows.some((r) => r.evals.length > 0) || metric === 'win_rate';
   const extra = !Object.hasOwn(STANDARD, metric);
   const lineage = rows.some((r) => r.parent);
-  const header = ['#', 'run', ...(lineage ? ['from'] : []), 'best checkpoint', 'epoch', 'step', 'train loss', 'val loss', 'val acc', ...(winRate ? ['win rate'] : []), ...(extra ? [metric] : []), 'params', 'wall', 'status'];
+  // Every row carries the same config keys: those that differ between the runs (or all, --all-params).
+  const configKeys = Object.keys(rows[0]?.config ?? {});
+  const header = ['#', 'run', ...(lineage ? ['from'] : []), ...configKeys, 'best checkpoint', 'epoch', 'step', 'train loss', 'val loss', 'val acc', ...(winRate ? ['win rate'] : []), ...(extra ? [metric] : []), 'params', 'wall', 'status'];
   const body = rows.map((r) => [
     r.rank === null ? '-' : String(r.rank),
     r.name,
     ...(lineage ? [r.parent ? `${r.parent.run ?? r.parent.runId ?? '?'}@${r.parent.checkpoint}` : '-'] : []),
+    ...configKeys.map((k) => r.config[k] ?? '-'),
     r.bestCheckpoint ?? '-',
     r.epoch === null ? '-' : String(r.epoch),
     r.step === null ? '-' : String(r.step),

@@ -34,6 +34,11 @@ export interface CompareRow {
   readonly evals: readonly EvalResult[];
   /** Where the run's weights started (`poke train --init-from`), from run.json; null for a run trained from scratch. */
   readonly parent: { readonly run: string | null; readonly runId: string | null; readonly checkpoint: string } | null;
+  /**
+   * Config keys (dotted, values as JSON text) whose value differs between the
+   * compared runs; every key with `allParams`. null: the run has no such key.
+   */
+  readonly config: Readonly<Record<string, string | null>>;
   /** Why the metric is missing (no checkpoints, unreadable manifest, still running, …). */
   readonly reason: string | null;
 }
@@ -48,6 +53,8 @@ export interface RunData {
   readonly series: Series;
   /** What was read around, for the user (lines of metrics.csv that did not parse). */
   readonly warnings: readonly string[];
+  /** The whole config.json as dotted keys; `row.config` shows the part that matters. */
+  readonly params: Readonly<Record<string, string>>;
 }
 
 export interface CompareOptions {
@@ -57,4 +64,6 @@ export interface CompareOptions {
   readonly mode?: 'min' | 'max';
   /** Use only evaluations against this opponent (`poke eval --vs`); default: the newest of any. */
   readonly opponent?: string;
+  /** Show every config key in `config`, not only those that differ between the runs. @default false */
+  readonly allParams?: boolean;
 }

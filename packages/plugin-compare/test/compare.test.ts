@@ -241,12 +241,34 @@ describe('plugin-compare', function () {
       validateWithSchema(compareOutputSchema, JSON.parse(edge.stdout), 'poke compare --json');
     });
 
+    it('shows only the config keys whose values differ between the runs; --all-params shows every key', async () => {
+      // The three runs differ in seed and model.hiddenSizes and share everything else.
+      const table = await poke(['compare', 'runs'], root);
+      expect(table.code, table.stderr).to.equal(0);
+      const header = table.stdout.split('\n')[1]!;
+      expect(header).to.include('model.hiddenSizes').and.include('seed');
+      expect(header).to.not.include('train.batchSize').and.not.include('runName');
+      const real1 = table.stdout.split('\n').find((l) => /\sreal1\s/.test(l))!;
+      expect(real1).to.match(/real1\s+\[4\]\s+1\s/);
+
+      const rows = JSON.parse((await poke(['compare', 'runs', '--json'], root)).stdout) as Array<{ name: string; config: Record<string, string> }>;
+      for (const row of rows) expect(Object.keys(row.config)).to.deep.equal(['model.hiddenSizes', 'seed']);
+      expect(rows.find((r) => r.name === 'real2')!.config).to.deep.equal({ 'model.hiddenSizes': '[32]', seed: '2' });
+
+      const all = JSON.parse((await poke(['compare', 'runs', '--json', '--all-params'], root)).stdout) as Array<{ config: Record<string, string> }>;
+      expect(all[0]!.config).to.include({ 'train.batchSize': '64', 'data.source': 'synthetic' });
+      expect(all[0]!.config).to.not.have.property('runName');
+
+      const html = renderHtml(await compareRunsWithSeries([runs]));
+      expect(html).to.include('>model.hiddenSizes</th>').and.include('>seed</th>');
+    });
+
     it('prints the table best first, and --plot draws the metric with one legend entry per run', async () => {
       const out = await poke(['compare', join(runs, 'real1'), join(runs, 'real2'), join(runs, 'real3'), '--plot'], root);
       expect(out.code, out.stderr).to.equal(0);
       const lines = out.stdout.split('\n');
       expect(lines[0]).to.equal('ranked by val_loss (min, best first)');
-      expect(lines[1]).to.match(/^#\s+run\s+best checkpoint\s+epoch\s+step\s+train loss\s+val loss\s+val acc\s+params\s+wall\s+status$/);
+      expect(lines[1]).to.match(/^#\s+run\s+model\.hiddenSizes\s+seed\s+best checkpoint\s+epoch\s+step\s+train loss\s+val loss\s+val acc\s+params\s+wall\s+status$/);
       const order = (await compareRuns([runs])).map((r) => r.name);
       expect(lines.slice(3, 6).map((l) => l.split(/\s+/)[1])).to.deep.equal(order);
       const plotStart = lines.findIndex((l) => l.startsWith('val_loss over steps'));
