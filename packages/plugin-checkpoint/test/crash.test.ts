@@ -15,7 +15,9 @@ const CONFIG = {
   seed: 5,
   data: { source: 'synthetic', samples: 1200, features: 48, actions: 8 },
   model: { hiddenSizes: [128, 128], dropout: 0.1 },
-  train: { epochs: 60, batchSize: 32, logEvery: 10, backend: 'cpu' },
+  // 1,360 steps. A session keeps at most its 6th save's steps (24), a few more if it saves during the
+  // 49 ms wait, so 30 kills end long before the run would.
+  train: { epochs: 40, batchSize: 32, logEvery: 10, backend: 'cpu' },
   plugins: [['@poke/plugin-checkpoint', { every: { steps: 4 } }]],
 };
 
