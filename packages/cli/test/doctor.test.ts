@@ -12,7 +12,7 @@ interface Item {
 }
 
 /** Every line doctor always prints, whatever is installed. */
-const ALWAYS = ['backend.tensorflow', 'backend.wasm', 'backend.cpu', 'backend.auto', 'node', 'npm', 'python', 'c++ toolchain', 'mlflow venv', 'chromium', 'cache'];
+const ALWAYS = ['backend.tensorflow', 'backend.wasm', 'backend.cpu', 'backend.auto', 'node', 'npm', 'python', 'c++ toolchain', 'mlflow venv', 'tensorboard venv', 'chromium', 'cache'];
 
 async function doctorJson(cwd: string, env: NodeJS.ProcessEnv): Promise<Item[]> {
   const result = await poke(['doctor', '--json'], cwd, env);
@@ -39,6 +39,7 @@ describe('poke doctor', () => {
       if (line.startsWith('missing')) expect(line).to.match(/; fix: \S/);
     }
     expect(lines.find((l) => l.includes(' mlflow venv '))).to.match(/^missing .*fix: .*install-mlflow\.sh/);
+    expect(lines.find((l) => l.includes(' tensorboard venv '))).to.match(/^missing .*fix: .*install-tensorboard\.sh/);
   });
 
   it('--json: items with name, ok, detail, a fix when missing; backends, versions and cache sizes', async () => {

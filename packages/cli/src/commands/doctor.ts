@@ -6,7 +6,7 @@ import type { CommandContext } from '../context.js';
 import { oneLine, type DoctorItem } from '../doctor/item.js';
 import { backendItems } from '../doctor/backends.js';
 import { cacheItems, cacheRoot } from '../doctor/caches.js';
-import { chromiumItem, compilerItem, mlflowItem, nodeItem, npmItem, pythonItem } from '../doctor/tools.js';
+import { chromiumItem, compilerItem, venvToolItem, nodeItem, npmItem, pythonItem } from '../doctor/tools.js';
 
 /** The clone this CLI runs from (packages/cli/dist → the root), when it is one: fixes then name its scripts. */
 function repoRoot(): string | undefined {
@@ -32,7 +32,7 @@ async function guarded(name: string, check: () => DoctorItem | DoctorItem[] | Pr
 export async function doctorItems(cwd: string): Promise<DoctorItem[]> {
   const root = repoRoot();
   const nativeFix = root ? inRepo(cwd, root, 'npm run setup-native') : 'npm install @tensorflow/tfjs-node';
-  const mlflowFix = root ? inRepo(cwd, root, 'bash scripts/install-mlflow.sh') : 'see the plugin-mlflow docs';
+  const venvFix = (tool: string) => (root ? inRepo(cwd, root, `bash scripts/install-${tool}.sh`) : `see the plugin-${tool} docs`);
   const items: DoctorItem[] = [];
   const backends = await guarded('backend.tensorflow', () => backendItems(nativeFix));
   items.push(...backends);
@@ -43,7 +43,8 @@ export async function doctorItems(cwd: string): Promise<DoctorItem[]> {
     ['npm', npmItem],
     ['python', pythonItem],
     ['c++ toolchain', compilerItem],
-    ['mlflow venv', () => mlflowItem(cacheRoot(), mlflowFix)],
+    ['mlflow venv', () => venvToolItem(cacheRoot(), 'mlflow', venvFix('mlflow'))],
+    ['tensorboard venv', () => venvToolItem(cacheRoot(), 'tensorboard', venvFix('tensorboard'))],
     ['chromium', chromiumItem],
   ] as const) {
     items.push(...(await guarded(name, check)));

@@ -29,6 +29,7 @@ async function sized(name: string, path: string, what: string): Promise<DoctorIt
 const KNOWN: Record<string, string> = {
   'tfjs-node': 'the native backend: TensorFlow wheel venv and compiled addons',
   'mlflow-venv': 'MLflow for the plugin-mlflow tests',
+  'tensorboard-venv': 'TensorBoard for the plugin-tensorboard tests',
 };
 
 /** The cache root, each folder in it, and the demonstrations cache of ./runs. */

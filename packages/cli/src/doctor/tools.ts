@@ -40,22 +40,27 @@ export function compilerItem(): DoctorItem {
   return { name: 'c++ toolchain', ok: true, detail: `${version ?? cxx}, make`, data: { cxx, make, version } };
 }
 
-/** The pinned MLflow the plugin-mlflow tests run (scripts/install-mlflow.sh). */
-export function mlflowItem(cacheRoot: string, fix: string): DoctorItem {
-  const venv = join(cacheRoot, 'mlflow-venv');
-  const bin = join(venv, 'bin', 'mlflow');
-  if (!existsSync(bin)) return { name: 'mlflow venv', ok: false, detail: `not installed (${venv})`, fix, data: { path: venv, installed: false } };
+/**
+ * A pinned Python tool in a venv under the cache, which a plugin's tests run
+ * against (scripts/install-mlflow.sh, scripts/install-tensorboard.sh).
+ */
+export function venvToolItem(cacheRoot: string, tool: 'mlflow' | 'tensorboard', fix: string): DoctorItem {
+  const name = `${tool} venv`;
+  const venv = join(cacheRoot, `${tool}-venv`);
+  const bin = join(venv, 'bin', tool);
+  if (!existsSync(bin)) return { name, ok: false, detail: `not installed (${venv})`, fix, data: { path: venv, installed: false } };
   // The version from the dist-info folder's name: no python start-up needed.
+  const pattern = new RegExp(`^${tool}-([\\d.]+)\\.dist-info$`);
   let version: string | undefined;
   try {
     for (const lib of readdirSync(join(venv, 'lib')).filter((d) => d.startsWith('python'))) {
-      const info = readdirSync(join(venv, 'lib', lib, 'site-packages')).find((d) => /^mlflow-[\d.]+\.dist-info$/.test(d));
-      if (info) version = /^mlflow-([\d.]+)\.dist-info$/.exec(info)![1];
+      const info = readdirSync(join(venv, 'lib', lib, 'site-packages')).find((d) => pattern.test(d));
+      if (info) version = pattern.exec(info)![1];
     }
   } catch {
     // A venv without the usual layout: report the binary alone.
   }
-  return { name: 'mlflow venv', ok: true, detail: `mlflow ${version ?? '(version unknown)'} at ${bin}`, data: { path: venv, installed: true, version, bin } };
+  return { name, ok: true, detail: `${tool} ${version ?? '(version unknown)'} at ${bin}`, data: { path: venv, installed: true, version, bin } };
 }
 
 /** Debian's chromium, which the compare plugin's HTML report test opens headless. */
