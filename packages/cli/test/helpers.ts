@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,10 +12,18 @@ export function holdAt(at: number, options: { holdStop?: boolean } = {}): string
   return ['--plugin', `${join(REPO_ROOT, 'packages', 'cli', 'test', 'fixtures', 'hold-plugin.mjs')}=${JSON.stringify({ at, ...options })}`];
 }
 
+/**
+ * A fresh project folder outside the clone: config search from it finds no config of
+ * the clone's (a poke.config.ts at the clone root, as `poke init` writes), and
+ * its configs and plugins still import @poke/* (the host's copy, through the
+ * core's module hooks).
+ */
 export async function tempDir(prefix = 'cli'): Promise<string> {
-  const root = join(REPO_ROOT, '.cache', 'test-tmp');
-  await mkdir(root, { recursive: true });
-  return mkdtemp(join(root, `${prefix}-`));
+  const dir = await mkdtemp(join(tmpdir(), `poke-test-${prefix}-`));
+  // A project of its own, as `poke init` writes one: config search stops here, and
+  // .ts files in it are ES modules (outside any package.json they would be CommonJS).
+  await writeFile(join(dir, 'package.json'), '{ "name": "poke-test", "private": true, "type": "module" }\n');
+  return dir;
 }
 
 export interface Result {

@@ -1,10 +1,14 @@
 import { expect } from 'chai';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, configAsRecorded } from '@poke/core';
 import { builtInDefault } from '../src/defaults.js';
 import { PROJECT_PACKAGES } from '../src/project-template.js';
-import { poke, tempDir } from './helpers.js';
+import { poke } from './helpers.js';
+
+/** An empty folder outside the clone (the helpers' tempDir is already a project). */
+const tempDir = (prefix: string) => mkdtemp(join(tmpdir(), `poke-test-${prefix}-`));
 
 /** `poke init` writes a project whose config is the built-in default, through the binary. */
 describe('poke init', () => {

@@ -150,7 +150,12 @@ describe('third-party plugins through the poke binary', () => {
 
   describe('poke init --plugin', () => {
     it('writes a plugin package whose test passes at once, and that poke train loads', async () => {
-      const dir = await tempDir('init-plugin');
+      // Inside the clone: the package's own `npm test` finds mocha, tsx and typescript in the
+      // clone's node_modules, as after its `npm install`. Its package.json bounds config search.
+      const root = join(REPO_ROOT, '.cache', 'test-tmp');
+      await mkdir(root, { recursive: true });
+      const dir = await mkdtemp(join(root, 'init-plugin-'));
+      await writeFile(join(dir, 'package.json'), '{ "name": "poke-test", "private": true, "type": "module" }\n');
       const init = await poke(['init', '--plugin', 'best-tracker'], dir);
       expect(init.code, init.stderr).to.equal(0);
       const folder = join(dir, 'poke-plugin-best-tracker');
@@ -181,7 +186,7 @@ describe('third-party plugins through the poke binary', () => {
       const result = await poke(['init', '--plugin', 'Bad Name'], dir);
       expect(result.code).to.equal(2);
       expect(result.stderr).to.match(/^poke: --plugin "Bad Name": /);
-      expect(await readdir(dir)).to.deep.equal([]);
+      expect(await readdir(dir)).to.deep.equal(['package.json']);
     });
   });
 });

@@ -1,4 +1,5 @@
-import { mkdtemp, mkdir } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveConfig, silentLogger, Trainer } from '@poke/core';
@@ -7,13 +8,16 @@ import type { UserConfig, PokePlugin, ResolvedConfig, TrainerOptions } from '@po
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /**
- * A fresh folder inside the repository, so config files written there can
- * import @poke/core the way a user's project does.
+ * A fresh project folder outside the clone, so no config, cache or run of the clone's
+ * is found from it; config files written there still import @poke/core (the
+ * host's copy, through the core's module hooks), as in a user's own project.
  */
 export async function tempDir(prefix = 'test'): Promise<string> {
-  const root = join(REPO_ROOT, '.cache', 'test-tmp');
-  await mkdir(root, { recursive: true });
-  return mkdtemp(join(root, `${prefix}-`));
+  const dir = await mkdtemp(join(tmpdir(), `poke-test-${prefix}-`));
+  // A project of its own, as `poke init` writes one: config search stops here, and
+  // .ts files in it are ES modules (outside any package.json they would be CommonJS).
+  await writeFile(join(dir, 'package.json'), '{ "name": "poke-test", "private": true, "type": "module" }\n');
+  return dir;
 }
 
 /** A small, fast configuration on the cpu backend. */
