@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, basename, resolve } from 'node:path';
+import { join, basename, resolve, relative, isAbsolute } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { readManifest, readMetadata } from '@poke/plugin-checkpoint';
 import { readParams } from './params.js';
@@ -266,7 +266,7 @@ export async function readRun(dir: string, metric: string, mode: 'min' | 'max', 
       ? null
       : (notARun ??
         (status === 'running' ? 'still running' : undefined) ??
-        (missingEval ? `no evaluation vs ${opponent} (poke eval ${basename(dir)} --vs ${opponent})` : undefined) ??
+        (missingEval ? `no evaluation vs ${opponent} (poke eval ${commandPath(dir)} --vs ${opponent})` : undefined) ??
         manifestProblem ??
         csvProblem ??
         (csv !== undefined ? `${metric} was never logged` : noCheckpoints ? 'no checkpoints' : 'no metrics.csv'));
@@ -342,4 +342,11 @@ function parentOf(value: unknown): CompareRow['parent'] {
   const p = value as Record<string, unknown>;
   if (typeof p.checkpoint !== 'string') return null;
   return { run: typeof p.runName === 'string' ? p.runName : null, runId: typeof p.runId === 'string' ? p.runId : null, checkpoint: p.checkpoint };
+}
+
+/** The run folder as a command run from here can name it: relative when inside the current folder. */
+function commandPath(dir: string): string {
+  const rel = relative(process.cwd(), dir);
+  const path = rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? dir : rel;
+  return /^[\w./@+-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }

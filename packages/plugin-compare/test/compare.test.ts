@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { mkdir, writeFile, readFile, rm, copyFile, mkdtemp } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { chromium } from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
@@ -218,7 +218,10 @@ describe('plugin-compare', function () {
       expect(any.map((r) => [r.name, r.value, r.winRateVs])).to.deep.equal([['c', 0.95, 'random'], ['a', 0.9, 'random'], ['b', 0.4, 'expert']]);
       const expert = await compareRuns([dir], { metric: 'win_rate', opponent: 'expert' });
       expect(expert.map((r) => [r.name, r.value, r.winRateVs])).to.deep.equal([['b', 0.4, 'expert'], ['a', 0.3, 'expert'], ['c', null, null]]);
-      expect(expert[2]!.reason).to.equal('no evaluation vs expert (poke eval c --vs expert)');
+      // The command in the reason names the run folder so that it works when pasted here.
+      const hint = /^no evaluation vs expert \(poke eval (\S+) --vs expert\)$/.exec(expert[2]!.reason!);
+      expect(hint, expert[2]!.reason!).to.not.equal(null);
+      expect(existsSync(join(resolve(hint![1]!), 'run.json'))).to.equal(true);
       // Ranked by another metric, the win-rate column follows the opponent too.
       const byLoss = await compareRuns([dir], { metric: 'val_loss', opponent: 'expert' });
       expect(renderTable(byLoss)).to.match(/\ba\b.*30\.0% vs expert/);
