@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import { countedProgress } from './counted-progress.js';
+import { plural } from '@poke/core';
 import type { DataProgress, PokePlugin, Trainer, RunSummary } from '@poke/core';
 
 const PLUGIN_NAME = 'poke:progress';
@@ -97,9 +98,4 @@ export function progressPlugin(options: { stream?: NodeJS.WriteStream; tty?: boo
       });
     },
   };
-}
-
-/** `1 epoch`, `2 epochs`. */
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -32,6 +32,20 @@ describe('docs and behaviour agree', () => {
     expect(result.stderr).to.match(/\(1 epoch, \d+ steps,/);
   });
 
+  it('a resume that drops one metrics.csv row says "1 row"', async () => {
+    const dir = await tempDir('plural-row');
+    await writeFile(join(dir, 'poke.config.json'), '{"plugins": ["checkpoint", "csv"]}');
+    expect((await poke(['train', ...ONE, '-n', 'r'], dir)).code).to.equal(0);
+    // One row past the last checkpoint, as a kill between a record and the next save leaves it.
+    const csv = join(dir, 'runs', 'r', 'metrics.csv');
+    const lines = (await readFile(csv, 'utf8')).trimEnd().split('\n');
+    const last = lines.at(-1)!.split(',');
+    await writeFile(csv, [...lines, [String(Number(last[0]) + 1), ...last.slice(1)].join(',')].join('\n') + '\n');
+    const resumed = await poke(['train', ...FAST, '--set', 'train.epochs=2', '--no-progress', '-n', 'r', '--resume'], dir);
+    expect(resumed.code, resumed.stderr).to.equal(0);
+    expect(resumed.stderr).to.match(/csv: removed 1 row after step \d+ from /);
+  });
+
   it('docs/checkpoints.md lists every checkpoint option, onSaveError included', async () => {
     const { checkpointOptionsSchema } = await import('@poke/plugin-checkpoint');
     const doc = await readFile(join(REPO_ROOT, 'docs', 'checkpoints.md'), 'utf8');

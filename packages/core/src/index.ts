@@ -53,6 +53,7 @@ export {
 export type { OptimizerState, SavedTensor, TensorSnapshot, OptimizerSnapshot } from './model/optimizer-state.js';
 export { failpoint } from './util/failpoint.js';
 export { throttle } from './util/throttle.js';
+export { plural } from './util/plural.js';
 export { Spool, readSpool } from './tracking/spool.js';
 export type { SpoolLine } from './tracking/spool.js';
 export { readProgress, writeProgress } from './tracking/progress.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { validatePluginOptions, configForDisk, writeJsonAtomic, UserError } from '@poke/core';
+import { validatePluginOptions, configForDisk, writeJsonAtomic, UserError, plural } from '@poke/core';
 import type { PokePlugin, Trainer, MetricsRecord, RunContext } from '@poke/core';
 import { csvOptionsSchema } from './schema.js';
 import type { CsvOptions } from './schema.js';
@@ -101,7 +101,7 @@ export default function csv(options?: CsvOptions): CsvPlugin {
       trainer.hooks.resumed.tap(PLUGIN_NAME, ({ state }) => {
         for (const { file } of targets) {
           const dropped = file.truncateAfter(state.lastLoggedStep);
-          if (dropped > 0) trainer.logger.info(`csv: removed ${dropped} rows after step ${state.lastLoggedStep} from ${file.path}; the resumed run writes them again`);
+          if (dropped > 0) trainer.logger.info(`csv: removed ${plural(dropped, 'row')} after step ${state.lastLoggedStep} from ${file.path}; the resumed run writes them again`);
         }
       });
       // Synchronous on purpose: the row is in the file before plugins act on the step.
