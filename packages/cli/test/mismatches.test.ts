@@ -46,6 +46,14 @@ describe('docs and behaviour agree', () => {
     expect(resumed.stderr).to.match(/csv: removed 1 row after step \d+ from /);
   });
 
+  it('a missing shards folder says how to make shards, in one line', async () => {
+    const dir = await tempDir('no-shards');
+    const result = await poke(['train', ...ONE, '--set', 'data={"source":"shards","path":"./demos"}'], dir);
+    expect(result.code, result.stderr).to.equal(2);
+    expect(result.stderr).to.match(/shards: no shards at \S*demos .*poke data generate --out/);
+    expect(result.stderr).to.not.match(/^\s+at /m);
+  });
+
   it('docs/checkpoints.md lists every checkpoint option, onSaveError included', async () => {
     const { checkpointOptionsSchema } = await import('@poke/plugin-checkpoint');
     const doc = await readFile(join(REPO_ROOT, 'docs', 'checkpoints.md'), 'utf8');

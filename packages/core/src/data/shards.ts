@@ -60,7 +60,14 @@ export async function readShardIndex(dir: string): Promise<ShardIndex> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new UserError(`shards: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new UserError(
+        `shards: no shards at ${dir} (${path} does not exist)`,
+        'write some with `poke data generate --out <dir>` or `poke data import <replays> --out <dir>`, or point data.path at a folder that holds index.json',
+      );
+    }
+    throw new UserError(`shards: cannot read ${path}: ${code ?? String(err)}`);
   }
   let index: unknown;
   try {
