@@ -54,6 +54,13 @@ describe('docs and behaviour agree', () => {
     expect(result.stderr).to.not.match(/^\s+at /m);
   });
 
+  it('an option with several accepted shapes names them and the near miss', async () => {
+    const dir = await tempDir('one-of');
+    const result = await poke(['train', ...ONE, '--plugin', 'checkpoint={"every":{"step":5}}'], dir);
+    expect(result.code, result.stderr).to.equal(2);
+    expect(result.stderr).to.include('options.every must be "epoch", { steps } or { minutes }, got an object with key "step" (did you mean "steps"?)');
+  });
+
   it('docs/checkpoints.md lists every checkpoint option, onSaveError included', async () => {
     const { checkpointOptionsSchema } = await import('@poke/plugin-checkpoint');
     const doc = await readFile(join(REPO_ROOT, 'docs', 'checkpoints.md'), 'utf8');

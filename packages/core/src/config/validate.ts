@@ -58,9 +58,46 @@ export function formatAjvError(error: ErrorObject, prefix: string): string {
     }
     case 'required':
       return `${path} is missing required key "${(error.params as { missingProperty: string }).missingProperty}"`;
+    case 'oneOf':
+    case 'anyOf':
+      return `${path} must be ${alternatives(error.schema as object[])}, got ${describe(error.data)}${keyHint(error.data, error.schema as object[])}`;
     default:
       return `${path} ${error.message ?? 'is invalid'}, got ${describe(error.data)}`;
   }
+}
+
+interface Branch {
+  const?: unknown;
+  type?: string;
+  properties?: Record<string, { type?: string }>;
+  enum?: unknown[];
+}
+
+/** `"epoch", { steps } or { minutes }`: the shapes a oneOf accepts, as a user would write them. */
+function alternatives(branches: readonly Branch[]): string {
+  const shown = branches.map((b) => {
+    if ('const' in b) return JSON.stringify(b.const);
+    if (b.enum) return b.enum.map((v) => JSON.stringify(v)).join(', ');
+    if (b.properties) return `{ ${Object.keys(b.properties).join(', ')} }`;
+    return b.type ?? 'something else';
+  });
+  return shown.length > 1 ? `${shown.slice(0, -1).join(', ')} or ${shown.at(-1)}` : (shown[0] ?? 'valid');
+}
+
+/** A near miss: a string against the branches' words, an object's unknown keys against every branch's keys. */
+function keyHint(value: unknown, branches: readonly Branch[]): string {
+  if (typeof value === 'string') {
+    const words = branches.flatMap((b) => ('const' in b ? [b.const] : (b.enum ?? []))).filter((v): v is string => typeof v === 'string');
+    return didYouMean(value, words);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return '';
+  const known = [...new Set(branches.flatMap((b) => Object.keys(b.properties ?? {})))];
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const hint = didYouMean(key, known);
+    if (hint) return ` with key "${key}"${hint}`;
+  }
+  return '';
 }
 
 /**
@@ -70,6 +107,9 @@ export function formatAjvError(error: ErrorObject, prefix: string): string {
 export function validateWithSchema(schema: object, value: unknown, source: string, prefix = ''): void {
   const validate = compile(schema);
   if (validate(value)) return;
-  const error = validate.errors![0]!;
+  // A oneOf reports each branch's failure before its own: its own error names every shape it accepts.
+  const errors = validate.errors!;
+  const last = errors.at(-1)!;
+  const error = last.keyword === 'oneOf' || last.keyword === 'anyOf' ? last : errors[0]!;
   throw new UserError(`${source}: ${formatAjvError(error, prefix)}`);
 }
