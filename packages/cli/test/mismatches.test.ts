@@ -61,6 +61,22 @@ describe('docs and behaviour agree', () => {
     expect(result.stderr).to.include('options.every must be "epoch", { steps } or { minutes }, got an object with key "step" (did you mean "steps"?)');
   });
 
+  it('a mistake in --set, --backend or --run-name is blamed on the flag, one in the file on the file', async () => {
+    const dir = await tempDir('blame');
+    await writeFile(join(dir, 'poke.config.json'), '{"train": {"epochs": 1}}');
+    const last = (r: { stderr: string }) => r.stderr.trim().split('\n').at(-1)!;
+    const backend = await poke(['train', '--backend', 'gpu'], dir);
+    expect(backend.code).to.equal(2);
+    expect(last(backend)).to.match(/^poke: --backend gpu: train\.backend must be one of/);
+    const set = await poke(['train', '--set', 'train.epochs=-1'], dir);
+    expect(last(set)).to.match(/^poke: --set train\.epochs=-1: train\.epochs must be >= 1/);
+    const name = await poke(['train', '--run-name', 'a/b'], dir);
+    expect(last(name)).to.match(/^poke: --run-name a\/b: runName must match/);
+    await writeFile(join(dir, 'poke.config.json'), '{"train": {"epochs": -3}}');
+    const file = await poke(['train', '--set', 'train.batchSize=4'], dir);
+    expect(last(file)).to.match(/^poke: \S*poke\.config\.json: train\.epochs must be >= 1/);
+  });
+
   it('docs/checkpoints.md lists every checkpoint option, onSaveError included', async () => {
     const { checkpointOptionsSchema } = await import('@poke/plugin-checkpoint');
     const doc = await readFile(join(REPO_ROOT, 'docs', 'checkpoints.md'), 'utf8');

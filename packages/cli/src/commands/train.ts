@@ -112,7 +112,8 @@ async function train(flags: TrainFlags, context: CommandContext): Promise<void> 
     throw new UserError('--init-from starts a new run and --resume continues one; give one of them', 'fine-tune into a new --run-name with --init-from');
   }
   if (flags.initOptimizer && flags.initFrom === undefined) throw new UserError('--init-optimizer needs --init-from');
-  const set = [...flags.set, ...(flags.backend ? [`train.backend=${JSON.stringify(flags.backend)}`] : [])];
+  const backend = flags.backend ? `train.backend=${JSON.stringify(flags.backend)}` : undefined;
+  const set = [...flags.set, ...(backend ? [backend] : [])];
   const resuming = flags.resume !== undefined ? await resumeBase(loaded, flags, set, context) : undefined;
   if (resuming) loaded = resuming.loaded;
   const runName = flags.runName ?? resuming?.runName;
@@ -122,6 +123,7 @@ async function train(flags: TrainFlags, context: CommandContext): Promise<void> 
     removePlugins: flags.noPlugin,
     cwd: context.cwd,
     ...(runName !== undefined ? { runName } : {}),
+    ...(backend ? { flags: { [backend]: `--backend ${flags.backend}` } } : {}),
   });
   if (resuming) refuseShapeChange(resuming.runDir, resuming.recorded, configForDisk(config));
   const trainer = new Trainer(config, {

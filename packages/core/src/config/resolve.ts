@@ -15,6 +15,8 @@ export interface Overrides {
   /** Plugins to leave out (`--no-plugin`). */
   readonly removePlugins?: readonly string[];
   readonly runName?: string;
+  /** How the user typed an assignment of `set` when it was not `--set` (`train.backend="cpu"` → `--backend cpu`), for errors. */
+  readonly flags?: Readonly<Record<string, string>>;
   /** Folder `addPlugins` paths are relative to. */
   readonly cwd?: string;
 }
@@ -52,7 +54,7 @@ export async function resolveConfig(
   const pluginSpecs = user.plugins ?? [];
   if (!Array.isArray(pluginSpecs)) throw new UserError(`${source}: plugins must be array, got ${typeof pluginSpecs}`);
   const checked = { ...user, plugins: [] };
-  validateWithSchema(coreConfigSchema, checked, source);
+  validateWithSchema(coreConfigSchema, checked, (path) => blame(path, overrides) ?? source);
 
   const removed = overrides.removePlugins ?? [];
   const wanted = (spec: PluginSpec, plugin?: PokePlugin) => !removed.some((name) => pluginMatches(name, spec, plugin));
@@ -84,6 +86,18 @@ export async function resolveConfig(
     plugins: specs,
   }) as ResolvedConfig;
   return { config, plugins };
+}
+
+/**
+ * The command-line flag that set the value at `path` (the last one that did), so
+ * a mistake there is not blamed on the config file; undefined when the file did.
+ */
+function blame(path: string, overrides: Overrides): string | undefined {
+  if (path === 'runName' && overrides.runName !== undefined) return `--run-name ${overrides.runName}`;
+  const covers = (key: string) => path === key || path.startsWith(`${key}.`) || path.startsWith(`${key}[`);
+  const assignment = [...(overrides.set ?? [])].reverse().find((a) => covers(a.slice(0, a.indexOf('=')).trim()));
+  if (assignment === undefined) return undefined;
+  return overrides.flags?.[assignment] ?? `--set ${assignment}`;
 }
 
 function zip<A, B>(a: readonly A[], b: readonly B[]): Array<[A, B]> {

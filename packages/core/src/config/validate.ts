@@ -104,12 +104,22 @@ function keyHint(value: unknown, branches: readonly Branch[]): string {
  * Validate `value` against `schema` in place (defaults are filled in).
  * Throws a UserError naming `source` (a file, `--set`, `plugin poke:csv`) and the JSON path.
  */
-export function validateWithSchema(schema: object, value: unknown, source: string, prefix = ''): void {
+export function validateWithSchema(schema: object, value: unknown, source: string | ((path: string) => string), prefix = ''): void {
+  const problem = schemaProblem(schema, value, prefix);
+  if (!problem) return;
+  throw new UserError(`${typeof source === 'string' ? source : source(problem.path)}: ${problem.message}`);
+}
+
+/**
+ * Validate in place (defaults filled in); the first problem as its JSON path and
+ * one line, or undefined. A oneOf reports each branch's failure before its own:
+ * its own error names every shape it accepts, so that one is reported.
+ */
+export function schemaProblem(schema: object, value: unknown, prefix = ''): { path: string; message: string } | undefined {
   const validate = compile(schema);
-  if (validate(value)) return;
-  // A oneOf reports each branch's failure before its own: its own error names every shape it accepts.
+  if (validate(value)) return undefined;
   const errors = validate.errors!;
   const last = errors.at(-1)!;
   const error = last.keyword === 'oneOf' || last.keyword === 'anyOf' ? last : errors[0]!;
-  throw new UserError(`${source}: ${formatAjvError(error, prefix)}`);
+  return { path: jsonPath(prefix, error.instancePath), message: formatAjvError(error, prefix) };
 }
