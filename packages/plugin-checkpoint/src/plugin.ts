@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
 import {
-  Stage, validatePluginOptions, snapshotWeights, snapshotOptimizer, restoreWeights, restoreOptimizer, configForDisk, gitCommit,
+  Stage, selectBackend, validatePluginOptions, snapshotWeights, snapshotOptimizer, restoreWeights, restoreOptimizer, configForDisk, gitCommit,
 } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, TrainingStateSnapshot } from '@poke/core';
 import { checkpointOptionsSchema } from './schema.js';
@@ -280,8 +281,13 @@ export function checkpoint(options?: CheckpointOptions): CheckpointPlugin {
   return new CheckpointPlugin(options);
 }
 
-/** Load a checkpoint's policy as a tfjs LayersModel (for evaluation or export). */
+/**
+ * Load a checkpoint's policy as a tfjs LayersModel (for evaluation or export).
+ * With no backend chosen yet, it chooses as training does (`auto`: native
+ * TensorFlow, else wasm, else cpu); a caller that chose one keeps it.
+ */
 export async function loadPolicyModel(dir: string): Promise<tfl.LayersModel> {
+  if (!tf.engine().backendName) await selectBackend('auto');
   const { checkpointIOHandler } = await import('./io-handler.js');
   return tfl.loadLayersModel(checkpointIOHandler(dir));
 }
