@@ -1,49 +1,7 @@
 #!/usr/bin/env bash
-# Install a pinned MLflow into a virtual environment cached outside the clone, for
-# the integration tests of packages/plugin-mlflow (they start `mlflow server`
-# themselves). `npm test` runs it on first need; a second run with the same version
-# reuses the venv. Prints pip's progress on stderr and the path of the `mlflow`
-# binary on its last stdout line.
-# Exits 3 when python3 or its venv module is missing: only root can install those, so
-# the tests list themselves as skipped (POKE_REQUIRE_ALL=1 makes that a failure).
-#   POKE_CACHE_DIR       cache folder (default ~/.cache/poke); the venv is <cache>/mlflow-venv
+# The pinned MLflow whose server packages/plugin-mlflow's integration tests start
+# themselves, in <cache>/mlflow-venv (see pinned-venv.sh for the output and exit codes).
+# `npm test` runs it on first need.
 #   POKE_MLFLOW_VERSION  MLflow version (default below)
 set -euo pipefail
-
-version="${POKE_MLFLOW_VERSION:-3.17.2}"
-cache="${POKE_CACHE_DIR:-$HOME/.cache/poke}"
-venv="$cache/mlflow-venv"
-bin="$venv/bin/mlflow"
-mkdir -p "$cache"
-
-installed() {
-  [ -x "$bin" ] && "$venv/bin/python" - "$version" <<'PY' 2>/dev/null
-import importlib.metadata, sys
-sys.exit(0 if importlib.metadata.version("mlflow") == sys.argv[1] else 1)
-PY
-}
-
-# One installer at a time (parallel CI jobs or developers share the cache).
-exec 9>"$cache/mlflow-venv.lock"
-flock 9
-
-if installed; then
-  echo "mlflow $version: cached in $venv" >&2
-else
-  start=$(date +%s)
-  echo "mlflow $version: installing into $venv" >&2
-  if ! command -v python3 >/dev/null; then
-    echo "python3 is not installed (apt-get install python3 python3-venv)" >&2
-    exit 3
-  fi
-  if ! python3 -m venv --clear "$venv" >&2; then
-    rm -rf "$venv"
-    echo "python3 -m venv failed; on Debian install python3-venv (apt-get install python3-venv)" >&2
-    exit 3
-  fi
-  # Not --quiet: a cold install downloads ~100 MB, and its progress is all the user sees.
-  "$venv/bin/pip" install --disable-pip-version-check --no-input "mlflow==$version" >&2
-  installed || { echo "mlflow $version did not install into $venv" >&2; exit 1; }
-  echo "mlflow $version: installed in $(( $(date +%s) - start )) s" >&2
-fi
-echo "$bin"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/pinned-venv.sh" mlflow "${POKE_MLFLOW_VERSION:-3.17.2}"
