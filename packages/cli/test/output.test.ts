@@ -39,7 +39,7 @@ describe('poke train output', () => {
       try {
         createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
       } catch {
-        skipOrFail(this, { missing: '@tensorflow/tfjs-node (the native backend) is not installed', fix: 'bash scripts/build-tfjs-node.sh' });
+        skipOrFail(this, { missing: '@tensorflow/tfjs-node (the native backend) is not installed', fix: 'npm run setup-native' });
       }
     });
 

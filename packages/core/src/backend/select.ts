@@ -70,7 +70,7 @@ export async function selectBackend(requested: BackendName): Promise<BackendChoi
     const why = 'errors' in native && native.errors.length ? native.errors.join('; ') : `neither ${NATIVE_PACKAGES.join(' nor ')} is installed`;
     throw new UserError(
       `train.backend is "tensorflow" but ${why}`,
-      'install @tensorflow/tfjs-node, or use backend "auto", "wasm" or "cpu"',
+      'in a clone of poke, `npm run setup-native` builds it (elsewhere install @tensorflow/tfjs-node); or use backend "auto", "wasm" or "cpu"',
     );
   }
   const skipped = 'errors' in native && native.errors.length ? native.errors.join('; ') : 'no native tensorflow package installed';
