@@ -6,6 +6,7 @@ import { MlflowClient } from '@poke/plugin-mlflow';
 import type { Metric, Run } from '@poke/plugin-mlflow';
 import { startPoke, tempDir } from '../../cli/test/helpers.js';
 import { MlflowServer } from './server.js';
+import { CONFIG, PLANNED_STEPS } from '../../../test/live-run.js';
 
 /**
  * The background sender delivers while training runs, through the `poke` binary
@@ -18,15 +19,6 @@ import { MlflowServer } from './server.js';
  * interrupted far before that, however fast or slow the machine is, since the
  * run is much longer than a few requests to a local server.
  */
-const TRAIN_SAMPLES = 135_000; // 150,000 samples, 10% held out
-const BATCH = 8;
-const PLANNED_STEPS = TRAIN_SAMPLES / BATCH; // 16,875 steps, one epoch
-const CONFIG = {
-  seed: 7,
-  data: { source: 'synthetic', samples: 150_000 },
-  model: { hiddenSizes: [16] },
-  train: { epochs: 1, batchSize: BATCH, logEvery: 10, backend: 'cpu' },
-};
 
 interface Seen {
   runId: string;
