@@ -3,8 +3,11 @@ import { basename, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { DEFAULT_BATTLES, DEFAULT_PLUGINS } from './defaults.js';
 
-/** The packages a project `poke init` writes depends on: the CLI, the core, and what the built-in default uses. */
-export const PROJECT_PACKAGES = ['@poke/cli', '@poke/core', '@poke/showdown', ...DEFAULT_PLUGINS] as const;
+/**
+ * The packages a project `poke init` writes depends on: the CLI, the core,
+ * what the built-in default uses, and plugin-compare for `poke compare`.
+ */
+export const PROJECT_PACKAGES = ['@poke/cli', '@poke/core', '@poke/showdown', ...DEFAULT_PLUGINS, '@poke/plugin-compare'] as const;
 
 /**
  * poke.config.ts holding exactly the built-in default (what `poke train` runs
@@ -80,6 +83,9 @@ export function starterPackageJson(cwd: string, tarballs?: string): string {
     scripts: { train: 'poke train', compare: 'poke compare runs/' },
     engines: { node: '>=20.19' },
     dependencies,
+    // esbuild's postinstall only checks its binary, which tsx (poke.config.ts) finds without it;
+    // npm 11 would otherwise end every install with a pending-approval warning.
+    allowScripts: { esbuild: false },
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }

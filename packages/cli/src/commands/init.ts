@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { writeFileAtomic, UserError } from '@poke/core';
 import type { CommandContext } from '../context.js';
 import { writePluginPackage } from '../plugin-template/write.js';
@@ -22,14 +22,15 @@ interface InitFlags {
 async function initProject(flags: InitFlags, context: CommandContext): Promise<void> {
   const { cwd } = context;
   const project = !existsSync(join(cwd, 'package.json'));
-  if (flags.tarballs !== undefined) {
+  const tarballs = flags.tarballs === undefined ? undefined : resolve(cwd, flags.tarballs);
+  if (tarballs !== undefined) {
     if (!project) throw new UserError('--tarballs: this folder already has a package.json; poke init writes only poke.config.ts here', 'npm install the tarballs yourself, or run poke init in an empty folder');
-    const missing = missingTarballs(join(cwd, flags.tarballs));
+    const missing = missingTarballs(tarballs);
     if (missing.length) throw new UserError(`--tarballs ${flags.tarballs}: no tarball for ${missing.join(', ')}`, 'npm pack every poke package into that folder first');
   }
   const files: Record<string, string> = { 'poke.config.ts': STARTER_CONFIG };
   if (project) {
-    files['package.json'] = starterPackageJson(cwd, flags.tarballs === undefined ? undefined : join(cwd, flags.tarballs));
+    files['package.json'] = starterPackageJson(cwd, tarballs);
     files['tsconfig.json'] = STARTER_TSCONFIG;
   }
   const existing = Object.keys(files).filter((name) => existsSync(join(cwd, name)));
