@@ -57,7 +57,8 @@ describe('plugin-wandb through the poke binary: delivery while training runs', f
     const dir = await tempDir('wandb-live');
     const config = {
       ...CONFIG,
-      plugins: ['@poke/plugin-checkpoint', '@poke/plugin-csv', ['@poke/plugin-wandb', { baseUrl: server.url, project: 'live' }]],
+      // one request a second rather than the SDK's one per 15 s: the run must see several before it ends on any machine
+      plugins: ['@poke/plugin-checkpoint', '@poke/plugin-csv', ['@poke/plugin-wandb', { baseUrl: server.url, project: 'live', flushInterval: 1 }]],
     };
     await writeFile(join(dir, 'poke.config.json'), JSON.stringify(config));
     const run = startPoke(['train', '--no-progress', '--run-name', 'live'], dir, {

@@ -62,7 +62,14 @@ describe('plugin-wandb against a local W&B stand-in', function () {
 
       // config: what config.json holds (secrets redacted)
       const onDisk = await readJson(join(dir, 'runs', 'b1', 'config.json'));
-      expect(configValues(run.config)).to.deep.equal(onDisk);
+      const { _wandb, ...sent } = configValues(run.config);
+      expect(sent).to.deep.equal(onDisk);
+      // the SDK's key, whose `t` marks a run a client started (wandb.init(resume="must") needs it)
+      expect(_wandb).to.have.property('t');
+
+      // the files the SDK uploads at the end (but requirements.txt), and a system-metrics line
+      expect([...run.files.keys()].sort()).to.deep.equal(['config.yaml', 'output.log', 'wandb-metadata.json', 'wandb-summary.json']);
+      expect(run.events.length).to.be.greaterThan(0);
 
       // history: exactly the records, at the trainer's global step
       expect(historyRows(run.history)).to.deep.equal(recordRows(records));
@@ -89,8 +96,10 @@ describe('plugin-wandb against a local W&B stand-in', function () {
       expect(run.summary!._step).to.equal(last.step);
       expect(run.summary!['poke/status']).to.equal('completed');
 
-      // HTTP Basic api:<key> on every request, and the key nowhere else
-      expect(server.requests.every((r) => r.authorization === `Basic ${Buffer.from(`api:${API_KEY}`).toString('base64')}`)).to.equal(true);
+      // HTTP Basic api:<key> on every API request, none on the uploads to storage URLs, and the key nowhere else
+      const [uploads, api] = [server.requests.filter((r) => r.method === 'PUT'), server.requests.filter((r) => r.method !== 'PUT')];
+      expect(api.every((r) => r.authorization === `Basic ${Buffer.from(`api:${API_KEY}`).toString('base64')}`)).to.equal(true);
+      expect(uploads.map((r) => r.authorization)).to.deep.equal([undefined, undefined, undefined, undefined]);
       expect(await filesContaining(join(dir, 'runs'), API_KEY)).to.deep.equal([]);
       expect(logger.lines.join('\n')).to.not.include(API_KEY);
       expect(logger.warnings()).to.deep.equal([]);
@@ -185,7 +194,7 @@ describe('plugin-wandb against a local W&B stand-in', function () {
       const requests = server.requests.length;
 
       const second = await syncRun(runDir, { logger, timeoutMs: 20_000 });
-      expect(second.delivered).to.deep.equal({ rows: 0, skipped: 0, upserts: 0, summaries: 0, finishes: 0 });
+      expect(second.delivered).to.deep.equal({ rows: 0, skipped: 0, upserts: 0, summaries: 0, finishes: 0, events: 0, logs: 0, files: 0 });
       expect(server.requests.length).to.equal(requests);
       expect(historyRows(run.history)).to.deep.equal(recordRows(records));
     });
