@@ -31,6 +31,8 @@ export const CREATE_RUN_FILES = `mutation CreateRunFiles($entity: String!, $proj
 
 /** The fields of RunResumeStatus's bucket that poke reads. */
 export interface ResumeStatus {
+  /** The run's storage id, which the SDK sends back in UpsertBucket's `id`. */
+  id: string | null;
   historyLineCount: number;
   eventsLineCount: number;
   logLineCount: number;
@@ -43,6 +45,8 @@ export interface ResumeStatus {
 
 /** Variables of UpsertBucket as poke sends them. */
 export interface UpsertVars {
+  /** The run's storage id (from RunResumeStatus), sent back as the SDK does on resume. */
+  id?: string;
   name: string;
   project: string;
   entity: string;
@@ -126,7 +130,7 @@ export class WandbClient {
   /** Undefined when the server has no such run. */
   async runResumeStatus(entity: string, project: string, name: string): Promise<ResumeStatus | undefined> {
     const data = (await this.graphql('RunResumeStatus', RUN_RESUME_STATUS, { entity, project, name })) as {
-      model?: { bucket?: { historyLineCount?: number; eventsLineCount?: number; logLineCount?: number; historyTail?: string; tags?: string[]; wandbConfig?: string } | null } | null;
+      model?: { bucket?: { id?: string; historyLineCount?: number; eventsLineCount?: number; logLineCount?: number; historyTail?: string; tags?: string[]; wandbConfig?: string } | null } | null;
     };
     const bucket = data.model?.bucket;
     if (!bucket) return undefined;
@@ -138,6 +142,7 @@ export class WandbClient {
       // an unreadable wandbConfig counts as a run that was never started, as in runbranch/resume.go
     }
     return {
+      id: bucket.id ?? null,
       historyLineCount: bucket.historyLineCount ?? 0,
       eventsLineCount: bucket.eventsLineCount ?? 0,
       logLineCount: bucket.logLineCount ?? 0,

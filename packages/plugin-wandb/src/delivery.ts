@@ -64,9 +64,9 @@ interface Stream {
 }
 type Unit = Stream | { kind: 'single'; entry: Single; end: number } | { kind: 'skip'; skipped: number; end: number };
 
-/** W&B's config format, as the SDK sends it: every top-level key as `{ value }`. */
+/** W&B's config format, as the SDK sends it: every top-level key as `{ value }`; a key without a value is left out, as JSON leaves it. */
 export function wandbConfig(config: Record<string, unknown>): Record<string, { value: unknown }> {
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, { value }]));
+  return Object.fromEntries(Object.entries(config).flatMap(([key, value]) => (value === undefined ? [] : [[key, { value }]])));
 }
 
 /**
@@ -85,8 +85,8 @@ export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
   private readonly maxRows: number;
   private readonly resuming: boolean;
   private checked = false;
-  /** The server holds this run: later upserts leave its name and tags as they are. Its tags, once asked. */
-  private existing: { tags: string[] | null } | undefined;
+  /** The server holds this run: later upserts leave its name and tags as they are. Its id and tags, once asked. */
+  private existing: { id: string | null; tags: string[] | null } | undefined;
   /** Entries before this offset were delivered once; when history is sent again, only its rows are. */
   private replayUntil = 0;
 
@@ -181,7 +181,7 @@ export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
     if (this.delivered.offset === 0 && !this.resuming) return;
     const { run } = this;
     const status = await this.client.runResumeStatus(entity, run.project, run.id);
-    if (status) this.existing = { tags: status.tags };
+    if (status) this.existing = { id: status.id, tags: status.tags };
     const server: ServerRun | undefined = status && {
       lines: status.historyLineCount,
       tailStep: status.tailStep,
@@ -325,13 +325,13 @@ export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
       entity,
       config: JSON.stringify(wandbConfig(entry.config)),
       jobType: 'train',
+      ...(entry.host ? { host: entry.host } : {}),
+      program: 'poke train',
       ...(existing
-        ? { displayName: null, tags: existing.tags }
+        ? { ...(existing.id ? { id: existing.id } : {}), displayName: null, tags: existing.tags }
         : {
             displayName: entry.displayName,
             tags: entry.tags,
-            host: entry.host,
-            program: 'poke train',
             ...(entry.group ? { groupName: entry.group } : {}),
             ...(entry.notes ? { notes: entry.notes } : {}),
           }),
@@ -339,7 +339,7 @@ export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
     const bucket = await this.client.upsertBucket(vars);
     if (this.stats.upserts === 0) this.logger.info(`${this.label}: run ${entity}/${run.project}/${bucket.name} at ${this.client.baseUrl}`);
     this.stats.upserts++;
-    this.existing ??= { tags: null };
+    this.existing ??= { id: bucket.id ?? null, tags: null };
   }
 
   /** CreateRunFiles, a PUT of each file to its URL, then file_stream's `uploaded`, as runfiles/uploader.go does. */

@@ -88,6 +88,8 @@ export function bestDirection(metric: string): 'min' | 'max' | undefined {
 interface PluginState {
   best: Record<string, { value: number; step: number }>;
   last: Record<string, number>;
+  /** The highest step logged, the summary's `_step`. */
+  step?: number;
 }
 
 /**
@@ -124,7 +126,7 @@ export class WandbPlugin implements PokePlugin {
 
   restore(state: unknown): void {
     const s = state as Partial<PluginState> | undefined;
-    this.tracked = { best: { ...s?.best }, last: { ...s?.last } };
+    this.tracked = { best: { ...s?.best }, last: { ...s?.last }, ...(s?.step !== undefined ? { step: s.step } : {}) };
   }
 
   apply(trainer: Trainer): void {
@@ -276,6 +278,7 @@ export class WandbPlugin implements PokePlugin {
   private logRecord(record: MetricsRecord): void {
     if (!this.spool) return;
     const { best, last } = this.tracked;
+    this.tracked.step = Math.max(this.tracked.step ?? -1, record.step);
     for (const [name, value] of Object.entries(record.metrics)) {
       last[name] = value;
       const direction = bestDirection(name);
@@ -308,7 +311,8 @@ export class WandbPlugin implements PokePlugin {
       out[`best/${name}_step`] = step;
     }
     const now = Date.now();
-    out._step = summary.globalStep;
+    // The last step logged, as the SDK's summary has it: a resuming SDK starts at the step after it.
+    out._step = this.tracked.step ?? summary.globalStep;
     out._runtime = this.runtime(now);
     out._timestamp = now / 1000;
     // The SDK's whole seconds, which its resume reads first
