@@ -174,6 +174,31 @@ describe('plugin-wandb against a local W&B stand-in', function () {
     });
   });
 
+  it('a resume refuses, in one line, a server whose history is not the one this run sent, and leaves it as it is; training completes', async function () {
+    const dir = await tempDir('wandb-refuse');
+    const logger = recordingLogger();
+    await withEnv({ WANDB_API_KEY: API_KEY, WANDB_BASE_URL: server.url, WANDB_MODE: undefined }, async () => {
+      const first = await trainer(dir, { runName: 'x1', train: { epochs: 3 } }, [checkpoint({ saveLast: false }), wandb({ ...FAST })]);
+      first.hooks.afterStep.tap('test:stop', ({ epoch, batch }) => {
+        if (epoch === 1 && batch === 4) first.stop('test');
+      });
+      expect((await first.run()).status).to.equal('interrupted');
+      const run = server.onlyRun();
+      // someone else's history under the same run id
+      run.history.at(-1)!._step += 1000;
+      const before = structuredClone(run.history);
+      const requests = server.requests.length;
+
+      const second = await trainer(dir, { runName: 'x1', train: { epochs: 3 } }, [checkpoint({ saveLast: false }), wandb({ ...FAST })], { resume: 'latest', logger });
+      expect((await second.run()).status).to.equal('completed');
+      const refusals = logger.warnings().filter((w) => w.includes('delivery stopped') && w.includes('is not the one this run sent to'));
+      expect(refusals, logger.lines.join('\n')).to.have.length(1);
+      expect(refusals[0]).to.not.include('\n');
+      expect(run.history).to.deep.equal(before);
+      expect(server.requests.slice(requests).map((r) => r.operation ?? r.path)).to.deep.equal(['RunResumeStatus']);
+    });
+  });
+
   it('offline mode only spools; `sync` uploads it all, and a second sync adds nothing', async function () {
     const dir = await tempDir('wandb-offline');
     const runDir = join(dir, 'runs', 'off1');
