@@ -208,9 +208,11 @@ export abstract class SpoolSender<E, P extends SpoolProgress, B extends SpoolBat
     }
   }
 
+  /** One round: what the spool held when it began (entries appended meanwhile wait for the next round, unless read with them). */
   private async deliverAvailable(): Promise<void> {
+    const until = this.spool.size;
     await this.prepare();
-    while (!this.stopped && this.pendingBytes > 0) {
+    while (!this.stopped && this.delivered.offset < until) {
       const entries = await this.spool.read(this.delivered.offset);
       if (entries.length === 0) return; // only a partial line (being written, or cut by a crash): nothing to send yet
       for (const batch of this.batches(entries)) {
