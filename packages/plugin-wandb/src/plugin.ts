@@ -260,14 +260,16 @@ export class WandbPlugin implements PokePlugin {
 
   /**
    * Records after lastLoggedStep are emitted again: drop the undelivered ones, and
-   * the summary and exit of the earlier attempt. Delivered steps are skipped by step.
+   * the summary, files and exit of the earlier attempt. Delivered steps are skipped by step.
    */
   private async resumed(lastLoggedStep: number): Promise<void> {
     const { spool } = this;
     if (!spool) return;
     try {
       const delivered = this.delivery?.delivered ?? (await readDelivered(spool.dir));
-      const dropped = await spool.rewriteTail(delivered.offset, (e) => e.t === 'run' || (e.t === 'history' && e.step <= lastLoggedStep));
+      // System metrics and console lines happened once, whatever is trained again; a summary, files and exit code are superseded.
+      const kept = (e: SpoolEntry) => e.t === 'run' || e.t === 'events' || e.t === 'console' || (e.t === 'history' && e.step <= lastLoggedStep);
+      const dropped = await spool.rewriteTail(delivered.offset, kept);
       if (dropped) this.trainer.logger.info(`wandb: dropped ${dropped} undelivered entries after step ${lastLoggedStep}; the resumed run emits them again`);
     } catch (err) {
       this.trainer.logger.warn(`wandb: cannot trim ${spool.path} (${(err as Error).message})`);
