@@ -216,6 +216,11 @@ describe('plugin-wandb against a local W&B stand-in', function () {
       const run = server.onlyRun();
       expect(historyRows(run.history)).to.deep.equal(recordRows(records));
       expect(run.exitcode).to.equal(0);
+      // the files and system metrics travel through the spool too
+      expect([...run.files.keys()].sort()).to.deep.equal(['config.yaml', 'output.log', 'wandb-metadata.json', 'wandb-summary.json']);
+      expect([...run.files.values()].every((content) => content !== undefined)).to.equal(true);
+      expect(first.delivered.files).to.equal(4);
+      expect(run.events.length).to.be.greaterThan(0);
       const requests = server.requests.length;
 
       const second = await syncRun(runDir, { logger, timeoutMs: 20_000 });
