@@ -29,7 +29,7 @@ function byStep(records: readonly MetricsRecord[]): MetricsRecord[] {
   return [...map.values()].sort((a, b) => a.step - b.step);
 }
 
-describe('plugin-wandb against a local W&B stand-in', function () {
+describe('plugin-wandb against the W&B recording server', function () {
   let server: FakeWandbServer;
 
   beforeEach(async () => {
