@@ -20,7 +20,7 @@ import { join } from 'node:path';
 
 /** The differences from the SDK that poke is allowed, each with its reason (docs/logging.md lists them too). */
 const ALLOWED = {
-  /** poke asks only what it needs: no feature flags (it uses no optional code path), no CoreWeave organization. */
+  /** The SDK may ask these; poke asks only what it needs: no feature flags (it uses no optional code path), no CoreWeave organization. */
   operationsOnlyTheSdkAsks: ['OrganizationCoreWeaveOrganizationID', 'ServerFeaturesQuery'],
   /**
    * poke asks Viewer for the key's default entity once, when no entity is configured, to name file_stream's
@@ -136,7 +136,8 @@ describe('plugin-wandb and the official W&B Python SDK against one recording ser
     const sdkOps = new Set(sdk.operations);
     const pokeOps = new Set(poke.operations);
     expect([...pokeOps].filter((op) => !sdkOps.has(op))).to.deep.equal(ALLOWED.operationsOnlyPokeAsks);
-    expect([...sdkOps].filter((op) => !pokeOps.has(op)).sort()).to.deep.equal(ALLOWED.operationsOnlyTheSdkAsks);
+    // (the SDK asks ServerFeaturesQuery when it streams console lines, so it may not always)
+    expect([...sdkOps].filter((op) => !pokeOps.has(op) && !ALLOWED.operationsOnlyTheSdkAsks.includes(op))).to.deep.equal([]);
     const order = (ops: string[]) => ['UpsertBucket', 'CreateRunFiles'].map((op) => ops.indexOf(op));
     for (const ops of [poke.operations, sdk.operations]) expect(order(ops)).to.deep.equal([...order(ops)].sort((a, b) => a - b));
 
