@@ -12,7 +12,7 @@ const INSTALL_TIMEOUT_MS = 20 * 60_000;
 /** A Python tool the tests run for real, pinned in a venv that scripts/install-<tool>.sh keeps in the cache. */
 export interface PinnedTool {
   /** Names the script (`install-mlflow.sh`), the venv, and the variables POKE_<TOOL>_BIN and POKE_SKIP_<TOOL>. */
-  readonly tool: 'mlflow' | 'tensorboard';
+  readonly tool: 'mlflow' | 'tensorboard' | 'wandb';
   /** For messages: `MLflow`. */
   readonly label: string;
 }

@@ -207,6 +207,33 @@ describe('tracker sender', () => {
     expect(await readProgress(progressPath, NOTHING)).to.deep.equal({ offset: reopened.size, count: 6 });
   });
 
+  it('starts the first round at once and then one round per flush interval: what is appended during a round waits for the next', async () => {
+    const spool = await spoolWith(2);
+    const asked: Array<{ ms: number; received: number }> = [];
+    let appended = false;
+    // the run logs on while the first request is in flight
+    const sender: FakeSender = new FakeSender(spool, { ...NOTHING }, recordingLogger(), {
+      sleep: async (ms) => void asked.push({ ms, received: sender.received.length }),
+      flushIntervalMs: 60_000,
+      refuse: () => {
+        if (!appended) spool.append({ n: 3 });
+        appended = true;
+        return false;
+      },
+    });
+    const delivered = sender.until(3);
+    sender.start();
+    sender.notify();
+    await delivered;
+    await sender.stop();
+    spool.close();
+    expect(sender.received).to.deep.equal([1, 2, 3]);
+    // no pause before the first round; entry 3 waited for the rest of the interval, after entries 1 and 2 were sent
+    expect(asked).to.have.length(1);
+    expect(asked[0]!.received).to.equal(2);
+    expect(asked[0]!.ms).to.be.greaterThan(0).and.at.most(60_000);
+  });
+
   it('backs off with full jitter under a cap that doubles up to the maximum, and at most 1 s while draining', () => {
     expect(backoffMs(1, 30_000, false, () => 1)).to.equal(1000);
     expect(backoffMs(3, 30_000, false, () => 1)).to.equal(4000);

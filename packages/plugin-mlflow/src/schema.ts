@@ -10,7 +10,7 @@ export interface MlflowOptions {
   tags?: Record<string, string>;
   /** Upload checkpoints as artifacts under `checkpoints/<id>/`: none, the best ones, or all. @default false */
   logCheckpoints?: false | 'best' | 'all';
-  /** Seconds to gather records before a request. @default 1 */
+  /** Seconds between rounds of requests while records arrive; the first goes at once. @default 1 */
   flushInterval?: number;
   /** Seconds `done` may spend delivering what is left; the rest stays in the spool. @default 10 */
   finishTimeout?: number;
@@ -35,7 +35,7 @@ export const mlflowOptionsSchema = {
       description: 'extra run tags',
     },
     logCheckpoints: { enum: [false, 'best', 'all'], default: false, description: 'upload checkpoints as artifacts' },
-    flushInterval: { type: 'number', minimum: 0, maximum: 3600, default: 1, description: 'seconds to gather records before a request' },
+    flushInterval: { type: 'number', minimum: 0, maximum: 3600, default: 1, description: 'seconds between rounds of requests while records arrive' },
     finishTimeout: { type: 'number', minimum: 0, maximum: 3600, default: 10, description: 'seconds the end of a run may spend delivering' },
     requestTimeout: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 15, description: 'seconds per request' },
     maxBackoff: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 30, description: 'longest wait between retries, seconds' },

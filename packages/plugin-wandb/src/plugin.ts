@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, UserError } from '@poke/core';
+import { hostname } from 'node:os';
+import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, readRunInfo, UserError } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, RunSummary, MetricsRecord } from '@poke/core';
 import { wandbOptionsSchema, MODES } from './schema.js';
 import type { WandbOptions, WandbMode } from './schema.js';
@@ -7,6 +8,11 @@ import { DEFAULT_BASE_URL, findApiKey } from './auth.js';
 import { Delivery } from './delivery.js';
 import { Spool, wandbDir, readRunFile, writeRunFile, readDelivered, writeDelivered, NOTHING_DELIVERED } from './spool.js';
 import type { SpoolEntry, RunFile } from './spool.js';
+import { spoolNumber } from './wandb-json.js';
+import { SystemSampler } from './system.js';
+import { ConsoleCapture } from './console.js';
+import { wandbInternalConfig, runMetadata, configYaml } from './metadata.js';
+import type { RunOrigin } from './metadata.js';
 
 export const PLUGIN_NAME = 'poke:wandb';
 
@@ -20,6 +26,7 @@ export interface ResolvedWandbOptions {
   mode: WandbMode;
   baseUrl: string;
   flushInterval: number;
+  statsInterval: number;
   finishTimeout: number;
   requestTimeout: number;
   maxBackoff: number;
@@ -55,7 +62,8 @@ export function resolveWandbOptions(options: unknown, env: NodeJS.ProcessEnv = p
     notes: o.notes,
     mode: mode ?? 'online',
     baseUrl,
-    flushInterval: o.flushInterval ?? 1,
+    flushInterval: o.flushInterval ?? 15,
+    statsInterval: o.statsInterval ?? 15,
     finishTimeout: o.finishTimeout ?? 10,
     requestTimeout: o.requestTimeout ?? 15,
     maxBackoff: o.maxBackoff ?? 30,
@@ -80,6 +88,8 @@ export function bestDirection(metric: string): 'min' | 'max' | undefined {
 interface PluginState {
   best: Record<string, { value: number; step: number }>;
   last: Record<string, number>;
+  /** The highest step logged, the summary's `_step`. */
+  step?: number;
 }
 
 /**
@@ -97,7 +107,13 @@ export class WandbPlugin implements PokePlugin {
   spool: Spool | undefined;
   run: RunFile | undefined;
   private trainer!: Trainer;
-  private startedAt = Date.now();
+  /** Seconds this run was active in earlier attempts (run.json's activeSeconds), and when this one began. */
+  private activeBefore = 0;
+  private sessionStart = Date.now();
+  private origin: RunOrigin | undefined;
+  private config: Record<string, unknown> = {};
+  private stats: NodeJS.Timeout | undefined;
+  private console: ConsoleCapture | undefined;
   private tracked: PluginState = { best: {}, last: {} };
 
   constructor(options?: WandbOptions) {
@@ -110,7 +126,7 @@ export class WandbPlugin implements PokePlugin {
 
   restore(state: unknown): void {
     const s = state as Partial<PluginState> | undefined;
-    this.tracked = { best: { ...s?.best }, last: { ...s?.last } };
+    this.tracked = { best: { ...s?.best }, last: { ...s?.last }, ...(s?.step !== undefined ? { step: s.step } : {}) };
   }
 
   apply(trainer: Trainer): void {
@@ -129,6 +145,7 @@ export class WandbPlugin implements PokePlugin {
       await this.open(context);
     } catch (err) {
       // W&B must never stop training: go on without it.
+      this.stopWatching();
       this.spool?.close();
       this.spool = undefined;
       this.delivery = undefined;
@@ -169,7 +186,11 @@ export class WandbPlugin implements PokePlugin {
     }
     await writeRunFile(dir, run);
     this.run = run;
-    this.startedAt = Date.parse(run.createdAt) || Date.now();
+    this.sessionStart = Date.now();
+    const info = await readRunInfo(context.runDir).catch(() => undefined);
+    // W&B's runtime leaves out the time between attempts, as the SDK's does.
+    this.activeBefore = context.resume !== undefined ? (info?.activeSeconds ?? 0) : 0;
+    this.origin = { startedAt: new Date(this.sessionStart).toISOString(), backend: context.backend, gitCommit: info?.gitCommit, root: process.cwd() };
     this.spool = new Spool(dir);
 
     if (options.mode === 'online') {
@@ -184,6 +205,7 @@ export class WandbPlugin implements PokePlugin {
           flushIntervalMs: options.flushInterval * 1000,
           maxBackoffMs: options.maxBackoff * 1000,
           requestTimeoutMs: options.requestTimeout * 1000,
+          resuming: context.resume !== undefined,
         });
       }
     } else {
@@ -192,28 +214,62 @@ export class WandbPlugin implements PokePlugin {
 
     // The user's texts go through the same rule as the config: a URL secret in the notes is not sent.
     const texts = redactSecrets({ displayName, tags: options.tags, group: options.group, notes: options.notes });
+    this.config = { ...(configForDisk(trainer.config) as Record<string, unknown>), _wandb: wandbInternalConfig() };
     this.append({
       t: 'run',
       displayName: texts.displayName,
       tags: texts.tags,
       ...(texts.group ? { group: texts.group } : {}),
       ...(texts.notes ? { notes: texts.notes } : {}),
-      config: configForDisk(trainer.config) as Record<string, unknown>,
+      host: hostname(),
+      config: this.config,
     });
+    this.watch();
     // When resuming, start sending only once `resumed` has trimmed what the resumed run emits again.
     if (context.resume === undefined) this.delivery?.start();
   }
 
+  /** Seconds of this run's activity: earlier attempts' and this one's, without the time in between. */
+  private runtime(now = Date.now()): number {
+    return this.activeBefore + Math.max(0, now - this.sessionStart) / 1000;
+  }
+
+  /**
+   * System metrics now and every statsInterval, and the console as it is printed. The
+   * metrics line also keeps file_stream going while training is quiet: the SDK's
+   * heartbeat. The timer never keeps the process alive.
+   */
+  private watch(): void {
+    const sampler = new SystemSampler();
+    const sample = () => {
+      const now = Date.now();
+      this.append({ t: 'events', row: { ...sampler.sample(), _wandb: true, _timestamp: now / 1000, _runtime: this.runtime(now) } });
+    };
+    sample();
+    this.stats = setInterval(sample, this.options.statsInterval * 1000);
+    this.stats.unref();
+    this.console = new ConsoleCapture((stream, lines) => this.append({ t: 'console', at: new Date().toISOString(), stream, lines }));
+  }
+
+  private stopWatching(): void {
+    clearInterval(this.stats);
+    this.stats = undefined;
+    this.console?.stop();
+    this.console = undefined;
+  }
+
   /**
    * Records after lastLoggedStep are emitted again: drop the undelivered ones, and
-   * the summary and exit of the earlier attempt. Delivered steps are skipped by step.
+   * the summary, files and exit of the earlier attempt. Delivered steps are skipped by step.
    */
   private async resumed(lastLoggedStep: number): Promise<void> {
     const { spool } = this;
     if (!spool) return;
     try {
       const delivered = this.delivery?.delivered ?? (await readDelivered(spool.dir));
-      const dropped = await spool.rewriteTail(delivered.offset, (e) => e.t === 'run' || (e.t === 'history' && e.step <= lastLoggedStep));
+      // System metrics and console lines happened once, whatever is trained again; a summary, files and exit code are superseded.
+      const kept = (e: SpoolEntry) => e.t === 'run' || e.t === 'events' || e.t === 'console' || (e.t === 'history' && e.step <= lastLoggedStep);
+      const dropped = await spool.rewriteTail(delivered.offset, kept);
       if (dropped) this.trainer.logger.info(`wandb: dropped ${dropped} undelivered entries after step ${lastLoggedStep}; the resumed run emits them again`);
     } catch (err) {
       this.trainer.logger.warn(`wandb: cannot trim ${spool.path} (${(err as Error).message})`);
@@ -224,6 +280,7 @@ export class WandbPlugin implements PokePlugin {
   private logRecord(record: MetricsRecord): void {
     if (!this.spool) return;
     const { best, last } = this.tracked;
+    this.tracked.step = Math.max(this.tracked.step ?? -1, record.step);
     for (const [name, value] of Object.entries(record.metrics)) {
       last[name] = value;
       const direction = bestDirection(name);
@@ -236,7 +293,7 @@ export class WandbPlugin implements PokePlugin {
     this.append({
       t: 'history',
       step: record.step,
-      row: { ...jsonMetrics(record.metrics), _step: record.step, _timestamp: timestamp, _runtime: Math.max(0, timestamp - this.startedAt / 1000) },
+      row: { ...jsonMetrics(record.metrics), _step: record.step, _timestamp: timestamp, _runtime: this.runtime(timestamp * 1000) },
     });
   }
 
@@ -255,9 +312,13 @@ export class WandbPlugin implements PokePlugin {
       out[`best/${name}`] = value;
       out[`best/${name}_step`] = step;
     }
-    out._step = summary.globalStep;
-    out._runtime = Math.max(0, (Date.now() - this.startedAt) / 1000);
-    out._timestamp = Date.now() / 1000;
+    const now = Date.now();
+    // The last step logged, as the SDK's summary has it: a resuming SDK starts at the step after it.
+    out._step = this.tracked.step ?? summary.globalStep;
+    out._runtime = this.runtime(now);
+    out._timestamp = now / 1000;
+    // The SDK's whole seconds, which its resume reads first
+    out._wandb = { runtime: Math.round(this.runtime(now)) };
     out['poke/status'] = summary.status;
     return out;
   }
@@ -265,7 +326,13 @@ export class WandbPlugin implements PokePlugin {
   private async finish(summary: RunSummary): Promise<void> {
     const { spool, delivery } = this;
     if (!spool) return;
+    this.stopWatching();
     this.append({ t: 'summary', summary: this.summaryOf(summary) });
+    this.append({
+      t: 'files',
+      texts: { 'config.yaml': configYaml(this.config), 'wandb-metadata.json': JSON.stringify(runMetadata(this.origin!)) },
+      derived: ['output.log', 'wandb-summary.json'],
+    });
     this.append({ t: 'finish', exitcode: EXIT_CODES[summary.status] });
     try {
       if (!delivery) return;
@@ -284,10 +351,10 @@ export class WandbPlugin implements PokePlugin {
   }
 }
 
-/** JSON has no NaN or Infinity: W&B's own SDK writes them as strings. */
+/** Plain JSON, which the spool is, has no NaN or Infinity: the spool names them, and the sender writes W&B's bare tokens (wandb-json.ts). */
 function jsonMetrics(metrics: Readonly<Record<string, number>>): Record<string, number | string> {
   const out: Record<string, number | string> = {};
-  for (const [key, value] of Object.entries(metrics)) out[key] = Number.isFinite(value) ? value : String(value);
+  for (const [key, value] of Object.entries(metrics)) out[key] = spoolNumber(value);
   return out;
 }
 

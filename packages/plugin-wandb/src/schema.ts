@@ -14,8 +14,10 @@ export interface WandbOptions {
   mode?: 'online' | 'offline' | 'disabled';
   /** Server URL, e.g. a self-hosted W&B. @default WANDB_BASE_URL, else "https://api.wandb.ai" */
   baseUrl?: string;
-  /** Seconds to gather records before a request. @default 1 */
+  /** Seconds between file_stream requests while records arrive (the SDK's 15 s); the first goes at once. @default 15 */
   flushInterval?: number;
+  /** Seconds between samples of system metrics (CPU, memory, the process's RSS), the SDK's 15 s. @default 15 */
+  statsInterval?: number;
   /** Seconds `done` may spend delivering what is left; the rest stays in the spool. @default 10 */
   finishTimeout?: number;
   /** Seconds per request. @default 15 */
@@ -39,7 +41,8 @@ export const wandbOptionsSchema = {
     notes: { type: 'string', maxLength: 10000, description: 'notes of the W&B run' },
     mode: { enum: [...MODES], description: 'online, offline or disabled (default: WANDB_MODE, else online)' },
     baseUrl: { type: 'string', pattern: '^https?://[^\\s/@?#]+(/[^\\s@?#]*)?$', description: 'W&B server URL (default: WANDB_BASE_URL, else https://api.wandb.ai)' },
-    flushInterval: { type: 'number', minimum: 0, maximum: 3600, default: 1, description: 'seconds to gather records before a request' },
+    flushInterval: { type: 'number', minimum: 0, maximum: 3600, default: 15, description: 'seconds between file_stream requests while records arrive' },
+    statsInterval: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 15, description: 'seconds between samples of system metrics' },
     finishTimeout: { type: 'number', minimum: 0, maximum: 3600, default: 10, description: 'seconds the end of a run may spend delivering' },
     requestTimeout: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 15, description: 'seconds per request' },
     maxBackoff: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 30, description: 'longest wait between retries, seconds' },

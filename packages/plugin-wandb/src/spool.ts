@@ -10,11 +10,20 @@ import type { SpoolLine } from '@poke/core';
  */
 export type SpoolEntry =
   /** Create or update the W&B run (GraphQL UpsertBucket): its config, name, group, tags, notes. */
-  | { t: 'run'; displayName: string; group?: string; notes?: string; tags: string[]; config: Record<string, unknown> }
-  /** One history row; `row` holds the metrics and `_step`, `_timestamp`, `_runtime`. */
+  | { t: 'run'; displayName: string; group?: string; notes?: string; tags: string[]; host?: string; config: Record<string, unknown> }
+  /** One history row; `row` holds the metrics and `_step`, `_timestamp`, `_runtime` (a non-finite metric as "NaN", "Infinity", "-Infinity"). */
   | { t: 'history'; step: number; row: Record<string, unknown> }
+  /** One line of system metrics (wandb-events.jsonl, W&B's System tab): CPU, memory, the process's RSS. */
+  | { t: 'events'; row: Record<string, unknown> }
+  /** Lines the run wrote to its console (output.log, W&B's Logs tab), written at `at` (ISO) to one stream. */
+  | { t: 'console'; at: string; stream: 'stdout' | 'stderr'; lines: string[] }
   /** The run's summary (replaces the previous one). */
   | { t: 'summary'; summary: Record<string, unknown> }
+  /**
+   * Files to upload (CreateRunFiles, then a PUT to each URL): the given texts, and
+   * `output.log` and `wandb-summary.json`, which the sender builds from the spool itself.
+   */
+  | { t: 'files'; texts: Record<string, string>; derived: Array<'output.log' | 'wandb-summary.json'> }
   /** The run ended with this exit code. */
   | { t: 'finish'; exitcode: number };
 
@@ -39,12 +48,16 @@ export interface Delivered {
   step: number;
   /** History lines on the server: the file_stream offset of the next row. */
   lines: number;
+  /** wandb-events.jsonl lines on the server. */
+  events: number;
+  /** output.log lines on the server. */
+  logs: number;
 }
 
 export const SPOOL_FILE = 'offline.jsonl';
 export const RUN_FILE = 'run.json';
 export const STATE_FILE = 'state.json';
-export const NOTHING_DELIVERED: Delivered = Object.freeze({ offset: 0, step: -1, lines: 0 });
+export const NOTHING_DELIVERED: Delivered = Object.freeze({ offset: 0, step: -1, lines: 0, events: 0, logs: 0 });
 
 export function wandbDir(runDir: string): string {
   return join(runDir, 'wandb');

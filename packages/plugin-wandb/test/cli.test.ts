@@ -60,7 +60,7 @@ describe('plugin-wandb with the poke binary', function () {
 
       const again = await poke(['wandb', 'sync', 'runs/o1', '--json'], dir, { WANDB_API_KEY: API_KEY });
       expect(again.code, again.stderr).to.equal(0);
-      expect(JSON.parse(again.stdout).delivered).to.deep.equal({ rows: 0, skipped: 0, upserts: 0, summaries: 0, finishes: 0 });
+      expect(JSON.parse(again.stdout).delivered).to.deep.equal({ rows: 0, skipped: 0, upserts: 0, summaries: 0, finishes: 0, events: 0, logs: 0, files: 0 });
       expect(server.requests.length).to.equal(requests);
       expect(historyRows(run.history)).to.deep.equal(recordRows(records));
       expect(sync.stderr + again.stderr + sync.stdout).to.not.include(API_KEY);

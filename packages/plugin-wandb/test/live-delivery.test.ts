@@ -13,7 +13,7 @@ import { CONFIG, PLANNED_STEPS } from '../../../test/live-run.js';
  * with the checkpoint plugin (which taps afterStep on every step, so a trainer
  * that yields only when nothing is tapped never gives the sender a turn).
  *
- * Nothing here is timed: the test watches the W&B stand-in while the run
+ * Nothing here is timed: the test watches the W&B recording server while the run
  * trains, and the moment a history row is there it interrupts the run. A run
  * delivered to only at its end completes all its steps first; a live sender
  * gets the run interrupted far before that, however fast or slow the machine
@@ -57,7 +57,8 @@ describe('plugin-wandb through the poke binary: delivery while training runs', f
     const dir = await tempDir('wandb-live');
     const config = {
       ...CONFIG,
-      plugins: ['@poke/plugin-checkpoint', '@poke/plugin-csv', ['@poke/plugin-wandb', { baseUrl: server.url, project: 'live' }]],
+      // one request a second rather than the SDK's one per 15 s: the run must see several before it ends on any machine
+      plugins: ['@poke/plugin-checkpoint', '@poke/plugin-csv', ['@poke/plugin-wandb', { baseUrl: server.url, project: 'live', flushInterval: 1 }]],
     };
     await writeFile(join(dir, 'poke.config.json'), JSON.stringify(config));
     const run = startPoke(['train', '--no-progress', '--run-name', 'live'], dir, {

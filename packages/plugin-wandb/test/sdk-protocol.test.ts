@@ -1,6 +1,6 @@
 /**
- * The official JS SDK (@wandb/sdk) against the same stand-in server: proves the
- * stand-in speaks the protocol the SDK speaks (GraphQL Viewer/UpsertBucket,
+ * The official JS SDK (@wandb/sdk) against the recording server: proves the
+ * server answers the protocol the SDK speaks (GraphQL Viewer/UpsertBucket,
  * file_stream history lines, the closing exit code), the protocol poke's own
  * client is tested with. It also pins down why poke does not use the SDK for
  * delivery (docs/logging.md): its SIGINT handler and its offline mode.
@@ -28,7 +28,7 @@ async function isolatingListeners<T>(fn: () => Promise<T>): Promise<{ value: T; 
   }
 }
 
-describe('the official @wandb/sdk against the stand-in server', function () {
+describe('the official @wandb/sdk against the recording server', function () {
   let server: FakeWandbServer;
   beforeEach(async () => {
     server = await FakeWandbServer.create({ apiKey: API_KEY, defaultEntity: 'sdk-user' });

@@ -29,7 +29,7 @@ function byStep(records: readonly MetricsRecord[]): MetricsRecord[] {
   return [...map.values()].sort((a, b) => a.step - b.step);
 }
 
-describe('plugin-wandb against a local W&B stand-in', function () {
+describe('plugin-wandb against the W&B recording server', function () {
   let server: FakeWandbServer;
 
   beforeEach(async () => {
@@ -62,7 +62,14 @@ describe('plugin-wandb against a local W&B stand-in', function () {
 
       // config: what config.json holds (secrets redacted)
       const onDisk = await readJson(join(dir, 'runs', 'b1', 'config.json'));
-      expect(configValues(run.config)).to.deep.equal(onDisk);
+      const { _wandb, ...sent } = configValues(run.config);
+      expect(sent).to.deep.equal(onDisk);
+      // the SDK's key, whose `t` marks a run a client started (wandb.init(resume="must") needs it)
+      expect(_wandb).to.have.property('t');
+
+      // the files the SDK uploads at the end (but requirements.txt), and a system-metrics line
+      expect([...run.files.keys()].sort()).to.deep.equal(['config.yaml', 'output.log', 'wandb-metadata.json', 'wandb-summary.json']);
+      expect(run.events.length).to.be.greaterThan(0);
 
       // history: exactly the records, at the trainer's global step
       expect(historyRows(run.history)).to.deep.equal(recordRows(records));
@@ -89,8 +96,10 @@ describe('plugin-wandb against a local W&B stand-in', function () {
       expect(run.summary!._step).to.equal(last.step);
       expect(run.summary!['poke/status']).to.equal('completed');
 
-      // HTTP Basic api:<key> on every request, and the key nowhere else
-      expect(server.requests.every((r) => r.authorization === `Basic ${Buffer.from(`api:${API_KEY}`).toString('base64')}`)).to.equal(true);
+      // HTTP Basic api:<key> on every API request, none on the uploads to storage URLs, and the key nowhere else
+      const [uploads, api] = [server.requests.filter((r) => r.method === 'PUT'), server.requests.filter((r) => r.method !== 'PUT')];
+      expect(api.every((r) => r.authorization === `Basic ${Buffer.from(`api:${API_KEY}`).toString('base64')}`)).to.equal(true);
+      expect(uploads.map((r) => r.authorization)).to.deep.equal([undefined, undefined, undefined, undefined]);
       expect(await filesContaining(join(dir, 'runs'), API_KEY)).to.deep.equal([]);
       expect(logger.lines.join('\n')).to.not.include(API_KEY);
       expect(logger.warnings()).to.deep.equal([]);
@@ -165,6 +174,31 @@ describe('plugin-wandb against a local W&B stand-in', function () {
     });
   });
 
+  it('a resume refuses, in one line, a server whose history is not the one this run sent, and leaves it as it is; training completes', async function () {
+    const dir = await tempDir('wandb-refuse');
+    const logger = recordingLogger();
+    await withEnv({ WANDB_API_KEY: API_KEY, WANDB_BASE_URL: server.url, WANDB_MODE: undefined }, async () => {
+      const first = await trainer(dir, { runName: 'x1', train: { epochs: 3 } }, [checkpoint({ saveLast: false }), wandb({ ...FAST })]);
+      first.hooks.afterStep.tap('test:stop', ({ epoch, batch }) => {
+        if (epoch === 1 && batch === 4) first.stop('test');
+      });
+      expect((await first.run()).status).to.equal('interrupted');
+      const run = server.onlyRun();
+      // someone else's history under the same run id
+      run.history.at(-1)!._step += 1000;
+      const before = structuredClone(run.history);
+      const requests = server.requests.length;
+
+      const second = await trainer(dir, { runName: 'x1', train: { epochs: 3 } }, [checkpoint({ saveLast: false }), wandb({ ...FAST })], { resume: 'latest', logger });
+      expect((await second.run()).status).to.equal('completed');
+      const refusals = logger.warnings().filter((w) => w.includes('delivery stopped') && w.includes('is not the one this run sent to'));
+      expect(refusals, logger.lines.join('\n')).to.have.length(1);
+      expect(refusals[0]).to.not.include('\n');
+      expect(run.history).to.deep.equal(before);
+      expect(server.requests.slice(requests).map((r) => r.operation ?? r.path)).to.deep.equal(['RunResumeStatus']);
+    });
+  });
+
   it('offline mode only spools; `sync` uploads it all, and a second sync adds nothing', async function () {
     const dir = await tempDir('wandb-offline');
     const runDir = join(dir, 'runs', 'off1');
@@ -182,10 +216,15 @@ describe('plugin-wandb against a local W&B stand-in', function () {
       const run = server.onlyRun();
       expect(historyRows(run.history)).to.deep.equal(recordRows(records));
       expect(run.exitcode).to.equal(0);
+      // the files and system metrics travel through the spool too
+      expect([...run.files.keys()].sort()).to.deep.equal(['config.yaml', 'output.log', 'wandb-metadata.json', 'wandb-summary.json']);
+      expect([...run.files.values()].every((content) => content !== undefined)).to.equal(true);
+      expect(first.delivered.files).to.equal(4);
+      expect(run.events.length).to.be.greaterThan(0);
       const requests = server.requests.length;
 
       const second = await syncRun(runDir, { logger, timeoutMs: 20_000 });
-      expect(second.delivered).to.deep.equal({ rows: 0, skipped: 0, upserts: 0, summaries: 0, finishes: 0 });
+      expect(second.delivered).to.deep.equal({ rows: 0, skipped: 0, upserts: 0, summaries: 0, finishes: 0, events: 0, logs: 0, files: 0 });
       expect(server.requests.length).to.equal(requests);
       expect(historyRows(run.history)).to.deep.equal(recordRows(records));
     });

@@ -14,7 +14,11 @@ export interface SenderOptions {
   label: string;
   /** The command that sends what is left, named when delivery stops. */
   syncCommand: string;
-  /** Gather entries this long before a request, so steps go in batches. @default 1000 */
+  /**
+   * A round of requests starts at most once per this interval, so steps go in
+   * batches; the first round starts at once (a token bucket of one, as W&B's SDK
+   * paces file_stream). @default 1000
+   */
   flushIntervalMs?: number;
   /** Longest wait between retries. @default 30000 */
   maxBackoffMs?: number;
@@ -72,6 +76,8 @@ export abstract class SpoolSender<E, P extends SpoolProgress, B extends SpoolBat
   private urgent = false;
   private outage: string | undefined;
   private attempt = 0;
+  /** performance.now() when the last round of requests began. */
+  private lastRound = -Infinity;
   private fatal: string | undefined;
   private lastError: string | undefined;
 
@@ -164,10 +170,12 @@ export abstract class SpoolSender<E, P extends SpoolProgress, B extends SpoolBat
         this.wakePromise = this.newWake();
         continue;
       }
-      if (!this.urgent && this.flushIntervalMs > 0 && this.attempt === 0) {
-        await this.sleep(this.flushIntervalMs, this.hurry);
+      const wait = this.lastRound + this.flushIntervalMs - performance.now();
+      if (!this.urgent && wait > 0 && this.attempt === 0) {
+        await this.sleep(wait, this.hurry);
         if (this.stopped) break;
       }
+      this.lastRound = performance.now();
       try {
         await this.deliverAvailable();
         if (this.outage) this.logger.info(`${label}: ${this.target} reachable again; delivery resumed`);
@@ -200,9 +208,11 @@ export abstract class SpoolSender<E, P extends SpoolProgress, B extends SpoolBat
     }
   }
 
+  /** One round: what the spool held when it began (entries appended meanwhile wait for the next round, unless read with them). */
   private async deliverAvailable(): Promise<void> {
+    const until = this.spool.size;
     await this.prepare();
-    while (!this.stopped && this.pendingBytes > 0) {
+    while (!this.stopped && this.delivered.offset < until) {
       const entries = await this.spool.read(this.delivered.offset);
       if (entries.length === 0) return; // only a partial line (being written, or cut by a crash): nothing to send yet
       for (const batch of this.batches(entries)) {
