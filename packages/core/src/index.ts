@@ -14,6 +14,8 @@ export { consoleLogger, silentLogger } from './logger.js';
 export { defineConfig } from './config/define.js';
 export { coreConfigSchema } from './config/schema.js';
 export type { UserConfig, ResolvedConfig, Activation, BackendName } from './config/schema.js';
+export { storageConfigSchema, parseStorageUrl } from './config/storage.js';
+export type { StorageConfig, ResolvedStorageConfig } from './config/storage.js';
 export { loadConfig } from './config/load.js';
 export type { LoadedConfig } from './config/load.js';
 export { resolveConfig } from './config/resolve.js';

@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+import type { Context } from 'mocha';
+import type { Logger, Trainer, UserConfig } from '@poke/core';
+import checkpoint from '@poke/plugin-checkpoint';
+import type { CheckpointOptions } from '@poke/plugin-checkpoint';
+import csv from '@poke/plugin-csv';
+import { storage } from '@poke/plugin-storage';
+import type { StorageOptions } from '@poke/plugin-storage';
+import { makeTrainer, smallConfig, tempDir, weightsOf } from '../../core/test/helpers.js';
+import { collectRecords, recordingLogger, rowsOf } from '../../plugin-checkpoint/test/helpers.js';
+import { S3Server } from '../../../test/s3-server.js';
+
+export { makeTrainer, smallConfig, tempDir, weightsOf, collectRecords, recordingLogger, rowsOf, S3Server };
+
+/**
+ * A real s3proxy for the suite, started in `before` and stopped in `after`, and
+ * the AWS_* variables the SDK's standard chain reads, set meanwhile.
+ */
+export function useS3Server(): { server: () => S3Server } {
+  let server: S3Server | undefined;
+  const saved: Record<string, string | undefined> = {};
+  before(async function (this: Context) {
+    server = await S3Server.create(this);
+    for (const [name, value] of Object.entries(server.env)) {
+      saved[name] = process.env[name];
+      process.env[name] = value;
+    }
+  });
+  after(async () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await server?.dispose();
+  });
+  return { server: () => server! };
+}
+
+/** The config's storage for `server`, under `prefix`. */
+export function storageConfig(server: S3Server, prefix: string): NonNullable<UserConfig['storage']> {
+  return { url: `s3://${server.bucket}/${prefix}`, endpoint: server.endpoint, forcePathStyle: true };
+}
+
+export interface StorageRun {
+  readonly dir: string;
+  readonly user: UserConfig;
+  readonly checkpoint?: CheckpointOptions;
+  readonly storage?: StorageOptions;
+  readonly extra?: readonly import('@poke/core').PokePlugin[];
+  readonly resume?: string;
+  readonly logger?: Logger;
+}
+
+/** A trainer with the checkpoint, CSV and storage plugins (the storage from `user.storage`). */
+export async function storageTrainer(run: StorageRun): Promise<Trainer> {
+  return makeTrainer(smallConfig(run.user), run.dir, {
+    plugins: [checkpoint(run.checkpoint ?? {}), csv(), ...(run.extra ?? []), ...(run.user.storage ? [storage(run.storage ?? { retrySeconds: 0.2 })] : [])],
+    ...(run.resume ? { resume: run.resume } : {}),
+    ...(run.logger ? { logger: run.logger } : {}),
+  });
+}
+
+export async function readJson(path: string): Promise<any> {
+  return JSON.parse(await readFile(path, 'utf8'));
+}
