@@ -114,3 +114,27 @@ export class S3Server {
     await rm(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A real s3proxy for the suite, started in `before` and stopped in `after`, and
+ * the AWS_* variables the SDK's standard chain reads, set meanwhile.
+ */
+export function useS3Server(): { server: () => S3Server } {
+  let server: S3Server | undefined;
+  const saved: Record<string, string | undefined> = {};
+  before(async function (this: Context) {
+    server = await S3Server.create(this);
+    for (const [name, value] of Object.entries(server.env)) {
+      saved[name] = process.env[name];
+      process.env[name] = value;
+    }
+  });
+  after(async () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await server?.dispose();
+  });
+  return { server: () => server! };
+}

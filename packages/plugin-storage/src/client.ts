@@ -16,8 +16,9 @@ export function createClient(storage: ResolvedStorageConfig, stallSeconds: numbe
     // SDK's default CRC32 trailers. Integrity is ours to check, by sha256 (marker.ts).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    // requestTimeout is the socket's idle time: a server that stops answering in the
-    // middle of a part fails that request after stallMs, and the SDK retries it.
-    requestHandler: { connectionTimeout: stallMs, requestTimeout: stallMs },
+    // An idle limit, not a total one: a large part on a slow link may take long, but a
+    // server that stops answering mid-part fails that request after stallMs with a
+    // TimeoutError, and the SDK retries it.
+    requestHandler: { connectionTimeout: stallMs, socketTimeout: stallMs },
   });
 }

@@ -72,7 +72,8 @@ export class StoragePlugin implements PokePlugin {
     this.storage = storage;
     ({ bucket: this.bucket, layoutOf: this.layoutOf } = openStorage(storage, this.options));
     trainer.hooks.fetchRun.tapPromise(PLUGIN_NAME, (request) => this.fetch(request));
-    trainer.hooks.setup.tapPromise(PLUGIN_NAME, (context) => this.setup(context));
+    // First: credentials the server refuses end the run before any plugin opens anything (a checkpoint manager would save a last one).
+    trainer.hooks.setup.tapPromise({ name: PLUGIN_NAME, stage: Stage.FIRST }, (context) => this.setup(context));
     // After retention pruned (it taps `saved` too): a pass sees what the run keeps.
     getCheckpointHooks(trainer).saved.tap({ name: PLUGIN_NAME, stage: Stage.LAST }, () => this.syncer?.request());
     // run.json is written after each epoch's validation; the next epoch's start carries it up.

@@ -49,8 +49,9 @@ export class Syncer {
     clearTimeout(this.timer);
     let outcome = this.running ? await this.running : await this.once();
     if (outcome.ok) outcome = await this.once();
+    // Waits of their own, not the run's backoff: after an hour of outage that would be minutes.
     for (let i = 0; !outcome.ok && !isPermanent(outcome.error) && i < retries; i++) {
-      await new Promise((r) => setTimeout(r, this.delay()));
+      await new Promise((r) => setTimeout(r, this.retryMs * 2 ** i));
       outcome = await this.once();
     }
     return outcome;

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import type { Context } from 'mocha';
 import type { Logger, Trainer, UserConfig } from '@poke/core';
 import checkpoint from '@poke/plugin-checkpoint';
 import type { CheckpointOptions } from '@poke/plugin-checkpoint';
@@ -8,33 +7,9 @@ import { storage } from '@poke/plugin-storage';
 import type { StorageOptions } from '@poke/plugin-storage';
 import { makeTrainer, smallConfig, tempDir, weightsOf } from '../../core/test/helpers.js';
 import { collectRecords, recordingLogger, rowsOf } from '../../plugin-checkpoint/test/helpers.js';
-import { S3Server } from '../../../test/s3-server.js';
+import { S3Server, useS3Server } from '../../../test/s3-server.js';
 
-export { makeTrainer, smallConfig, tempDir, weightsOf, collectRecords, recordingLogger, rowsOf, S3Server };
-
-/**
- * A real s3proxy for the suite, started in `before` and stopped in `after`, and
- * the AWS_* variables the SDK's standard chain reads, set meanwhile.
- */
-export function useS3Server(): { server: () => S3Server } {
-  let server: S3Server | undefined;
-  const saved: Record<string, string | undefined> = {};
-  before(async function (this: Context) {
-    server = await S3Server.create(this);
-    for (const [name, value] of Object.entries(server.env)) {
-      saved[name] = process.env[name];
-      process.env[name] = value;
-    }
-  });
-  after(async () => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    await server?.dispose();
-  });
-  return { server: () => server! };
-}
+export { makeTrainer, smallConfig, tempDir, weightsOf, collectRecords, recordingLogger, rowsOf, S3Server, useS3Server };
 
 /** The config's storage for `server`, under `prefix`. */
 export function storageConfig(server: S3Server, prefix: string): NonNullable<UserConfig['storage']> {
