@@ -28,7 +28,7 @@ const READY = /Started ServerConnector/;
  */
 export class S3Server {
   readonly endpoint: string;
-  readonly accessKeyId = 'poke-test';
+  readonly accessKeyId = `key-${randomBytes(6).toString('hex')}`;
   readonly secretAccessKey = randomBytes(12).toString('hex');
   /** A bucket that exists from the start. */
   readonly bucket = 'poke-test';
