@@ -35,6 +35,7 @@ export { generateSynthetic, syntheticSource } from './data/synthetic.js';
 export type { SyntheticOptions } from './data/synthetic.js';
 export { readShards, readShardIndex, writeShards, shardsSource, shardIndexSchema } from './data/shards.js';
 export type { ShardIndex, ShardsOptions } from './data/shards.js';
+export { readShardSets } from './data/shard-sets.js';
 
 export { buildPolicy, forward, maskLogits, lossAndCorrect, predictActions, countParameters } from './model/policy.js';
 export type { PolicySpec } from './model/policy.js';
