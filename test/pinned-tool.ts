@@ -9,12 +9,14 @@ const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** A cold install takes a minute or less on an idle machine; a loaded one or a slow mirror, much longer. */
 const INSTALL_TIMEOUT_MS = 20 * 60_000;
 
-/** A Python tool the tests run for real, pinned in a venv that scripts/install-<tool>.sh keeps in the cache. */
+/** A tool the tests run for real, pinned in the cache by scripts/install-<tool>.sh (a venv, or a jar). */
 export interface PinnedTool {
-  /** Names the script (`install-mlflow.sh`), the venv, and the variables POKE_<TOOL>_BIN and POKE_SKIP_<TOOL>. */
-  readonly tool: 'mlflow' | 'tensorboard' | 'wandb';
+  /** Names the script (`install-mlflow.sh`), the venv or jar, and the variables POKE_<TOOL>_BIN and POKE_SKIP_<TOOL>. */
+  readonly tool: 'mlflow' | 'tensorboard' | 'wandb' | 's3proxy';
   /** For messages: `MLflow`. */
   readonly label: string;
+  /** What the script's exit code 3 means: a runtime only root can install. @default python3 with its venv module */
+  readonly runtime?: Requirement;
 }
 
 type Installed = { bin: string } | { requirement: Requirement };
@@ -22,7 +24,7 @@ type Installed = { bin: string } | { requirement: Requirement };
 const installing = new Map<string, Promise<Installed>>();
 
 /** The install script, once per test process: pip's progress on our stderr, the binary's path from its last line. */
-function install({ tool, label }: PinnedTool): Promise<Installed> {
+function install({ tool, label, runtime }: PinnedTool): Promise<Installed> {
   const given = process.env[`POKE_${tool.toUpperCase()}_BIN`];
   if (given) {
     if (!existsSync(given)) return Promise.reject(new Error(`POKE_${tool.toUpperCase()}_BIN=${given} does not exist`));
@@ -37,18 +39,18 @@ function install({ tool, label }: PinnedTool): Promise<Installed> {
     child.once('close', (code) => {
       const bin = stdout.trim().split('\n').at(-1) ?? '';
       if (code === 0 && existsSync(bin)) resolve({ bin });
-      // Exit 3: python3 or its venv module is missing, which only root can install.
-      else if (code === 3) resolve({ requirement: { missing: `python3 with its venv module is not installed (needed to install ${label})`, fix: 'apt-get install python3-venv' } });
+      // Exit 3: the runtime the tool needs is missing, which only root can install.
+      else if (code === 3) resolve({ requirement: runtime ?? { missing: `python3 with its venv module is not installed (needed to install ${label})`, fix: 'apt-get install python3-venv' } });
       else reject(new Error(`scripts/install-${tool}.sh exited with ${code} (its output is above); the ${label} tests need it`));
     });
   });
 }
 
 /**
- * The tool's binary, installed into the cache (~/.cache/poke/<tool>-venv) on first
+ * The tool's binary (or jar), installed into the cache (~/.cache/poke) on first
  * need and exported as POKE_<TOOL>_BIN. Skips the suite (or fails under
- * POKE_REQUIRE_ALL=1) only when POKE_SKIP_<TOOL>=1 asks for it or python3-venv is
- * missing; any other install failure fails the test.
+ * POKE_REQUIRE_ALL=1) only when POKE_SKIP_<TOOL>=1 asks for it or the runtime
+ * is missing; any other install failure fails the test.
  */
 export async function requirePinnedTool(ctx: Context, pinned: PinnedTool): Promise<string> {
   const upper = pinned.tool.toUpperCase();

@@ -1,6 +1,6 @@
 import { AsyncSeriesHook, AsyncSeriesBailHook, SyncHook } from 'tapable';
 import { PluginError } from './errors.js';
-import type { DataProgress, RunContext, EpochStart, StepEnd, EpochEnd, ValidationEnd, MetricsRecord, RunSummary, ResumeState, ResumedInfo, InitRequest, RunParent } from './types.js';
+import type { DataProgress, RunFetch, RunContext, EpochStart, StepEnd, EpochEnd, ValidationEnd, MetricsRecord, RunSummary, ResumeState, ResumedInfo, InitRequest, RunParent } from './types.js';
 
 /**
  * Every hook of the trainer, in the order they fire.
@@ -12,6 +12,12 @@ export interface TrainerHooks {
    * trainer logs these events itself, at most one counted event a second.
    */
   readonly dataProgress: SyncHook<[DataProgress]>;
+  /**
+   * Once, with `--resume`, before the run folder is looked up: a plugin that keeps
+   * runs elsewhere (object storage) brings the run's files into runsDir, so that
+   * a machine with an empty folder continues the run.
+   */
+  readonly fetchRun: AsyncSeriesHook<[RunFetch]>;
   /** Once, before anything trains; plugins open files and connections. */
   readonly setup: AsyncSeriesHook<[RunContext]>;
   /**
@@ -38,6 +44,12 @@ export interface TrainerHooks {
   readonly log: SyncHook<[MetricsRecord]>;
   /** Once at the end, with status completed, interrupted or failed. */
   readonly done: AsyncSeriesHook<[RunSummary]>;
+  /**
+   * Once, after `done` and the final run.json: a plugin that copies the run folder
+   * elsewhere copies its last state. The run's outcome is decided; a failing tap
+   * is reported as a warning.
+   */
+  readonly closed: AsyncSeriesHook<[RunSummary]>;
 }
 
 export type HookName = keyof TrainerHooks;
@@ -45,6 +57,7 @@ export type HookName = keyof TrainerHooks;
 export function createTrainerHooks(): TrainerHooks {
   const hooks: TrainerHooks = {
     dataProgress: new SyncHook<[DataProgress]>(['progress']),
+    fetchRun: new AsyncSeriesHook<[RunFetch]>(['request']),
     setup: new AsyncSeriesHook<[RunContext]>(['context']),
     init: new AsyncSeriesBailHook<[InitRequest], RunParent | undefined>(['request']),
     resume: new AsyncSeriesBailHook<[RunContext], ResumeState | undefined>(['context']),
@@ -55,6 +68,7 @@ export function createTrainerHooks(): TrainerHooks {
     afterValidate: new AsyncSeriesHook<[ValidationEnd]>(['validation']),
     log: new SyncHook<[MetricsRecord]>(['record']),
     done: new AsyncSeriesHook<[RunSummary]>(['summary']),
+    closed: new AsyncSeriesHook<[RunSummary]>(['summary']),
   };
   return Object.freeze(withNamedErrors(hooks));
 }

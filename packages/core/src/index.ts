@@ -14,6 +14,8 @@ export { consoleLogger, silentLogger } from './logger.js';
 export { defineConfig } from './config/define.js';
 export { coreConfigSchema } from './config/schema.js';
 export type { UserConfig, ResolvedConfig, Activation, BackendName } from './config/schema.js';
+export { storageConfigSchema, parseStorageUrl } from './config/storage.js';
+export type { StorageConfig, ResolvedStorageConfig } from './config/storage.js';
 export { loadConfig } from './config/load.js';
 export type { LoadedConfig } from './config/load.js';
 export { resolveConfig } from './config/resolve.js';
@@ -33,6 +35,7 @@ export { generateSynthetic, syntheticSource } from './data/synthetic.js';
 export type { SyntheticOptions } from './data/synthetic.js';
 export { readShards, readShardIndex, writeShards, shardsSource, shardIndexSchema } from './data/shards.js';
 export type { ShardIndex, ShardsOptions } from './data/shards.js';
+export { readShardSets } from './data/shard-sets.js';
 
 export { buildPolicy, forward, maskLogits, lossAndCorrect, predictActions, countParameters } from './model/policy.js';
 export type { PolicySpec } from './model/policy.js';

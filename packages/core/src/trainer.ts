@@ -183,7 +183,7 @@ export class Trainer {
     return this.summary!;
   }
 
-  /** `done`, then the final run.json; a `done` tap that fails turns a finished run into a failed one. */
+  /** `done`, the final run.json, then `closed`; a `done` tap that fails turns a finished run into a failed one. */
   private async finish(status: RunStatus, error: unknown, started: number): Promise<void> {
     this.summary = this.makeSummary(status, error, started);
     try {
@@ -192,6 +192,11 @@ export class Trainer {
       if (status !== 'failed') this.summary = this.makeSummary('failed', err, started);
     }
     await this.writeStatus(this.summary.status, this.summary.error);
+    try {
+      await this.hooks.closed.promise(this.summary);
+    } catch (err) {
+      this.logger.warn((err as Error).message);
+    }
   }
 
   /** Backend, data, model and the run folder's lock; writes nothing into an existing run. */
@@ -209,6 +214,9 @@ export class Trainer {
       seed: config.seed,
     });
     this.optimizer = tf.train.adam(config.train.learningRate);
+    if (this.resumeFrom !== undefined) {
+      await this.hooks.fetchRun.promise({ runsDir: resolve(this.baseDir, config.runsDir), runName: config.runName, resume: this.resumeFrom });
+    }
     const mode = await this.claimMode();
     // Verified and loaded before the run folder exists: a refused --init-from leaves nothing behind.
     const parent = mode === 'resume' ? undefined : await this.initialize();

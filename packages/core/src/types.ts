@@ -12,6 +12,16 @@ export interface DataProgress {
   readonly total?: number;
 }
 
+/** What the `fetchRun` hook is asked for: the run a `--resume` continues. */
+export interface RunFetch {
+  /** Absolute path of runsDir. */
+  readonly runsDir: string;
+  /** The run's name; undefined when `--resume` was given without one (the newest local run is meant). */
+  readonly runName: string | undefined;
+  /** What `--resume` asked for: `auto`, `latest`, `best`, an id or a path. */
+  readonly resume: string;
+}
+
 /** What every hook that runs once per run receives. */
 export interface RunContext {
   readonly config: ResolvedConfig;

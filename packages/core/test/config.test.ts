@@ -49,6 +49,15 @@ describe('config', () => {
     });
   }
 
+  it('takes storage from the config with its defaults, and leaves it out when none is given', async () => {
+    const dir = await tempDir('storage');
+    await writeFile(join(dir, 'poke.config.json'), '{"storage": {"url": "s3://bucket/runs", "endpoint": "http://127.0.0.1:9000"}}');
+    const { config } = await loadFrom(dir);
+    expect(config.storage).to.deep.equal({ url: 's3://bucket/runs', endpoint: 'http://127.0.0.1:9000', forcePathStyle: false });
+    const other = await tempDir('storage');
+    expect((await loadFrom(other)).config.storage).to.equal(undefined);
+  });
+
   it('runs on the built-in default when no config exists', async () => {
     const dir = await tempDir('cfg');
     await writeFile(join(dir, 'package.json'), '{"name": "empty"}');
@@ -113,6 +122,12 @@ describe('config', () => {
       await writeFile(join(dir, 'poke.config.mjs'), `throw new Error('no such env var');\n`);
       const err = await userError(loadFrom(dir));
       expect(err.message).to.include('poke.config.mjs').and.include('no such env var');
+    });
+
+    it('a storage url that is not s3://bucket/prefix, naming the flag that gave it', async () => {
+      const dir = await tempDir('bad');
+      const err = await userError(loadFrom(dir, { set: ['storage.url="http://bucket/runs"'], flags: { 'storage.url="http://bucket/runs"': '--storage http://bucket/runs' } }));
+      expect(err.message).to.match(/^--storage http:\/\/bucket\/runs: storage\.url must match/);
     });
 
     it('--set to an unknown key', async () => {

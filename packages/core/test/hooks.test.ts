@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTrainerHooks, PluginError } from '@poke/core';
 import type { PokePlugin, Trainer, MetricsRecord } from '@poke/core';
 import { makeTrainer, smallConfig, tempDir } from './helpers.js';
 
-const HOOK_NAMES = ['dataProgress', 'setup', 'init', 'resume', 'resumed', 'beforeEpoch', 'afterStep', 'afterEpoch', 'afterValidate', 'log', 'done'];
+const HOOK_NAMES = ['dataProgress', 'fetchRun', 'setup', 'init', 'resume', 'resumed', 'beforeEpoch', 'afterStep', 'afterEpoch', 'afterValidate', 'log', 'done', 'closed'];
 
 /** Records every hook call with its payload, as a third-party plugin would see them. */
 function recorder(events: Array<{ hook: string; payload: any }>): PokePlugin {
@@ -13,7 +14,7 @@ function recorder(events: Array<{ hook: string; payload: any }>): PokePlugin {
     name: 'test:recorder',
     apply(trainer: Trainer) {
       for (const hook of HOOK_NAMES) {
-        if (hook === 'resume' || hook === 'resumed') continue;
+        if (hook === 'resume' || hook === 'resumed' || hook === 'fetchRun') continue;
         (trainer.hooks as any)[hook].tap('test:recorder', (payload: unknown) => {
           events.push({ hook, payload: structuredClone(payload) });
         });
@@ -53,7 +54,7 @@ describe('trainer hooks', () => {
       }
       expected.push('afterEpoch', 'log', 'afterValidate');
     }
-    expected.push('done');
+    expected.push('done', 'closed');
     expect(events.map((e) => e.hook)).to.deep.equal(expected);
 
     const setup = events[0]!.payload;
@@ -88,6 +89,26 @@ describe('trainer hooks', () => {
     const done = events.at(-1)!.payload;
     expect(done).to.include({ status: 'completed', epochs: 2, globalStep: 18, samplesSeen: 1080 });
     expect(done.finalMetrics.val_accuracy).to.equal(logs[5]!.metrics.val_accuracy);
+  });
+
+  it('fire closed after the final run.json, so a plugin copying the run folder copies its outcome', async () => {
+    const dir = await tempDir('hooks');
+    const trainer = await makeTrainer(smallConfig({ train: { epochs: 1 } }), dir);
+    let status: string | undefined;
+    trainer.hooks.closed.tapPromise('test', async ({ runDir }) => {
+      status = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')).status;
+    });
+    await trainer.run();
+    expect(status).to.equal('completed');
+  });
+
+  it('fire fetchRun with --resume, before the run folder is looked up', async () => {
+    const dir = await tempDir('hooks');
+    const trainer = await makeTrainer(smallConfig({ runName: 'elsewhere', train: { epochs: 1 } }), dir, { resume: 'auto' });
+    const seen: unknown[] = [];
+    trainer.hooks.fetchRun.tap('test', (request) => void seen.push({ ...request, folderExisted: existsSync(join(request.runsDir, 'elsewhere')) }));
+    await trainer.run();
+    expect(seen).to.deep.equal([{ runsDir: join(dir, 'runs'), runName: 'elsewhere', resume: 'auto', folderExisted: false }]);
   });
 
   it('skip afterStep entirely when nothing taps it', async () => {

@@ -6,6 +6,7 @@ import type { BackendName } from '@poke/core';
 import { generateDemonstrations } from './generate.js';
 import type { Opponent } from './generate.js';
 import { generationMeta } from './source.js';
+import { parseShard, shardBattles } from './shard.js';
 import { importReplayFiles } from './replay/import.js';
 import { packDecisions } from './generate.js';
 import { evaluatePolicy, loadPolicy, policyAgent } from './eval.js';
@@ -46,20 +47,24 @@ export function registerData(program: Command, context: Context): void {
     .option('--seed <n>', 'seed', (v) => Number.parseInt(v, 10), 1)
     .option('--workers <n>', 'worker threads (default: all cores)', positiveInt('--workers'))
     .option('--logs <dir>', "also write each battle's protocol text: NNNNN.log (replay) and NNNNN.p1.log/.p2.log (player logs with requests)")
+    .option('--shard <I/N>', 'write part I (from 0) of N disjoint parts of the run; with N alone, I comes from JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm)')
     .option('--json', 'print the summary as JSON')
-    .action(async (flags: { out: string; battles: number; format: string; opponent: Opponent; seed: number; workers?: number; logs?: string; json?: boolean }) => {
+    .action(async (flags: { out: string; battles: number; format: string; opponent: Opponent; seed: number; workers?: number; logs?: string; shard?: string; json?: boolean }) => {
       if (!/^gen9[a-z0-9]*randombattle$/.test(flags.format)) throw new UserError(`--format must be a gen 9 random battle format, got "${flags.format}"`);
+      const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
+      const range = shard ? shardBattles(flags.battles, shard) : undefined;
       const result = await generateDemonstrations(
-        { battles: flags.battles, format: flags.format, opponent: flags.opponent, seed: flags.seed, ...(flags.workers ? { workers: flags.workers } : {}), keepLogs: Boolean(flags.logs) },
+        { battles: flags.battles, format: flags.format, opponent: flags.opponent, seed: flags.seed, ...(flags.workers ? { workers: flags.workers } : {}), keepLogs: Boolean(flags.logs), ...(range ? { range } : {}) },
         context.progress('battles'),
       );
       const out = resolve(context.cwd, flags.out);
-      await writeShards(out, result.dataset, { meta: generationMeta(flags, result) });
+      const part = shard && range ? { shard: { ...shard, battles: [range.start, range.end] } } : {};
+      await writeShards(out, result.dataset, { meta: { ...generationMeta(flags, result), ...part } });
       if (flags.logs && result.logs) {
         const dir = resolve(context.cwd, flags.logs);
         await mkdir(dir, { recursive: true });
         for (const [i, logs] of result.logs.entries()) {
-          const name = String(i).padStart(5, '0');
+          const name = String((range?.start ?? 0) + i).padStart(5, '0');
           await writeFile(join(dir, `${name}.log`), logs.log);
           await writeFile(join(dir, `${name}.p1.log`), logs.p1);
           await writeFile(join(dir, `${name}.p2.log`), logs.p2);

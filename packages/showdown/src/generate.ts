@@ -22,6 +22,8 @@ export interface GenerateOptions {
   workers?: number;
   /** Keep each battle's logs (omniscient replay text and each player's log). */
   keepLogs?: boolean;
+  /** Play only battles [start, end) of the `battles` (one part of a sharded run). @default all */
+  range?: { start: number; end: number };
 }
 
 export interface GeneratedChunk {
@@ -121,15 +123,16 @@ export async function generateDemonstrations(
     opponent: options.opponent ?? 'random',
     keepLogs: options.keepLogs ?? false,
   };
-  const total = options.battles;
+  const { start: first, end: last } = options.range ?? { start: 0, end: options.battles };
+  const total = last - first;
   const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), total || 1));
   let done = 0;
   const tick = () => progress?.(++done, total);
   let chunks: GeneratedChunk[];
   if (workers === 1) {
-    chunks = [generateRange(resolved, 0, total, tick)];
+    chunks = [generateRange(resolved, first, last, tick)];
   } else {
-    const ranges = Array.from({ length: workers }, (_, w) => [Math.floor((w * total) / workers), Math.floor(((w + 1) * total) / workers)] as const);
+    const ranges = Array.from({ length: workers }, (_, w) => [first + Math.floor((w * total) / workers), first + Math.floor(((w + 1) * total) / workers)] as const);
     chunks = await Promise.all(
       ranges.map(
         ([start, end]) =>

@@ -2,9 +2,9 @@ import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  Trainer, loadConfig, resolveConfig, UserError, redactUrl, latestRun, readRecordedConfig, resumeConfig, shapeDiff, configForDisk, parseSetValue,
+  Trainer, loadConfig, resolveConfig, resolvePlugins, UserError, redactUrl, latestRun, readRecordedConfig, resumeConfig, shapeDiff, configForDisk, parseSetValue,
 } from '@poke/core';
-import type { PluginSpec, LoadedConfig } from '@poke/core';
+import type { PluginSpec, LoadedConfig, PokePlugin, ResolvedConfig } from '@poke/core';
 import { progressPlugin } from '../progress.js';
 import { builtInDefault } from '../defaults.js';
 import type { CommandContext } from '../context.js';
@@ -17,6 +17,7 @@ interface TrainFlags {
   runName?: string;
   resume?: string | true;
   backend?: string;
+  storage?: string;
   useCurrentConfig?: boolean;
   initFrom?: string;
   initOptimizer?: boolean;
@@ -81,6 +82,12 @@ async function resumeBase(current: LoadedConfig, flags: TrainFlags, set: readonl
   return { loaded: plan.loaded, runDir, runName, recorded };
 }
 
+/** A config with `storage` needs the storage plugin; it is added when the config does not list it. */
+async function withStoragePlugin(config: ResolvedConfig, plugins: PokePlugin[], baseDir: string): Promise<PokePlugin[]> {
+  if (!config.storage || plugins.some((p) => p.name === 'poke:storage')) return plugins;
+  return [...plugins, ...(await resolvePlugins(['storage'], baseDir))];
+}
+
 /** Weights of one shape cannot continue as another: refused before anything is written. */
 function refuseShapeChange(runDir: string, recorded: Record<string, unknown>, resolved: Record<string, unknown>): void {
   const changed = shapeDiff(recorded, resolved);
@@ -113,7 +120,8 @@ async function train(flags: TrainFlags, context: CommandContext): Promise<void> 
   }
   if (flags.initOptimizer && flags.initFrom === undefined) throw new UserError('--init-optimizer needs --init-from');
   const backend = flags.backend ? `train.backend=${JSON.stringify(flags.backend)}` : undefined;
-  const set = [...flags.set, ...(backend ? [backend] : [])];
+  const storage = flags.storage ? `storage.url=${JSON.stringify(flags.storage)}` : undefined;
+  const set = [...flags.set, ...(backend ? [backend] : []), ...(storage ? [storage] : [])];
   const resuming = flags.resume !== undefined ? await resumeBase(loaded, flags, set, context) : undefined;
   if (resuming) loaded = resuming.loaded;
   const runName = flags.runName ?? resuming?.runName;
@@ -123,11 +131,14 @@ async function train(flags: TrainFlags, context: CommandContext): Promise<void> 
     removePlugins: flags.noPlugin,
     cwd: context.cwd,
     ...(runName !== undefined ? { runName } : {}),
-    ...(backend ? { flags: { [backend]: `--backend ${flags.backend}` } } : {}),
+    flags: {
+      ...(backend ? { [backend]: `--backend ${flags.backend}` } : {}),
+      ...(storage ? { [storage]: `--storage ${flags.storage}` } : {}),
+    },
   });
   if (resuming) refuseShapeChange(resuming.runDir, resuming.recorded, configForDisk(config));
   const trainer = new Trainer(config, {
-    plugins: [...plugins, progressPlugin({ live: flags.progress })],
+    plugins: [...(await withStoragePlugin(config, plugins, loaded.baseDir)), progressPlugin({ live: flags.progress })],
     baseDir: loaded.baseDir,
     handleSignals: true,
     logger: context.logger,
@@ -150,6 +161,7 @@ export function trainCommand(context: CommandContext): Command {
     .option('--init-from <run|checkpoint>', 'start a new run from another run\'s weights: a run folder (its best checkpoint, else its latest), a run name, or a checkpoint folder')
     .option('--init-optimizer', 'with --init-from: also take the optimizer\'s state (Adam\'s moments and step count)')
     .option('--use-current-config', 'with --resume: continue with the current config file instead of the run\'s own config.json (the differences are listed either way)')
+    .option('--storage <url>', 'mirror the run to S3-compatible storage and resume it from there: s3://bucket/prefix (same as --set storage.url=…; credentials from the standard AWS chain)')
     .option('-b, --backend <name>', 'compute backend: auto, tensorflow, wasm or cpu (same as --set train.backend=…)')
     .option('--no-progress', 'no progress bar: only one line per epoch and the summary (for log files)')
     .addHelpText(
@@ -161,6 +173,7 @@ Examples:
   $ poke train --plugin csv --no-plugin wandb
   $ poke train --run-name baseline --resume     continue runs/baseline from its latest checkpoint
   $ poke train --run-name job-17 --resume auto  the same command for every (re)start of a preemptible job
+  $ poke train --run-name job-17 --resume auto --storage s3://bucket/runs   … on whichever machine it lands
   $ poke train --run-name ft --init-from runs/baseline   a new run starting from baseline's best weights
 
 Exit codes: 0 done, 1 bug (stack trace), 2 bad input (one line), 130 interrupted (after a clean stop).`,

@@ -1,4 +1,6 @@
 import type { PluginSpec } from '../plugins/types.js';
+import { storageConfigSchema } from './storage.js';
+import type { StorageConfig, ResolvedStorageConfig } from './storage.js';
 
 export type Activation = 'relu' | 'tanh' | 'elu' | 'gelu' | 'selu';
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -39,6 +41,8 @@ export interface UserConfig {
     /** @default "auto" */
     backend?: BackendName;
   };
+  /** Object storage that runs are mirrored to and resumed from (`--storage s3://…`); needs @poke/plugin-storage. */
+  storage?: StorageConfig;
   /** Plugins: factories' results, package names, relative paths, or [name, options] pairs. */
   plugins?: PluginSpec[];
 }
@@ -50,6 +54,8 @@ export interface ResolvedConfig {
   readonly data: Readonly<{ source: string; valFraction: number; [option: string]: unknown }>;
   readonly model: Readonly<{ hiddenSizes: readonly number[]; activation: Activation; dropout: number }>;
   readonly train: Readonly<{ epochs: number; batchSize: number; learningRate: number; logEvery: number; backend: BackendName }>;
+  /** Object storage of runs, or undefined when runs live on the local disk only. */
+  readonly storage?: ResolvedStorageConfig;
   /** Absolute path of the config file, or undefined for the built-in default. */
   readonly configFile: string | undefined;
   /** Names of the plugins in use, as given (for config.json and trackers). */
@@ -100,6 +106,7 @@ export const coreConfigSchema = {
         backend: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'], default: 'auto' },
       },
     },
+    storage: storageConfigSchema,
     plugins: { type: 'array', default: [] },
   },
 } as const;

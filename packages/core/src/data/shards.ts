@@ -165,7 +165,7 @@ export async function writeShards(
 }
 
 export interface ShardsOptions {
-  /** Folder holding index.json, relative to the config file. */
+  /** Folder holding index.json, or sub-folders that each do (read as one dataset); relative to the config file. */
   path: string;
 }
 
@@ -184,5 +184,5 @@ export const shardsSource: DataSource<ShardsOptions> = {
   name: 'shards',
   schema: shardsSchema,
   describe: (o) => `shards from ${o.path}`,
-  load: (options, context) => readShards(resolve(context.baseDir, options.path)),
+  load: async (options, context) => (await import('./shard-sets.js')).readShardSets(resolve(context.baseDir, options.path)),
 };

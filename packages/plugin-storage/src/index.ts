@@ -1,0 +1,12 @@
+import { storage } from './plugin.js';
+
+export default storage;
+export { storage, StoragePlugin, PLUGIN_NAME, openStorage, checkAccess } from './plugin.js';
+export { storageOptionsSchema } from './schema.js';
+export type { StorageOptions, ResolvedStorageOptions } from './schema.js';
+export { RunLayout, COMMIT_SUFFIX } from './layout.js';
+export { parseMarker, MARKER_FORMAT } from './marker.js';
+export type { CommitMarker } from './marker.js';
+export { Bucket, fileDigest } from './remote.js';
+export { pushCheckpoints, pushRunFiles } from './push.js';
+export { pullRun } from './pull.js';
