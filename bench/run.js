@@ -6,6 +6,7 @@ const BENCHES = {
   backends: () => import('./backends.js'),
   compare: () => import('./compare.js'),
   showdown: () => import('./showdown.js'),
+  baselines: () => import('./baselines.js'),
   tensorboard: () => import('./tensorboard.js'),
 };
 
