@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import checkpoint from '@poke/plugin-checkpoint';
 import showdown, { RESULTS_FILE } from '@poke/showdown';
 import type { ResultLine } from '@poke/showdown';
@@ -9,7 +11,23 @@ import { makeTrainer, tempDir } from '../../core/test/helpers.js';
 import { poke, startPoke } from '../../cli/test/helpers.js';
 import type { Running } from '../../cli/test/helpers.js';
 import { startShowdownServer } from '../../../test/showdown-server.js';
+import { requirePinnedTool } from '../../../test/pinned-tool.js';
 import type { ShowdownServer } from '../../../test/showdown-server.js';
+
+const POKE_ENV_PLAYER = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'poke_env_player.py');
+
+/** Run a Python script to its end; stdout and stderr together for failure messages. */
+function runPython(python: string, args: string[]): Promise<{ code: number | null; stdout: string; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => ((stdout += d.toString()), (output += d.toString())));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, output }));
+  });
+}
 
 export async function readResults(dir: string): Promise<ResultLine[]> {
   const text = await readFile(join(dir, RESULTS_FILE), 'utf8').catch(() => '');
@@ -68,6 +86,24 @@ describe('poke play on a real pokemon-showdown server', function () {
     const imported = await poke(['data', 'import', ...logs, '--out', 'played', '--json'], dir);
     expect(imported.code, imported.stderr).to.equal(0);
     expect(JSON.parse(imported.stdout)).to.include({ battles: 5, skipped: 0 });
+  });
+
+  it('a poke-env player (PyPI, pinned) completes 3 battles against poke play', async function () {
+    const python = await requirePinnedTool(this, { tool: 'poke-env', label: 'poke-env' });
+    const bot = play(server, dir, 'runs/bot', 'pokebot', ['--accept', 'pokeenvplayer', '--battles', '3', '--out', 'vs-poke-env']);
+    await bot.waitFor(/logged in as pokebot/);
+    const peer = await runPython(python, [POKE_ENV_PLAYER, `${server.url}/showdown/websocket`, 'pokeenvplayer', 'pokebot', '3']);
+    expect(peer.code, peer.output.slice(-3000)).to.equal(0);
+    const counts = JSON.parse(peer.stdout.trim().split('\n').at(-1)!) as { finished: number; won: number };
+    expect(counts.finished).to.equal(3);
+    const ours = await bot.result;
+    expect(ours.code, ours.stderr).to.equal(0);
+    const lines = await readResults(join(dir, 'vs-poke-env'));
+    expect(lines.map((l) => [l.opponent, l.result === 'aborted'])).to.deep.equal(Array(3).fill(['pokeenvplayer', false]));
+    expect(lines.filter((l) => l.result === 'loss').length).to.equal(counts.won);
+    const imported = await poke(['data', 'import', ...lines.map((l) => join('vs-poke-env', l.log)), '--out', 'vs-poke-env-data', '--json'], dir);
+    expect(imported.code, imported.stderr).to.equal(0);
+    expect(JSON.parse(imported.stdout)).to.include({ battles: 3 });
   });
 
   it('Ctrl-C takes no new battles and finishes the running ones; every started battle gets its result line', async () => {
