@@ -80,9 +80,12 @@ export class BattleSession {
           this.log.push(`|request|${JSON.stringify(request)}`);
           continue;
         }
+        // A request still waiting for its lines when the next one comes is answered first (it is not superseded).
+        if (this.pending && this.ready) this.answer();
         this.pending = request;
         this.ready = (this.linesSinceChoice && this.started) || this.answerNextRequest;
         this.answerNextRequest = false;
+        if (this.ready) this.answer();
       } else if (type === 'error') {
         this.refused(args.join('|'));
       } else if (type === 'inactive') {
