@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import checkpoint from '@poke/plugin-checkpoint';
-import showdown, { RESULTS_FILE } from '@poke/showdown';
-import type { ResultLine } from '@poke/showdown';
+import showdown from '@poke/showdown';
+import { readResults } from './play-helpers.js';
 import { makeTrainer, tempDir } from '../../core/test/helpers.js';
 import { poke, startPoke } from '../../cli/test/helpers.js';
 import type { Running } from '../../cli/test/helpers.js';
@@ -29,13 +29,8 @@ function runPython(python: string, args: string[]): Promise<{ code: number | nul
   });
 }
 
-export async function readResults(dir: string): Promise<ResultLine[]> {
-  const text = await readFile(join(dir, RESULTS_FILE), 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ResultLine);
-}
-
 /** `poke play` as a user runs it, against the test's server. */
-export function play(server: ShowdownServer, dir: string, player: string, name: string, args: string[]): Running {
+function play(server: ShowdownServer, dir: string, player: string, name: string, args: string[]): Running {
   return startPoke(['play', player, '--server', server.url, '--name', name, '--backend', 'cpu', ...args], dir);
 }
 
