@@ -7,6 +7,7 @@ const BENCHES = {
   compare: () => import('./compare.js'),
   showdown: () => import('./showdown.js'),
   baselines: () => import('./baselines.js'),
+  play: () => import('./play.js'),
   tensorboard: () => import('./tensorboard.js'),
 };
 
