@@ -9,6 +9,9 @@ import { OPPONENTS } from './generate.js';
 import { builtinFor, loadPolicy, playMatch, policyAgent } from './eval.js';
 import type { AgentFor, EvalResult } from './eval.js';
 import { isOpponent, positiveInt } from './cli-common.js';
+import { chooserFor } from './cli-play.js';
+import { Bot } from './play/bot.js';
+import { wilson } from './eval.js';
 import type { Context } from './cli-common.js';
 
 /** A player named on the command line: a built-in one, or a policy from a run or checkpoint. */
@@ -51,10 +54,48 @@ export function matrixText(players: string[], opponents: string[], results: Map<
 }
 
 /** Keep the latest result per opponent in RUN_DIR/eval.json, which poke compare reads. */
-async function recordEval(runDir: string, record: EvalResult & Record<string, unknown>): Promise<void> {
+async function recordEval(runDir: string, record: { vs: string } & Record<string, unknown>): Promise<void> {
   const file = join(runDir, 'eval.json');
   const previous = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
   await writeJsonAtomic(file, { ...previous, [record.vs]: record });
+}
+
+interface EvalFlags {
+  vs?: string[];
+  battles: number;
+  format: string;
+  seed: number;
+  backend: BackendName;
+  server?: string;
+  vsUser?: string;
+  name: string;
+  maxConcurrent: number;
+  json?: boolean;
+}
+
+/** `poke eval PLAYER --server URL --vs-user NAME`: challenge an account on a server; aborted battles do not count. */
+async function evalOnServer(paths: string[], flags: EvalFlags, context: Context): Promise<void> {
+  if (!flags.server || !flags.vsUser) throw new UserError('--server and --vs-user go together', 'poke eval runs/a --server ws://127.0.0.1:8000 --vs-user somebot');
+  if (paths.length !== 1 || flags.vs) throw new UserError('with --server, give one player and no --vs');
+  const { choose, runDir } = await chooserFor(paths[0]!, flags, context.cwd);
+  const outDir = runDir ? join(runDir, 'eval-server') : resolve(context.cwd, 'eval-server');
+  const progress = context.progress('battles');
+  let done = 0;
+  const bot = new Bot({
+    server: flags.server, name: flags.name, mode: { kind: 'challenge', user: flags.vsUser, battles: flags.battles }, format: flags.format,
+    maxConcurrent: flags.maxConcurrent, outDir, choose,
+    onEvent: (e) => e.type === 'battle-end' && progress(++done, flags.battles),
+  });
+  const summary = await bot.start();
+  const played = summary.battles - summary.aborted;
+  const score = summary.wins + summary.ties / 2;
+  const record = {
+    vs: flags.vsUser, server: flags.server, format: flags.format, battles: played, wins: summary.wins, losses: summary.losses, ties: summary.ties,
+    aborted: summary.aborted, winRate: played ? score / played : 0, ci95: wilson(score, played), logs: outDir, timestamp: new Date().toISOString(),
+  };
+  if (runDir) await recordEval(runDir, record);
+  if (flags.json) console.log(JSON.stringify(record, null, 2));
+  else console.log(`win rate vs ${record.vs} on ${record.server}: ${pct(record.winRate)} (95% CI ${pct(record.ci95[0])}–${pct(record.ci95[1])}) over ${played} battles: ${record.wins} won, ${record.losses} lost, ${record.ties} tied, ${record.aborted} aborted`);
 }
 
 /** `poke eval PLAYER... --vs OPPONENT[,OPPONENT...] --battles N [--json]`. */
@@ -68,9 +109,14 @@ export function registerEval(program: Command, context: Context): void {
     .option('--format <id>', 'battle format', 'gen9randombattle')
     .option('--seed <n>', 'seed of the battles', (v) => Number.parseInt(v, 10), 1)
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', 'auto')
+    .option('--server <url>', 'play on this Showdown server instead of the simulator (with --vs-user)')
+    .option('--vs-user <name>', 'with --server: the account to challenge, --battles times (any bot, e.g. a poke-env player)')
+    .option('--name <name>', 'with --server: our user name (no password: a server without authentication)', 'poke-eval')
+    .option('--max-concurrent <n>', 'with --server: battles at once', positiveInt('--max-concurrent'), 1)
     .option('--json', 'print the result as JSON: one record for one pair, else an array of records with "player"')
-    .addHelpText('after', '\nExamples:\n  $ poke eval runs/a --vs random --battles 500\n  $ poke eval runs/a --vs random,maxpower,heuristic,expert\n  $ poke eval runs/a --vs runs/b --battles 1000\n  $ poke eval heuristic maxpower --vs random,expert')
-    .action(async (paths: string[], flags: { vs?: string[]; battles: number; format: string; seed: number; backend: BackendName; json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ poke eval runs/a --vs random --battles 500\n  $ poke eval runs/a --vs random,maxpower,heuristic,expert\n  $ poke eval runs/a --vs runs/b --battles 1000\n  $ poke eval heuristic maxpower --vs random,expert\n  $ poke eval runs/a --server ws://127.0.0.1:8000 --vs-user somebot --battles 50')
+    .action(async (paths: string[], flags: EvalFlags) => {
+      if (flags.server || flags.vsUser) return evalOnServer(paths, flags, context);
       const vs = flags.vs ?? ['random'];
       if (paths.some((p) => !isOpponent(p) || existsSync(resolve(context.cwd, p))) || vs.some((v) => !isOpponent(v))) await selectBackend(flags.backend);
       const loaded = new Map<string, Named>();

@@ -43,7 +43,7 @@ function modeOf(flags: PlayFlags): PlayMode {
 }
 
 /** The chooser for a run, a checkpoint or a built-in player, and the run folder if there is one. */
-async function chooserFor(path: string, flags: PlayFlags, cwd: string): Promise<{ choose: Chooser; runDir?: string }> {
+export async function chooserFor(path: string, flags: { seed: number; backend: BackendName }, cwd: string): Promise<{ choose: Chooser; runDir?: string }> {
   const abs = resolve(cwd, path);
   if (isOpponent(path) && !existsSync(abs)) {
     const agent = builtinAgent(path, flags.seed);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import checkpoint from '@poke/plugin-checkpoint';
@@ -99,6 +99,20 @@ describe('poke play on a real pokemon-showdown server', function () {
     const imported = await poke(['data', 'import', ...lines.map((l) => join('vs-poke-env', l.log)), '--out', 'vs-poke-env-data', '--json'], dir);
     expect(imported.code, imported.stderr).to.equal(0);
     expect(JSON.parse(imported.stdout)).to.include({ battles: 3 });
+  });
+
+  it('poke eval --server --vs-user: a win rate against any account on a server, kept in eval.json', async () => {
+    const peer = play(server, dir, 'random', 'evalpeer', ['--accept', '--battles', '3', '--out', 'evalpeer']);
+    await peer.waitFor(/logged in as evalpeer/);
+    const ev = await poke(['eval', 'runs/bot', '--server', server.url, '--vs-user', 'evalpeer', '--battles', '3', '--backend', 'cpu', '--json'], dir);
+    expect(ev.code, ev.stderr).to.equal(0);
+    const record = JSON.parse(ev.stdout) as { vs: string; battles: number; wins: number; aborted: number; winRate: number; ci95: [number, number] };
+    expect(record).to.include({ vs: 'evalpeer', battles: 3, aborted: 0 });
+    expect(record.winRate).to.equal(record.wins / 3);
+    expect(record.ci95[0]).to.be.at.most(record.winRate);
+    expect((await peer.result).code).to.equal(0);
+    const evals = JSON.parse(await readFile(join(dir, 'runs', 'bot', 'eval.json'), 'utf8')) as Record<string, { battles: number }>;
+    expect(evals.evalpeer?.battles).to.equal(3);
   });
 
   it('Ctrl-C takes no new battles and finishes the running ones; every started battle gets its result line', async () => {

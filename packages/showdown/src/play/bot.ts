@@ -5,6 +5,7 @@
  * loss, tie or, when the connection drops first, aborted; it then reconnects with backoff.
  */
 import WebSocket from 'ws';
+import { UserError } from '@poke/core';
 import { BattleSession } from './session.js';
 import type { Chooser, Outcome } from './session.js';
 import { logName, recordBattle } from './results.js';
@@ -66,6 +67,9 @@ export function websocketUrl(server: string): string {
   return url.toString();
 }
 
+/** How long a stop waits for a battle its cancelled challenge or search may still start. */
+const STOP_GRACE_MS = 3000;
+
 export class Bot {
   private ws: WebSocket | undefined;
   private readonly sessions = new Map<string, { session: BattleSession; startedAt: number }>();
@@ -108,6 +112,15 @@ export class Bot {
     for (const user of this.challenges.keys()) this.sendGlobal(`/reject ${user}`);
     if (forfeit) for (const room of this.sessions.keys()) this.sendRoom(room, '/forfeit');
     if (!this.loggedIn) clearTimeout(this.retry);
+    if (this.challenging || this.searching) {
+      // The cancel may cross an accept or a match already on its way: stay a moment for a battle that
+      // starts anyway (it is forfeited at once), rather than leave its opponent waiting on an empty seat.
+      setTimeout(() => {
+        this.challenging = false;
+        this.searching = false;
+        this.finishIfDone();
+      }, STOP_GRACE_MS).unref();
+    }
     this.finishIfDone();
   }
 
@@ -149,7 +162,7 @@ export class Bot {
         }
         break;
       case 'nametaken':
-        this.fail(new Error(`the server refused the name ${this.options.name}: ${args.slice(1).join('|') || args[0]}`));
+        this.fail(new UserError(`the server refused the name ${this.options.name}: ${args.slice(1).join('|') || args[0]}`, 'choose another --name, or log in with --password-env'));
         break;
       case 'pm':
         this.challengeMessage(args[0] ?? '', args[1] ?? '', args.slice(2).join('|'));
@@ -159,7 +172,7 @@ export class Bot {
         break;
       case 'popup':
         // A challenge or search that failed (user offline, not accepted): try again on the next pump.
-        if (this.challenging || this.searching) {
+        if ((this.challenging || this.searching) && !this.stopping) {
           this.options.onEvent?.({ type: 'refused', message: args.join('|').slice(0, 200) });
           this.challenging = false;
           this.searching = false;
@@ -187,7 +200,7 @@ export class Bot {
       if (format) this.challenges.set(toId(from), format);
       else this.challenges.delete(toId(from));
       this.pump();
-    } else if (toId(from) === me && !format && this.challenging) {
+    } else if (toId(from) === me && !format && this.challenging && !this.stopping) {
       // Our challenge is gone without a battle starting (refused or expired): challenge again.
       this.challenging = false;
       this.later(() => this.pump());
@@ -197,7 +210,8 @@ export class Bot {
   private searchUpdate(json: string): void {
     try {
       const state = JSON.parse(json) as { searching?: string[] };
-      this.searching = Array.isArray(state.searching) && state.searching.length > 0;
+      // While stopping, only a battle or the grace period ends a cancelled search (see stop()).
+      if (!this.stopping) this.searching = Array.isArray(state.searching) && state.searching.length > 0;
     } catch {
       this.summary.malformed++;
     }
@@ -247,8 +261,11 @@ export class Bot {
       this.sessions.set(room, entry);
       if (this.options.mode.kind !== 'accept') this.started++;
       this.challenging = false;
+      this.searching = false;
       this.options.onEvent?.({ type: 'battle-start', room });
-      if (this.options.timer) this.sendRoom(room, '/timer on');
+      // Started after a stop (a challenge or search that was on its way): not taken.
+      if (this.stopping) this.sendRoom(room, '/forfeit');
+      else if (this.options.timer) this.sendRoom(room, '/timer on');
       this.pump();
     }
     entry.session.receive(lines);
@@ -311,7 +328,8 @@ export class Bot {
   private finished(): boolean {
     const limit = this.options.mode.battles;
     const allPlayed = limit !== undefined && this.summary.battles >= limit;
-    return this.sessions.size === 0 && (this.stopping || allPlayed);
+    const mayStillStart = this.stopping && (this.challenging || this.searching) && this.ws?.readyState === WebSocket.OPEN;
+    return this.sessions.size === 0 && !mayStillStart && (this.stopping || allPlayed);
   }
 
   private finishIfDone(): void {
