@@ -6,6 +6,8 @@ const BENCHES = {
   backends: () => import('./backends.js'),
   compare: () => import('./compare.js'),
   showdown: () => import('./showdown.js'),
+  baselines: () => import('./baselines.js'),
+  play: () => import('./play.js'),
   tensorboard: () => import('./tensorboard.js'),
 };
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Install one pinned Python tool into a virtual environment cached outside the clone:
-#   bash scripts/pinned-venv.sh TOOL VERSION
+#   bash scripts/pinned-venv.sh TOOL VERSION [BINARY]
 # The venv is <cache>/TOOL-venv and holds the PyPI package TOOL==VERSION. A second run
 # with the same version reuses it. Prints pip's progress on stderr and the path of the
-# TOOL binary on its last stdout line.
+# venv's BINARY (default: TOOL; `python` for a library) on its last stdout line.
 # Exits 3 when python3 or its venv module is missing: only root can install those, so
 # the tests that need the tool list themselves as skipped (POKE_REQUIRE_ALL=1 makes that
 # a failure).
@@ -14,7 +14,7 @@ tool="$1"
 version="$2"
 cache="${POKE_CACHE_DIR:-$HOME/.cache/poke}"
 venv="$cache/$tool-venv"
-bin="$venv/bin/$tool"
+bin="$venv/bin/${3:-$tool}"
 mkdir -p "$cache"
 
 installed() {

@@ -11,12 +11,17 @@ const INSTALL_TIMEOUT_MS = 20 * 60_000;
 
 /** A tool the tests run for real, pinned in the cache by scripts/install-<tool>.sh (a venv, or a jar). */
 export interface PinnedTool {
-  /** Names the script (`install-mlflow.sh`), the venv or jar, and the variables POKE_<TOOL>_BIN and POKE_SKIP_<TOOL>. */
-  readonly tool: 'mlflow' | 'tensorboard' | 'wandb' | 's3proxy';
+  /** Names the script (`install-mlflow.sh`), the venv or jar, and the variables POKE_<TOOL>_BIN and POKE_SKIP_<TOOL> (`-` as `_`). */
+  readonly tool: 'mlflow' | 'tensorboard' | 'wandb' | 's3proxy' | 'poke-env';
   /** For messages: `MLflow`. */
   readonly label: string;
   /** What the script's exit code 3 means: a runtime only root can install. @default python3 with its venv module */
   readonly runtime?: Requirement;
+}
+
+/** The tool's part of an environment variable's name: `poke-env` → `POKE_ENV`. */
+function envName(tool: string): string {
+  return tool.toUpperCase().replace(/-/g, '_');
 }
 
 type Installed = { bin: string } | { requirement: Requirement };
@@ -25,9 +30,10 @@ const installing = new Map<string, Promise<Installed>>();
 
 /** The install script, once per test process: pip's progress on our stderr, the binary's path from its last line. */
 function install({ tool, label, runtime }: PinnedTool): Promise<Installed> {
-  const given = process.env[`POKE_${tool.toUpperCase()}_BIN`];
+  const upper = envName(tool);
+  const given = process.env[`POKE_${upper}_BIN`];
   if (given) {
-    if (!existsSync(given)) return Promise.reject(new Error(`POKE_${tool.toUpperCase()}_BIN=${given} does not exist`));
+    if (!existsSync(given)) return Promise.reject(new Error(`POKE_${upper}_BIN=${given} does not exist`));
     return Promise.resolve({ bin: given });
   }
   const script = join(REPO_ROOT, 'scripts', `install-${tool}.sh`);
@@ -53,7 +59,7 @@ function install({ tool, label, runtime }: PinnedTool): Promise<Installed> {
  * is missing; any other install failure fails the test.
  */
 export async function requirePinnedTool(ctx: Context, pinned: PinnedTool): Promise<string> {
-  const upper = pinned.tool.toUpperCase();
+  const upper = envName(pinned.tool);
   if (process.env[`POKE_SKIP_${upper}`] === '1') skipOrFail(ctx, { missing: `POKE_SKIP_${upper}=1 is set`, fix: `unset POKE_SKIP_${upper}` });
   const timeout = ctx.timeout();
   ctx.timeout(INSTALL_TIMEOUT_MS);

@@ -7,15 +7,37 @@ import { PlayerView, channelLines } from './encoder/view.js';
 import type { SideID } from './encoder/view.js';
 import { encode } from './encoder/encode.js';
 import { FEATURE_SIZE } from './encoder/layout.js';
-import { expertAction, firstLegal } from './expert.js';
+import { expertAction } from './expert.js';
+import { heuristicAction, maxPowerAction, randomAction } from './baselines.js';
 
 Teams.setGeneratorFactory(TeamGenerators);
 
 /** Who plays a side. A `policy` gets the encoded features and the mask and returns an action. */
 export type Agent =
   | { kind: 'expert' }
-  | { kind: 'random'; seed: number }
+  | { kind: 'random' | 'maxpower' | 'heuristic'; seed: number }
   | { kind: 'policy'; choose(features: Float32Array, mask: Uint8Array): number };
+
+/** The built-in players, by name; `seed` drives their random choices (the expert has none). */
+export function builtinAgent(name: 'random' | 'maxpower' | 'heuristic' | 'expert', seed: number): Agent {
+  return name === 'expert' ? { kind: 'expert' } : { kind: name, seed };
+}
+
+/** The action of a built-in or policy agent for the view's current request. */
+export function agentAction(agent: Agent, view: PlayerView | undefined, mask: Uint8Array, rng: Rng | undefined, features?: Float32Array): number {
+  switch (agent.kind) {
+    case 'expert':
+      return expertAction(view!, mask);
+    case 'random':
+      return randomAction(rng!, mask);
+    case 'maxpower':
+      return maxPowerAction(view!, mask, rng!);
+    case 'heuristic':
+      return heuristicAction(view!, mask, rng!);
+    case 'policy':
+      return agent.choose(features ?? encode(view!), mask);
+  }
+}
 
 export interface Decision {
   side: SideID;
@@ -69,7 +91,7 @@ export function playBattle(options: BattleOptions): BattleResult {
   const playerLogs: Record<SideID, string[]> = { p1: [], p2: [] };
   for (const side of ['p1', 'p2'] as const) {
     const agent = agents[side];
-    if (agent.kind === 'random') rngs[side] = Rng.fromSeed(agent.seed);
+    if ('seed' in agent) rngs[side] = Rng.fromSeed(agent.seed);
     if (agent.kind !== 'random' || record.has(side) || keepLog) views[side] = new PlayerView(side);
   }
   const updates: string[] = [];
@@ -130,12 +152,9 @@ export function playBattle(options: BattleOptions): BattleResult {
       if (!needsDecision(request)) continue;
       maskFromRequest(request, mask);
       const agent = agents[side];
-      let action: number;
       let features: Float32Array | undefined;
       if (record.has(side) || agent.kind === 'policy') features = encode(view!);
-      if (agent.kind === 'expert') action = expertAction(view!, mask);
-      else if (agent.kind === 'random') action = randomAction(rngs[side]!, mask);
-      else action = agent.choose(features!, mask);
+      const action = agentAction(agent, view, mask, rngs[side], features);
       if (action < 0 || !mask[action]) {
         choices.push([side, 'default', undefined]);
         continue;
@@ -169,14 +188,5 @@ export function playBattle(options: BattleOptions): BattleResult {
   return result;
 }
 
-/** The random player: uniform over the legal actions. */
-export function randomAction(rng: Rng, mask: Uint8Array): number {
-  let legal = 0;
-  for (let a = 0; a < mask.length; a++) legal += mask[a]!;
-  if (legal === 0) return firstLegal(mask);
-  let k = rng.nextBelow(legal);
-  for (let a = 0; a < mask.length; a++) if (mask[a] && k-- === 0) return a;
-  return -1;
-}
-
+export { randomAction };
 export { FEATURE_SIZE };

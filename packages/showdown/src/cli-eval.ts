@@ -1,4 +1,161 @@
-import { registerEval } from './cli.js';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UserError, selectBackend, writeJsonAtomic } from '@poke/core';
+import type { BackendName } from '@poke/core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { OPPONENTS } from './generate.js';
+import { builtinFor, loadPolicy, playMatch, policyAgent } from './eval.js';
+import type { AgentFor, EvalResult } from './eval.js';
+import { isOpponent, positiveInt } from './cli-common.js';
+import { chooserFor } from './cli-play.js';
+import { Bot } from './play/bot.js';
+import { wilson } from './eval.js';
+import type { Context } from './cli-common.js';
+
+/** A player named on the command line: a built-in one, or a policy from a run or checkpoint. */
+interface Named {
+  /** As eval.json and the table name it: the built-in's name, or the path relative to the working folder. */
+  name: string;
+  agentFor(role: 'player' | 'opponent', seed: number): AgentFor;
+  runDir?: string;
+  checkpoint?: string;
+  model?: LayersModel;
+}
+
+/** A name is a built-in player unless a folder of that name exists (a run called `random` stays reachable as ./random). */
+async function named(value: string, cwd: string): Promise<Named> {
+  const path = resolve(cwd, value);
+  if (isOpponent(value) && !existsSync(path)) return { name: value, agentFor: (role, seed) => builtinFor(value, seed, role) };
+  const { model, checkpoint, runDir } = await loadPolicy(path);
+  const agent = policyAgent(model);
+  return { name: relative(cwd, path) || '.', agentFor: () => () => agent, model, checkpoint, ...(runDir ? { runDir } : {}) };
+}
+
+function listOf(value: string, previous: string[] | undefined): string[] {
+  const items = value.split(',').map((v) => v.trim()).filter(Boolean);
+  if (!items.length) throw new UserError(`--vs needs a player: ${OPPONENTS.join(', ')}, or a run folder`);
+  return [...(previous ?? []), ...items];
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** One cell: win rate and its interval. */
+function cell(r: EvalResult): string {
+  return `${pct(r.winRate)} (${pct(r.ci95[0])}–${pct(r.ci95[1])})`;
+}
+
+/** Rows are the players, columns the opponents; each cell the row's win rate with its 95% interval. */
+export function matrixText(players: string[], opponents: string[], results: Map<string, EvalResult>): string {
+  const rows = [['', ...opponents.map((o) => `vs ${o}`)], ...players.map((p) => [p, ...opponents.map((o) => (results.has(`${p}\n${o}`) ? cell(results.get(`${p}\n${o}`)!) : '—'))])];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}
+
+/** Keep the latest result per opponent in RUN_DIR/eval.json, which poke compare reads. */
+async function recordEval(runDir: string, record: { vs: string } & Record<string, unknown>): Promise<void> {
+  const file = join(runDir, 'eval.json');
+  const previous = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
+  await writeJsonAtomic(file, { ...previous, [record.vs]: record });
+}
+
+interface EvalFlags {
+  vs?: string[];
+  battles: number;
+  format: string;
+  seed: number;
+  backend: BackendName;
+  server?: string;
+  vsUser?: string;
+  name: string;
+  maxConcurrent: number;
+  json?: boolean;
+}
+
+/** `poke eval PLAYER --server URL --vs-user NAME`: challenge an account on a server; aborted battles do not count. */
+async function evalOnServer(paths: string[], flags: EvalFlags, context: Context): Promise<void> {
+  if (!flags.server || !flags.vsUser) throw new UserError('--server and --vs-user go together', 'poke eval runs/a --server ws://127.0.0.1:8000 --vs-user somebot');
+  if (paths.length !== 1 || flags.vs) throw new UserError('with --server, give one player and no --vs');
+  const { choose, runDir } = await chooserFor(paths[0]!, flags, context.cwd);
+  const outDir = runDir ? join(runDir, 'eval-server') : resolve(context.cwd, 'eval-server');
+  const progress = context.progress('battles');
+  let done = 0;
+  const bot = new Bot({
+    server: flags.server, name: flags.name, mode: { kind: 'challenge', user: flags.vsUser, battles: flags.battles }, format: flags.format,
+    maxConcurrent: flags.maxConcurrent, outDir, choose,
+    onEvent: (e) => e.type === 'battle-end' && progress(++done, flags.battles),
+  });
+  const summary = await bot.start();
+  const played = summary.battles - summary.aborted;
+  const score = summary.wins + summary.ties / 2;
+  const record = {
+    vs: flags.vsUser, server: flags.server, format: flags.format, battles: played, wins: summary.wins, losses: summary.losses, ties: summary.ties,
+    aborted: summary.aborted, winRate: played ? score / played : 0, ci95: wilson(score, played), logs: outDir, timestamp: new Date().toISOString(),
+  };
+  if (runDir) await recordEval(runDir, record);
+  if (flags.json) console.log(JSON.stringify(record, null, 2));
+  else console.log(`win rate vs ${record.vs} on ${record.server}: ${pct(record.winRate)} (95% CI ${pct(record.ci95[0])}–${pct(record.ci95[1])}) over ${played} battles: ${record.wins} won, ${record.losses} lost, ${record.ties} tied, ${record.aborted} aborted`);
+}
+
+/** `poke eval PLAYER... --vs OPPONENT[,OPPONENT...] --battles N [--json]`. */
+export function registerEval(program: Command, context: Context): void {
+  program
+    .command('eval')
+    .description('play trained policies (argmax over legal actions) or built-in players in the simulator and report win rates with 95% intervals')
+    .argument('<players...>', `run folders (best checkpoint, else latest), checkpoint folders, or built-in players (${OPPONENTS.join(', ')})`)
+    .option('--vs <who>', `opponents, comma-separated: ${OPPONENTS.join(', ')}, or run folders (head to head); repeatable`, listOf)
+    .option('--battles <n>', 'battles per pair (sides and seeds balanced: each seed is played from both sides)', positiveInt('--battles'), 100)
+    .option('--format <id>', 'battle format', 'gen9randombattle')
+    .option('--seed <n>', 'seed of the battles', (v) => Number.parseInt(v, 10), 1)
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', 'auto')
+    .option('--server <url>', 'play on this Showdown server instead of the simulator (with --vs-user)')
+    .option('--vs-user <name>', 'with --server: the account to challenge, --battles times (any bot, e.g. a poke-env player)')
+    .option('--name <name>', 'with --server: our user name (no password: a server without authentication)', 'poke-eval')
+    .option('--max-concurrent <n>', 'with --server: battles at once', positiveInt('--max-concurrent'), 1)
+    .option('--json', 'print the result as JSON: one record for one pair, else an array of records with "player"')
+    .addHelpText('after', '\nExamples:\n  $ poke eval runs/a --vs random --battles 500\n  $ poke eval runs/a --vs random,maxpower,heuristic,expert\n  $ poke eval runs/a --vs runs/b --battles 1000\n  $ poke eval heuristic maxpower --vs random,expert\n  $ poke eval runs/a --server ws://127.0.0.1:8000 --vs-user somebot --battles 50')
+    .action(async (paths: string[], flags: EvalFlags) => {
+      if (flags.server || flags.vsUser) return evalOnServer(paths, flags, context);
+      const vs = flags.vs ?? ['random'];
+      if (paths.some((p) => !isOpponent(p) || existsSync(resolve(context.cwd, p))) || vs.some((v) => !isOpponent(v))) await selectBackend(flags.backend);
+      const loaded = new Map<string, Named>();
+      const load = async (value: string) => {
+        let n = loaded.get(value);
+        if (!n) loaded.set(value, (n = await named(value, context.cwd)));
+        return n;
+      };
+      const players = await Promise.all(paths.map(load));
+      const opponents = await Promise.all(vs.map(load));
+      const results = new Map<string, EvalResult>();
+      const records: Array<Record<string, unknown>> = [];
+      for (const player of players) {
+        for (const opponent of opponents) {
+          const label = players.length * opponents.length > 1 ? `battles ${player.name} vs ${opponent.name}` : 'battles';
+          const options = { battles: flags.battles, format: flags.format, seed: flags.seed, onBattle: context.progress(label) };
+          const result = playMatch(player.agentFor('player', flags.seed), opponent.agentFor('opponent', flags.seed), opponent.name, options);
+          const record = { ...result, ...(player.checkpoint ? { checkpoint: player.checkpoint } : {}), seed: flags.seed, timestamp: new Date().toISOString() };
+          if (player.runDir) await recordEval(player.runDir, record);
+          results.set(`${player.name}\n${opponent.name}`, result);
+          records.push({ player: player.name, ...record });
+        }
+      }
+      for (const n of loaded.values()) n.model?.dispose();
+      if (flags.json) {
+        const [only] = records;
+        if (records.length === 1 && only) {
+          const { player: _player, ...record } = only;
+          console.log(JSON.stringify(record, null, 2));
+        } else console.log(JSON.stringify(records, null, 2));
+      } else if (records.length === 1) {
+        const r = results.values().next().value!;
+        console.log(`win rate vs ${r.vs}: ${pct(r.winRate)} (95% CI ${pct(r.ci95[0])}–${pct(r.ci95[1])}) over ${r.battles} battles: ${r.wins} won, ${r.losses} lost, ${r.ties} tied`);
+      } else {
+        console.log(`win rate of each row against each column, with its 95% interval, over ${flags.battles} battles per pair:`);
+        console.log(matrixText(players.map((p) => p.name), opponents.map((o) => o.name), results));
+      }
+    });
+}
 
 /** Module behind `poke eval` (package.json `poke.commands.eval`). */
 export default registerEval;

@@ -1,60 +1,40 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, selectBackend, writeShards, writeJsonAtomic, ArrayDataset } from '@poke/core';
-import type { BackendName } from '@poke/core';
+import { UserError, writeShards, ArrayDataset } from '@poke/core';
 import { generateDemonstrations } from './generate.js';
-import type { Opponent } from './generate.js';
+import type { Demonstrator, Opponent } from './generate.js';
+import { demonstratorOf, opponentOf, positiveInt } from './cli-common.js';
+import type { Context } from './cli-common.js';
 import { generationMeta } from './source.js';
 import { parseShard, shardBattles } from './shard.js';
 import { importReplayFiles } from './replay/import.js';
 import { packDecisions } from './generate.js';
-import { evaluatePolicy, loadPolicy, policyAgent } from './eval.js';
 import { ACTION_COUNT } from './actions.js';
 import { ENCODER_VERSION, FEATURE_SIZE } from './encoder/layout.js';
-
-/** The part of @poke/cli's CommandContext these commands use. */
-interface Context {
-  readonly cwd: string;
-  setExitCode(code: number): void;
-  /** A bar on a terminal, a line every few seconds in a log. */
-  progress(label: string): (done: number, total: number) => void;
-}
-
-function positiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got "${value}"`);
-    return n;
-  };
-}
-
-function opponentOf(value: string): Opponent {
-  if (value !== 'random' && value !== 'expert') throw new UserError(`--vs/--opponent must be random or expert, got "${value}"`);
-  return value;
-}
 
 /** `poke data generate` and `poke data import`. */
 export function registerData(program: Command, context: Context): void {
   const data = program.commands.find((c) => c.name() === 'data') ?? program.command('data').description('battle demonstrations: generate by self-play, import replays');
   data
     .command('generate')
-    .description('simulate expert battles and write their decisions as shards')
+    .description("simulate battles and write the demonstrator's decisions as shards")
     .requiredOption('--out <dir>', 'output folder (shards format)')
     .option('--battles <n>', 'number of battles', positiveInt('--battles'), 200)
     .option('--format <id>', 'battle format', 'gen9randombattle')
-    .option('--opponent <who>', "the expert's opponent: random or expert", opponentOf, 'random' as Opponent)
+    .option('--player <who>', 'the demonstrator (p1), whose decisions are recorded: expert, heuristic or maxpower', demonstratorOf, 'expert' as Demonstrator)
+    .option('--opponent <who>', "the demonstrator's opponent: random, maxpower, heuristic or expert (the same as --player records both sides)", opponentOf, 'random' as Opponent)
     .option('--seed <n>', 'seed', (v) => Number.parseInt(v, 10), 1)
     .option('--workers <n>', 'worker threads (default: all cores)', positiveInt('--workers'))
     .option('--logs <dir>', "also write each battle's protocol text: NNNNN.log (replay) and NNNNN.p1.log/.p2.log (player logs with requests)")
     .option('--shard <I/N>', 'write part I (from 0) of N disjoint parts of the run; with N alone, I comes from JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm)')
     .option('--json', 'print the summary as JSON')
-    .action(async (flags: { out: string; battles: number; format: string; opponent: Opponent; seed: number; workers?: number; logs?: string; shard?: string; json?: boolean }) => {
+    .action(async (flags: { out: string; battles: number; format: string; player: Demonstrator; opponent: Opponent; seed: number; workers?: number; logs?: string; shard?: string; json?: boolean }) => {
       if (!/^gen9[a-z0-9]*randombattle$/.test(flags.format)) throw new UserError(`--format must be a gen 9 random battle format, got "${flags.format}"`);
       const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
       const range = shard ? shardBattles(flags.battles, shard) : undefined;
       const result = await generateDemonstrations(
-        { battles: flags.battles, format: flags.format, opponent: flags.opponent, seed: flags.seed, ...(flags.workers ? { workers: flags.workers } : {}), keepLogs: Boolean(flags.logs), ...(range ? { range } : {}) },
+        { battles: flags.battles, format: flags.format, opponent: flags.opponent, player: flags.player, seed: flags.seed, ...(flags.workers ? { workers: flags.workers } : {}), keepLogs: Boolean(flags.logs), ...(range ? { range } : {}) },
         context.progress('battles'),
       );
       const out = resolve(context.cwd, flags.out);
@@ -74,6 +54,7 @@ export function registerData(program: Command, context: Context): void {
         out,
         battles: result.battles,
         decisions: result.decisions,
+        player: flags.player,
         expertWins: result.expertWins,
         seconds: Number(result.seconds.toFixed(3)),
         battlesPerSecond: Number((result.battles / result.seconds).toFixed(2)),
@@ -84,7 +65,7 @@ export function registerData(program: Command, context: Context): void {
       if (flags.json) console.log(JSON.stringify(summary, null, 2));
       else {
         console.log(`${summary.battles} battles, ${summary.decisions} decisions in ${summary.seconds} s: ${summary.battlesPerSecond} battles/s, ${summary.decisionsPerSecond} decisions/s`);
-        console.log(`expert won ${summary.expertWins}/${summary.battles}; wrote ${out} (${FEATURE_SIZE} features, ${ACTION_COUNT} actions)`);
+        console.log(`${flags.player} won ${summary.expertWins}/${summary.battles} vs ${flags.opponent}; wrote ${out} (${FEATURE_SIZE} features, ${ACTION_COUNT} actions)`);
       }
     });
 
@@ -117,37 +98,5 @@ export function registerData(program: Command, context: Context): void {
         console.log(`imported ${summary.battles} battles, ${summary.decisions} decisions (${summary.unresolved} whose action the log does not show were left out); wrote ${out}`);
         if (result.skipped) console.log(`skipped ${result.skipped} file(s); first: ${result.firstSkipReason}`);
       }
-    });
-}
-
-/** `poke eval RUN_DIR|CHECKPOINT --vs random|expert --battles N [--json]`. */
-export function registerEval(program: Command, context: Context): void {
-  program
-    .command('eval')
-    .description('play a trained policy (argmax over legal actions) in the simulator and report its win rate with a 95% interval')
-    .argument('<path>', "a run folder (its best checkpoint, else its latest) or a checkpoint folder")
-    .option('--vs <who>', 'opponent: random or expert', opponentOf, 'random' as Opponent)
-    .option('--battles <n>', 'number of battles', positiveInt('--battles'), 100)
-    .option('--format <id>', 'battle format', 'gen9randombattle')
-    .option('--seed <n>', 'seed of the battles', (v) => Number.parseInt(v, 10), 1)
-    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', 'auto')
-    .option('--json', 'print the result as JSON')
-    .action(async (path: string, flags: { vs: Opponent; battles: number; format: string; seed: number; backend: BackendName; json?: boolean }) => {
-      await selectBackend(flags.backend);
-      const { model, checkpoint, runDir } = await loadPolicy(resolve(context.cwd, path));
-      const result = evaluatePolicy(policyAgent(model), { vs: flags.vs, battles: flags.battles, format: flags.format, seed: flags.seed, onBattle: context.progress('battles') });
-      const record = { ...result, checkpoint, seed: flags.seed, timestamp: new Date().toISOString() };
-      if (runDir) {
-        // eval.json in the run folder: the latest result per opponent, for poke compare.
-        const file = join(runDir, 'eval.json');
-        const previous = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
-        await writeJsonAtomic(file, { ...previous, [flags.vs]: record });
-      }
-      if (flags.json) console.log(JSON.stringify(record, null, 2));
-      else {
-        const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-        console.log(`win rate vs ${result.vs}: ${pct(result.winRate)} (95% CI ${pct(result.ci95[0])}–${pct(result.ci95[1])}) over ${result.battles} battles: ${result.wins} won, ${result.losses} lost, ${result.ties} tied`);
-      }
-      model.dispose();
     });
 }

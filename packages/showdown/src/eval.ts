@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UserError, deriveSeed, predictActions } from '@poke/core';
 import { loadPolicyModel, readManifest, MANIFEST_FILE } from '@poke/plugin-checkpoint';
-import { playBattle } from './battle.js';
+import { builtinAgent, playBattle } from './battle.js';
 import type { Agent } from './battle.js';
 import { ACTION_COUNT } from './actions.js';
 import { FEATURE_SIZE } from './encoder/layout.js';
@@ -20,8 +20,21 @@ export interface EvalOptions {
   onBattle?: (done: number, total: number) => void;
 }
 
+/** A side of a match: the agent that plays battle pair `k` (built-in players get a seed per pair). */
+export type AgentFor = (pair: number) => Agent;
+
+export interface MatchOptions {
+  battles: number;
+  /** @default "gen9randombattle" */
+  format?: string;
+  /** @default 1 */
+  seed?: number;
+  onBattle?: (done: number, total: number) => void;
+}
+
 export interface EvalResult {
-  vs: Opponent;
+  /** The opponent's name: a built-in player or the path of a run. */
+  vs: string;
   format: string;
   battles: number;
   wins: number;
@@ -65,8 +78,17 @@ export function policyAgent(model: LayersModel): Agent & { kind: 'policy' } {
   };
 }
 
-/** Play `battles` battles of the policy (p1) against the opponent (p2). */
-export function evaluatePolicy(agent: Agent, options: EvalOptions): EvalResult {
+/** A built-in player as one side of a match, seeded per battle pair (`role` keeps the two sides' seeds apart). */
+export function builtinFor(name: Opponent, seed: number, role: 'player' | 'opponent'): AgentFor {
+  return (pair) => builtinAgent(name, deriveSeed(seed, `eval-${role}`, pair));
+}
+
+/**
+ * Play `battles` battles of A against B, sides and seeds balanced: battle pair k uses one
+ * seed (teams and every roll) twice, A as p1 then A as p2, so neither side nor team favours
+ * either player. An odd count plays the last seed once, A as p1.
+ */
+export function playMatch(a: AgentFor, b: AgentFor, vs: string, options: MatchOptions): EvalResult {
   const started = performance.now();
   const format = options.format ?? 'gen9randombattle';
   const seed = options.seed ?? 1;
@@ -74,17 +96,19 @@ export function evaluatePolicy(agent: Agent, options: EvalOptions): EvalResult {
   let losses = 0;
   let turns = 0;
   for (let i = 0; i < options.battles; i++) {
-    const opponent: Agent = options.vs === 'expert' ? { kind: 'expert' } : { kind: 'random', seed: deriveSeed(seed, 'eval-opponent', i) };
-    const result = playBattle({ format, seed: deriveSeed(seed, 'eval', i), p1: agent, p2: opponent, record: [] });
-    if (result.winner === 'p1') wins++;
-    else if (result.winner === 'p2') losses++;
+    const pair = Math.floor(i / 2);
+    const aSide = i % 2 === 0 ? 'p1' : 'p2';
+    const [p1, p2] = aSide === 'p1' ? [a(pair), b(pair)] : [b(pair), a(pair)];
+    const result = playBattle({ format, seed: deriveSeed(seed, 'eval', pair), p1, p2, record: [] });
+    if (result.winner === aSide) wins++;
+    else if (result.winner) losses++;
     turns += result.turns;
     options.onBattle?.(i + 1, options.battles);
   }
   const ties = options.battles - wins - losses;
   const score = wins + ties / 2;
   return {
-    vs: options.vs,
+    vs,
     format,
     battles: options.battles,
     wins,
@@ -95,6 +119,11 @@ export function evaluatePolicy(agent: Agent, options: EvalOptions): EvalResult {
     meanTurns: options.battles ? turns / options.battles : 0,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** Play `battles` battles of the policy against a built-in opponent (sides balanced, see playMatch). */
+export function evaluatePolicy(agent: Agent, options: EvalOptions): EvalResult {
+  return playMatch(() => agent, builtinFor(options.vs, options.seed ?? 1, 'opponent'), options.vs, options);
 }
 
 /**

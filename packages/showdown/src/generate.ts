@@ -2,20 +2,28 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ArrayDataset, deriveSeed } from '@poke/core';
-import { playBattle } from './battle.js';
+import { builtinAgent, playBattle } from './battle.js';
+import type { SideID } from './encoder/view.js';
 import type { Agent, Decision } from './battle.js';
 import { ACTION_COUNT } from './actions.js';
 import { FEATURE_SIZE } from './encoder/layout.js';
 
-export type Opponent = 'random' | 'expert';
+/** The built-in players: opponents in generation and evaluation. */
+export const OPPONENTS = ['random', 'maxpower', 'heuristic', 'expert'] as const;
+export type Opponent = (typeof OPPONENTS)[number];
+/** The built-in players that can demonstrate (all but random). */
+export const DEMONSTRATORS = ['expert', 'heuristic', 'maxpower'] as const;
+export type Demonstrator = (typeof DEMONSTRATORS)[number];
 
 export interface GenerateOptions {
   /** Number of battles. */
   battles: number;
   /** @default "gen9randombattle" */
   format?: string;
-  /** Who the expert plays against. @default "random" */
+  /** Who the demonstrator plays against. @default "random" */
   opponent?: Opponent;
+  /** Whose decisions are recorded (p1; p2 too when the opponent is the same player). @default "expert" */
+  player?: Demonstrator;
   /** @default 1 */
   seed?: number;
   /** worker_threads to spread battles over; 1 runs in this thread. @default os.availableParallelism() */
@@ -40,18 +48,23 @@ export interface GenerateResult {
   dataset: ArrayDataset;
   battles: number;
   decisions: number;
-  /** Battles the expert (p1) won. */
+  /** Battles the demonstrator (p1) won (the name predates other demonstrators). */
   expertWins: number;
   seconds: number;
   logs?: Array<{ log: string; p1: string; p2: string }>;
 }
 
-/** Battle `i` of a generation run: its seed and its players (the expert is always p1). */
-export function battleSpec(options: Required<Pick<GenerateOptions, 'seed' | 'opponent'>>, i: number): { seed: number; p1: Agent; p2: Agent } {
+/** Battle `i` of a generation run: its seed, its players (the demonstrator is always p1) and the sides recorded. */
+export function battleSpec(
+  options: { seed: number; opponent: Opponent; player?: Demonstrator },
+  i: number,
+): { seed: number; p1: Agent; p2: Agent; record: SideID[] } {
+  const player = options.player ?? 'expert';
   return {
     seed: deriveSeed(options.seed, 'battle', i),
-    p1: { kind: 'expert' },
-    p2: options.opponent === 'expert' ? { kind: 'expert' } : { kind: 'random', seed: deriveSeed(options.seed, 'opponent', i) },
+    p1: builtinAgent(player, deriveSeed(options.seed, 'player', i)),
+    p2: builtinAgent(options.opponent, deriveSeed(options.seed, 'opponent', i)),
+    record: options.opponent === player ? ['p1', 'p2'] : ['p1'],
   };
 }
 
@@ -70,7 +83,7 @@ export function packDecisions(decisions: readonly Decision[]): Pick<GeneratedChu
 
 /** Play battles [start, end) in this thread. */
 export function generateRange(
-  options: { format: string; seed: number; opponent: Opponent; keepLogs?: boolean },
+  options: { format: string; seed: number; opponent: Opponent; player?: Demonstrator; keepLogs?: boolean },
   start: number,
   end: number,
   onBattle?: () => void,
@@ -121,6 +134,7 @@ export async function generateDemonstrations(
     format: options.format ?? 'gen9randombattle',
     seed: options.seed ?? 1,
     opponent: options.opponent ?? 'random',
+    player: options.player ?? 'expert',
     keepLogs: options.keepLogs ?? false,
   };
   const { start: first, end: last } = options.range ?? { start: 0, end: options.battles };

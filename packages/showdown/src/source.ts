@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { readShards, writeShards } from '@poke/core';
 import type { DataSource, Dataset } from '@poke/core';
 import { generateDemonstrations } from './generate.js';
-import type { Opponent } from './generate.js';
+import { DEMONSTRATORS, OPPONENTS } from './generate.js';
+import type { Demonstrator, Opponent } from './generate.js';
 import { ENCODER_VERSION, FEATURE_SIZE, describeLayout } from './encoder/layout.js';
 import { ACTION_COUNT } from './actions.js';
 
@@ -16,6 +17,8 @@ export interface ShowdownSourceOptions {
   format: string;
   /** @default "random" */
   opponent: Opponent;
+  /** The demonstrator whose decisions are recorded. @default "expert" */
+  player?: Demonstrator;
   /** Seed of the battles; defaults to the run's seed. */
   seed?: number;
   /** worker_threads; defaults to os.availableParallelism(). Does not change the data. */
@@ -30,22 +33,25 @@ export const showdownSourceSchema = {
     valFraction: { type: 'number' },
     battles: { type: 'integer', minimum: 1, default: 200, description: 'expert battles to generate' },
     format: { type: 'string', pattern: '^gen9[a-z0-9]*randombattle$', default: 'gen9randombattle', description: 'a gen 9 random battle format' },
-    opponent: { enum: ['random', 'expert'], default: 'random', description: "the expert's opponent" },
+    opponent: { enum: [...OPPONENTS], default: 'random', description: "the demonstrator's opponent" },
+    player: { enum: [...DEMONSTRATORS], default: 'expert', description: 'the demonstrator whose decisions are recorded' },
     seed: { type: 'integer', description: "seed of the battles (default: the run's seed)" },
     workers: { type: 'integer', minimum: 1, description: 'worker threads (default: all cores); does not change the data' },
   },
 } as const;
 
 /** The cache key: every option that changes the data, and the encoder version. */
-export function fingerprint(options: { battles: number; format: string; opponent: Opponent; seed: number }): string {
-  const key = JSON.stringify({ battles: options.battles, format: options.format, opponent: options.opponent, seed: options.seed, encoder: ENCODER_VERSION });
+export function fingerprint(options: { battles: number; format: string; opponent: Opponent; player?: Demonstrator; seed: number }): string {
+  // The expert (the first demonstrator) is left out of the key, so caches made before `player` existed stay valid.
+  const player = options.player && options.player !== 'expert' ? { player: options.player } : {};
+  const key = JSON.stringify({ battles: options.battles, format: options.format, opponent: options.opponent, ...player, seed: options.seed, encoder: ENCODER_VERSION });
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
 export const showdownSource: DataSource<ShowdownSourceOptions> = {
   name: 'showdown',
   schema: showdownSourceSchema,
-  describe: (o) => `showdown: ${o.battles} expert battles of ${o.format} vs ${o.opponent}`,
+  describe: (o) => `showdown: ${o.battles} ${o.player ?? 'expert'} battles of ${o.format} vs ${o.opponent}`,
   async load(options, context): Promise<Dataset> {
     const seed = options.seed ?? context.seed;
     const key = fingerprint({ ...options, seed });
@@ -70,7 +76,7 @@ export const showdownSource: DataSource<ShowdownSourceOptions> = {
 };
 
 export function generationMeta(
-  options: { battles: number; format?: string; opponent?: string; seed?: number },
+  options: { battles: number; format?: string; opponent?: string; player?: string; seed?: number },
   result: { decisions: number; expertWins: number },
 ): Record<string, unknown> {
   return {
@@ -78,6 +84,7 @@ export function generationMeta(
     kind: 'self-play',
     format: options.format ?? 'gen9randombattle',
     opponent: options.opponent ?? 'random',
+    player: options.player ?? 'expert',
     battles: options.battles,
     seed: options.seed ?? 1,
     decisions: result.decisions,

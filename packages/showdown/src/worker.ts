@@ -1,9 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { generateRange } from './generate.js';
-import type { Opponent } from './generate.js';
+import type { Demonstrator, Opponent } from './generate.js';
 
 interface Job {
-  options: { format: string; seed: number; opponent: Opponent; keepLogs?: boolean };
+  options: { format: string; seed: number; opponent: Opponent; player?: Demonstrator; keepLogs?: boolean };
   start: number;
   end: number;
 }

@@ -216,6 +216,12 @@ describe('@poke/showdown', function () {
     expect(row.winRate).to.equal(row.evals[1]!.winRate);
     const table = await poke(['compare', 'runs'], dir);
     expect(table.stdout).to.match(/win rate/).and.match(/\bsd\b.*\d+\.\d% vs expert/);
+    // Head to head: a run against itself, sides and seeds balanced, wins exactly half; eval.json keys it by path.
+    const h2h = await poke(['eval', 'runs/sd', '--vs', 'runs/sd', '--battles', '4', '--backend', 'cpu', '--json'], dir);
+    expect(h2h.code, h2h.stderr).to.equal(0);
+    expect(JSON.parse(h2h.stdout)).to.include({ vs: join('runs', 'sd'), battles: 4, winRate: 0.5 });
+    const evals = JSON.parse(await readFile(join(dir, 'runs', 'sd', 'eval.json'), 'utf8')) as Record<string, { vs: string }>;
+    expect(Object.keys(evals)).to.deep.equal(['random', 'expert', join('runs', 'sd')]);
     const bad = await poke(['eval', 'nowhere', '--battles', '2'], dir);
     expect(bad.code).to.equal(2);
   });
