@@ -7,6 +7,7 @@ const BENCHES = {
   compare: () => import('./compare.js'),
   showdown: () => import('./showdown.js'),
   tensorboard: () => import('./tensorboard.js'),
+  storage: () => import('./storage.js'),
 };
 
 const wanted = process.argv.slice(2);

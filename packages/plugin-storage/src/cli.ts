@@ -1,12 +1,11 @@
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, consoleLogger, readRecordedConfig, storageConfigSchema, validateWithSchema } from '@poke/core';
+import { UserError, consoleLogger, readRecordedConfig, storageConfigSchema, validateWithSchema, validatePluginOptions } from '@poke/core';
 import type { ResolvedStorageConfig } from '@poke/core';
 import { openStorage, checkAccess } from './plugin.js';
 import { pushCheckpoints, pushRunFiles } from './push.js';
 import { storageOptionsSchema } from './schema.js';
 import type { ResolvedStorageOptions } from './schema.js';
-import { validatePluginOptions } from '@poke/core';
 import { describe } from './errors.js';
 
 interface Context {

@@ -10,3 +10,4 @@ export type { CommitMarker } from './marker.js';
 export { Bucket, fileDigest } from './remote.js';
 export { pushCheckpoints, pushRunFiles } from './push.js';
 export { pullRun } from './pull.js';
+export { cacheShards, remoteShardsSource } from './shards-cache.js';

@@ -12,6 +12,7 @@ import { RunLayout } from './layout.js';
 import { pushCheckpoints, pushRunFiles } from './push.js';
 import { pullRun } from './pull.js';
 import { Syncer } from './syncer.js';
+import { remoteShardsSource } from './shards-cache.js';
 import { describe, isPermanent, storageUserError } from './errors.js';
 
 export const PLUGIN_NAME = 'poke:storage';
@@ -20,12 +21,18 @@ export const PLUGIN_NAME = 'poke:storage';
 const LAST_PASS_RETRIES = 2;
 
 /** A bucket and the run layout under the configured prefix, for the plugin and `poke storage`. */
-export function openStorage(storage: ResolvedStorageConfig, options: ResolvedStorageOptions): { bucket: Bucket; layoutOf: (runName: string) => RunLayout } {
+export function openStorage(
+  storage: ResolvedStorageConfig,
+  options: ResolvedStorageOptions,
+): { bucket: Bucket; layoutOf: (runName: string) => RunLayout; bucketOf: (url: string) => Bucket } {
   const { bucket, prefix } = parseStorageUrl(storage.url);
   const client = createClient(storage, options.stallSeconds);
+  const upload = { partSize: options.partSize, queueSize: options.queueSize };
   return {
-    bucket: new Bucket(client, bucket, { partSize: options.partSize, queueSize: options.queueSize }),
+    bucket: new Bucket(client, bucket, upload),
     layoutOf: (runName) => new RunLayout(prefix, runName),
+    // Another bucket on the same server, with the same credentials (shards under data.path).
+    bucketOf: (url) => new Bucket(client, parseStorageUrl(url).bucket, upload),
   };
 }
 
@@ -70,7 +77,9 @@ export class StoragePlugin implements PokePlugin {
     }
     this.trainer = trainer;
     this.storage = storage;
-    ({ bucket: this.bucket, layoutOf: this.layoutOf } = openStorage(storage, this.options));
+    const opened = openStorage(storage, this.options);
+    ({ bucket: this.bucket, layoutOf: this.layoutOf } = opened);
+    trainer.registerDataSource(remoteShardsSource(opened.bucketOf));
     trainer.hooks.fetchRun.tapPromise(PLUGIN_NAME, (request) => this.fetch(request));
     // First: credentials the server refuses end the run before any plugin opens anything (a checkpoint manager would save a last one).
     trainer.hooks.setup.tapPromise({ name: PLUGIN_NAME, stage: Stage.FIRST }, (context) => this.setup(context));
