@@ -112,9 +112,11 @@ export class StoragePlugin implements PokePlugin {
   private async setup(context: RunContext): Promise<void> {
     const layout = this.layoutOf(context.runName);
     await checkAccess(this.bucket, this.storage.url, layout.root, this.trainer.logger);
+    await this.refuseOtherRun(context, layout);
     const checkpointsDir = join(context.runDir, 'checkpoints');
     this.syncer = new Syncer(
       async () => {
+        await this.refuseOtherRun(context, layout);
         await pushCheckpoints(this.bucket, layout, checkpointsDir, this.trainer.logger);
         await pushRunFiles(this.bucket, layout, context.runDir);
       },
@@ -123,6 +125,21 @@ export class StoragePlugin implements PokePlugin {
     );
     // Whatever an earlier session left behind (a crash mid-upload, a server that was down) goes up now.
     this.syncer.request();
+  }
+
+  /**
+   * A pass makes the server's copy match this folder: a new run whose name the
+   * server already holds for another run would delete that run's checkpoints.
+   * An unreachable server cannot tell; the passes find out later (see below).
+   */
+  private async refuseOtherRun(context: RunContext, layout: RunLayout): Promise<void> {
+    const text = await this.bucket.getText(layout.file('run.json')).catch(() => undefined);
+    const id = text === undefined ? undefined : (JSON.parse(text) as { id?: string }).id;
+    if (id === undefined || id === context.runId) return;
+    throw new UserError(
+      `storage ${this.storage.url}: a run named ${context.runName} is already there (run id ${id}), and this is another run (${context.runId})`,
+      `continue that run with --resume auto (on any machine), or choose another --run-name`,
+    );
   }
 
   /** The last pass, after the final run.json; a server still down leaves the run for `poke storage sync`. */

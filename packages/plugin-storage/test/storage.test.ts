@@ -64,6 +64,16 @@ describe('plugin-storage on a real S3-compatible server (s3proxy)', function () 
     expect([...folders].sort()).to.deep.equal([...local].sort());
   });
 
+  it('refuses a new run whose name the server holds for another run, deleting nothing there', async () => {
+    const first = await storageTrainer({ dir: await tempDir('storage'), user: { runName: 'taken', train: { epochs: 1 }, storage: storageConfig(server(), 'taken') } });
+    await first.run();
+    const before = await remoteKeys('taken', 'taken');
+    const other = await storageTrainer({ dir: await tempDir('storage'), user: { runName: 'taken', train: { epochs: 1 }, storage: storageConfig(server(), 'taken') } });
+    const err = await other.run().then(() => undefined, (e: unknown) => e);
+    expect((err as Error).message).to.include(`a run named taken is already there (run id ${first.context!.runId})`);
+    expect(await remoteKeys('taken', 'taken')).to.deep.equal(before);
+  });
+
   describe('resume on a new machine', () => {
     let straight: { weights: Float32Array[]; rows: ReturnType<typeof rowsOf> };
 
