@@ -3,7 +3,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArrayDataset, readShardSets, writeShards, generateSynthetic } from '@poke/core';
 import type { Dataset } from '@poke/core';
-import { openStorage } from '@poke/plugin-storage';
+import { openStorage, cacheShards } from '@poke/plugin-storage';
+import { poke } from '../../cli/test/helpers.js';
 import checkpoint from '@poke/plugin-checkpoint';
 import { makeTrainer, smallConfig, tempDir, useS3Server, storageConfig, recordingLogger } from './helpers.js';
 import { storage } from '@poke/plugin-storage';
@@ -39,6 +40,20 @@ describe('data.path: s3://… (shards through the local cache)', function () {
 
   const same = (a: Dataset & { features?: Float32Array }, b: ArrayDataset) =>
     expect(Buffer.from(a.gather(Array.from({ length: a.size }, (_, i) => i)).features.buffer).equals(Buffer.from(b.features.buffer))).to.equal(true);
+
+  it('poke storage push uploads a shard set that reads back the same through the cache', async () => {
+    const dir = await tempDir('push');
+    const set = generateSynthetic({ samples: 150, features: 12, actions: 5, legalProbability: 0.7, noise: 0.1 }, 9) as ArrayDataset;
+    await writeShards(join(dir, 'set'), set, { shardSize: 64 });
+    const url = `s3://${server().bucket}/pushed/set`;
+    const result = await poke(['storage', 'push', 'set', url, '--endpoint', server().endpoint, '--force-path-style'], dir, server().env);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.include(`pushed 4 file(s) from set to ${url}`);
+    const { bucket } = openStorage(storageConfig(server(), 'pushed'), { stallSeconds: 10, partSize: 5242880, queueSize: 1, retrySeconds: 1 });
+    const cached = await cacheShards(bucket, url, join(dir, 'cache'), () => {});
+    bucket.client.destroy();
+    same(await readShardSets(cached), set);
+  });
 
   it('trains on the objects under the prefix, downloads each once, and refuses one that no longer matches its index', async () => {
     const local = await uploadParts('data/gen');
