@@ -5,6 +5,7 @@ import { UserError, consoleLogger, readRecordedConfig, storageConfigSchema, vali
 import type { ResolvedStorageConfig } from '@poke/core';
 import { openStorage, checkAccess } from './plugin.js';
 import { pushCheckpoints, pushRunFiles } from './push.js';
+import { pullRunFiles } from './pull.js';
 import { storageOptionsSchema } from './schema.js';
 import type { ResolvedStorageOptions } from './schema.js';
 import { describe } from './errors.js';
@@ -73,6 +74,28 @@ export default function registerStorage(program: Command, context: Context): voi
       } catch (err) {
         if ((err as Error).name === 'UserError') throw err;
         throw new UserError(`storage ${storage.url}: sync of ${runDir} failed (${describe(err)})`, 'nothing committed half-way; run it again when the server answers');
+      } finally {
+        bucket.client.destroy();
+      }
+    });
+  command
+    .command('pull')
+    .description('bring the run files (run.json, config.json, metrics.csv; no checkpoints) of every run under s3://bucket/prefix into a folder, e.g. for poke compare')
+    .argument('<url>', 's3://bucket/prefix that holds runs')
+    .argument('<dir>', 'the folder to put them in')
+    .option('--endpoint <url>', 'an S3-compatible server (default: AWS)')
+    .option('--region <name>', 'region (default: AWS_REGION, else us-east-1)')
+    .option('--force-path-style', 'address buckets as <endpoint>/<bucket>')
+    .action(async (url: string, dir: string, flags: { endpoint?: string; region?: string; forcePathStyle?: boolean }) => {
+      const storage = storageFromFlags(url, flags);
+      const { bucket } = openStorage(storage, validatePluginOptions<ResolvedStorageOptions>('poke:storage', storageOptionsSchema, {}));
+      try {
+        await checkAccess(bucket, url, parseStorageUrl(url).prefix, consoleLogger);
+        const runs = await pullRunFiles(bucket, parseStorageUrl(url).prefix, resolve(context.cwd, dir));
+        console.log(`pulled ${runs.length} run(s) from ${url} into ${dir}${runs.length ? `: ${runs.join(', ')}` : ''}`);
+      } catch (err) {
+        if ((err as Error).name === 'UserError') throw err;
+        throw new UserError(`storage ${url}: pull failed (${describe(err)})`);
       } finally {
         bucket.client.destroy();
       }
