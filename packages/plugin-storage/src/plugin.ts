@@ -99,7 +99,7 @@ export class StoragePlugin implements PokePlugin {
     await checkAccess(this.bucket, this.storage.url, layout.root, this.trainer.logger);
     const report = await pullRun(this.bucket, layout, runDir, this.trainer.logger).catch((err: unknown) => {
       if (isPermanent(err)) throw storageUserError(this.storage.url, err);
-      throw new UserError(`storage ${this.storage.url}: could not fetch run ${runName} (${describe(err)})`, 'the run is on the server; retry when it answers');
+      throw new UserError(`storage ${this.storage.url}: could not fetch run ${runName} (${describe(err)})`, 'it is not here and may be there: starting it anew could fork it; retry when the server answers');
     });
     if (!report) {
       this.trainer.logger.info(`storage: no run ${runName} under ${this.storage.url} either`);
