@@ -6,6 +6,7 @@ import retention from '@poke/plugin-retention';
 import { isUserError } from '@poke/core';
 import type { Trainer } from '@poke/core';
 import { openStorage, RunLayout } from '@poke/plugin-storage';
+import { freePort } from '../../plugin-mlflow/test/server.js';
 import {
   useS3Server, storageConfig, storageTrainer, tempDir, weightsOf, collectRecords, rowsOf, recordingLogger, readJson,
 } from './helpers.js';
@@ -124,6 +125,13 @@ describe('plugin-storage on a real S3-compatible server (s3proxy)', function () 
       const marker = JSON.parse(await readFile(server().objectPath(`corrupt/job/checkpoints/${newest}.commit.json`), 'utf8'));
       expect(marker.files['weights.bin'].sha256).to.equal(sha256(await readFile(path)));
     });
+  });
+
+  it('refuses to start anew a run missing here while the server does not answer', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const trainer = await storageTrainer({ dir: await tempDir('storage'), user: { runName: 'unknown', storage: { url: `s3://${server().bucket}/x`, endpoint: closed, forcePathStyle: true } }, resume: 'auto' });
+    const err = await trainer.run().then(() => undefined, (e: unknown) => e);
+    expect((err as Error).message).to.match(/could not fetch run unknown \(.*ECONNREFUSED/);
   });
 
   it('wrong credentials: one clear error at setup, before any step trains', async () => {
