@@ -9,6 +9,7 @@ const BENCHES = {
   baselines: () => import('./baselines.js'),
   play: () => import('./play.js'),
   tensorboard: () => import('./tensorboard.js'),
+  storage: () => import('./storage.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -75,7 +75,8 @@ async function builtInPlugins() {
   if (!existsSync(scope)) return [];
   const options = benchOptions(await closedLoopbackPort());
   return readdirSync(scope)
-    .filter((name) => name.startsWith('plugin-'))
+    // The storage plugin needs a server and the config's storage key; `bench storage` measures it.
+    .filter((name) => name.startsWith('plugin-') && name !== 'plugin-storage')
     .map((name) => `@poke/${name}`)
     .map((name) => (options[name] ? [name, options[name]] : name));
 }

@@ -42,7 +42,11 @@ export class S3Server {
 
   /** Installs s3proxy first if needed, so `ctx` is the calling hook's or test's. */
   static async create(ctx: Context): Promise<S3Server> {
-    const jar = await requireS3proxy(ctx);
+    return S3Server.launch(await requireS3proxy(ctx));
+  }
+
+  /** A server from s3proxy's `jar` (the benchmarks run it outside mocha). */
+  static async launch(jar: string): Promise<S3Server> {
     const server = new S3Server(await mkdtemp(join(tmpdir(), 'poke-s3-')), await freePort(), jar);
     await mkdir(join(server.dir, 'data', server.bucket), { recursive: true });
     await server.start();

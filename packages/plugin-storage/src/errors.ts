@@ -3,10 +3,10 @@ import { UserError } from '@poke/core';
 /** Error names S3 gives when the credentials are missing, wrong or not allowed. */
 const REFUSED = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'ExpiredToken', 'InvalidToken', 'CredentialsProviderError', 'AuthorizationHeaderMalformed']);
 
-/** An answer a retry cannot change: the user must fix the credentials or the bucket. */
+/** An answer a retry cannot change: the user must fix the credentials, the bucket or the run name. */
 export function isPermanent(err: unknown): boolean {
   const name = (err as { name?: string }).name ?? '';
-  return REFUSED.has(name) || name === 'NoSuchBucket';
+  return REFUSED.has(name) || name === 'NoSuchBucket' || name === 'UserError';
 }
 
 /** The SDK's error as one line for the user, with what to do about it. */

@@ -9,4 +9,5 @@ export { parseMarker, MARKER_FORMAT } from './marker.js';
 export type { CommitMarker } from './marker.js';
 export { Bucket, fileDigest } from './remote.js';
 export { pushCheckpoints, pushRunFiles } from './push.js';
-export { pullRun } from './pull.js';
+export { pullRun, pullRunFiles } from './pull.js';
+export { cacheShards, remoteShardsSource } from './shards-cache.js';

@@ -12,6 +12,7 @@ import { RunLayout } from './layout.js';
 import { pushCheckpoints, pushRunFiles } from './push.js';
 import { pullRun } from './pull.js';
 import { Syncer } from './syncer.js';
+import { remoteShardsSource } from './shards-cache.js';
 import { describe, isPermanent, storageUserError } from './errors.js';
 
 export const PLUGIN_NAME = 'poke:storage';
@@ -20,12 +21,18 @@ export const PLUGIN_NAME = 'poke:storage';
 const LAST_PASS_RETRIES = 2;
 
 /** A bucket and the run layout under the configured prefix, for the plugin and `poke storage`. */
-export function openStorage(storage: ResolvedStorageConfig, options: ResolvedStorageOptions): { bucket: Bucket; layoutOf: (runName: string) => RunLayout } {
+export function openStorage(
+  storage: ResolvedStorageConfig,
+  options: ResolvedStorageOptions,
+): { bucket: Bucket; layoutOf: (runName: string) => RunLayout; bucketOf: (url: string) => Bucket } {
   const { bucket, prefix } = parseStorageUrl(storage.url);
   const client = createClient(storage, options.stallSeconds);
+  const upload = { partSize: options.partSize, queueSize: options.queueSize };
   return {
-    bucket: new Bucket(client, bucket, { partSize: options.partSize, queueSize: options.queueSize }),
+    bucket: new Bucket(client, bucket, upload),
     layoutOf: (runName) => new RunLayout(prefix, runName),
+    // Another bucket on the same server, with the same credentials (shards under data.path).
+    bucketOf: (url) => new Bucket(client, parseStorageUrl(url).bucket, upload),
   };
 }
 
@@ -70,7 +77,9 @@ export class StoragePlugin implements PokePlugin {
     }
     this.trainer = trainer;
     this.storage = storage;
-    ({ bucket: this.bucket, layoutOf: this.layoutOf } = openStorage(storage, this.options));
+    const opened = openStorage(storage, this.options);
+    ({ bucket: this.bucket, layoutOf: this.layoutOf } = opened);
+    trainer.registerDataSource(remoteShardsSource(opened.bucketOf));
     trainer.hooks.fetchRun.tapPromise(PLUGIN_NAME, (request) => this.fetch(request));
     // First: credentials the server refuses end the run before any plugin opens anything (a checkpoint manager would save a last one).
     trainer.hooks.setup.tapPromise({ name: PLUGIN_NAME, stage: Stage.FIRST }, (context) => this.setup(context));
@@ -90,7 +99,7 @@ export class StoragePlugin implements PokePlugin {
     await checkAccess(this.bucket, this.storage.url, layout.root, this.trainer.logger);
     const report = await pullRun(this.bucket, layout, runDir, this.trainer.logger).catch((err: unknown) => {
       if (isPermanent(err)) throw storageUserError(this.storage.url, err);
-      throw new UserError(`storage ${this.storage.url}: could not fetch run ${runName} (${describe(err)})`, 'the run is on the server; retry when it answers');
+      throw new UserError(`storage ${this.storage.url}: could not fetch run ${runName} (${describe(err)})`, 'it is not here and may be there: starting it anew could fork it; retry when the server answers');
     });
     if (!report) {
       this.trainer.logger.info(`storage: no run ${runName} under ${this.storage.url} either`);
@@ -103,9 +112,11 @@ export class StoragePlugin implements PokePlugin {
   private async setup(context: RunContext): Promise<void> {
     const layout = this.layoutOf(context.runName);
     await checkAccess(this.bucket, this.storage.url, layout.root, this.trainer.logger);
+    await this.refuseOtherRun(context, layout);
     const checkpointsDir = join(context.runDir, 'checkpoints');
     this.syncer = new Syncer(
       async () => {
+        await this.refuseOtherRun(context, layout);
         await pushCheckpoints(this.bucket, layout, checkpointsDir, this.trainer.logger);
         await pushRunFiles(this.bucket, layout, context.runDir);
       },
@@ -114,6 +125,21 @@ export class StoragePlugin implements PokePlugin {
     );
     // Whatever an earlier session left behind (a crash mid-upload, a server that was down) goes up now.
     this.syncer.request();
+  }
+
+  /**
+   * A pass makes the server's copy match this folder: a new run whose name the
+   * server already holds for another run would delete that run's checkpoints.
+   * An unreachable server cannot tell; the passes find out later (see below).
+   */
+  private async refuseOtherRun(context: RunContext, layout: RunLayout): Promise<void> {
+    const text = await this.bucket.getText(layout.file('run.json')).catch(() => undefined);
+    const id = text === undefined ? undefined : (JSON.parse(text) as { id?: string }).id;
+    if (id === undefined || id === context.runId) return;
+    throw new UserError(
+      `storage ${this.storage.url}: a run named ${context.runName} is already there (run id ${id}), and this is another run (${context.runId})`,
+      `continue that run with --resume auto (on any machine), or choose another --run-name`,
+    );
   }
 
   /** The last pass, after the final run.json; a server still down leaves the run for `poke storage sync`. */

@@ -64,3 +64,25 @@ async function pullCheckpoint(bucket: Bucket, layout: RunLayout, checkpointsDir:
     await rm(temp, { recursive: true, force: true });
   }
 }
+
+/**
+ * The run files (run.json, config.json, CSV files; no checkpoints) of every run
+ * under `prefix` into `outDir/<run>/`, run.json last in each: what `poke compare`
+ * reads. Returns the runs brought.
+ */
+export async function pullRunFiles(bucket: Bucket, prefix: string, outDir: string): Promise<string[]> {
+  const from = prefix ? `${prefix}/` : '';
+  const byRun = new Map<string, string[]>();
+  for (const o of await bucket.list(from)) {
+    const [run, name, ...deeper] = o.key.slice(from.length).split('/');
+    if (!run || !name || deeper.length || !(name === 'run.json' || name === 'config.json' || name.endsWith('.csv'))) continue;
+    byRun.set(run, [...(byRun.get(run) ?? []), name]);
+  }
+  const runs = [...byRun].filter(([, names]) => names.includes('run.json')).map(([run]) => run).sort();
+  for (const run of runs) {
+    await mkdir(join(outDir, run), { recursive: true });
+    const names = byRun.get(run)!.sort((a, b) => Number(a === 'run.json') - Number(b === 'run.json'));
+    for (const name of names) await bucket.getFile(`${from}${run}/${name}`, join(outDir, run, name));
+  }
+  return runs;
+}

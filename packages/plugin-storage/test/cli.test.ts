@@ -27,5 +27,17 @@ describe('poke train --storage', function () {
       expect(result.stderr + result.stdout).to.not.include(secret);
     }
     expect(await readFile(server().objectPath('cli/flag/config.json'), 'utf8')).to.equal(config);
+
+    // Another machine ranks the bucket's runs: their run files, pulled, then poke compare.
+    const elsewhere = await tempDir('storage-pull');
+    const pulled = await poke(['storage', 'pull', url, 'remote-runs', '--endpoint', server().endpoint, '--force-path-style'], elsewhere, server().env);
+    expect(pulled.code, pulled.stderr).to.equal(0);
+    expect(pulled.stdout).to.include('pulled 1 run(s)');
+    for (const name of ['run.json', 'config.json']) {
+      expect(await readFile(join(elsewhere, 'remote-runs', 'flag', name), 'utf8')).to.equal(await readFile(join(dir, 'runs', 'flag', name), 'utf8'));
+    }
+    const compared = await poke(['compare', 'remote-runs', '--json'], elsewhere);
+    expect(compared.code, compared.stderr).to.equal(0);
+    expect(JSON.stringify(JSON.parse(compared.stdout))).to.include('"flag"');
   });
 });

@@ -6,6 +6,7 @@ import retention from '@poke/plugin-retention';
 import { isUserError } from '@poke/core';
 import type { Trainer } from '@poke/core';
 import { openStorage, RunLayout } from '@poke/plugin-storage';
+import { freePort } from '../../plugin-mlflow/test/server.js';
 import {
   useS3Server, storageConfig, storageTrainer, tempDir, weightsOf, collectRecords, rowsOf, recordingLogger, readJson,
 } from './helpers.js';
@@ -64,6 +65,16 @@ describe('plugin-storage on a real S3-compatible server (s3proxy)', function () 
     expect([...folders].sort()).to.deep.equal([...local].sort());
   });
 
+  it('refuses a new run whose name the server holds for another run, deleting nothing there', async () => {
+    const first = await storageTrainer({ dir: await tempDir('storage'), user: { runName: 'taken', train: { epochs: 1 }, storage: storageConfig(server(), 'taken') } });
+    await first.run();
+    const before = await remoteKeys('taken', 'taken');
+    const other = await storageTrainer({ dir: await tempDir('storage'), user: { runName: 'taken', train: { epochs: 1 }, storage: storageConfig(server(), 'taken') } });
+    const err = await other.run().then(() => undefined, (e: unknown) => e);
+    expect((err as Error).message).to.include(`a run named taken is already there (run id ${first.context!.runId})`);
+    expect(await remoteKeys('taken', 'taken')).to.deep.equal(before);
+  });
+
   describe('resume on a new machine', () => {
     let straight: { weights: Float32Array[]; rows: ReturnType<typeof rowsOf> };
 
@@ -114,6 +125,13 @@ describe('plugin-storage on a real S3-compatible server (s3proxy)', function () 
       const marker = JSON.parse(await readFile(server().objectPath(`corrupt/job/checkpoints/${newest}.commit.json`), 'utf8'));
       expect(marker.files['weights.bin'].sha256).to.equal(sha256(await readFile(path)));
     });
+  });
+
+  it('refuses to start anew a run missing here while the server does not answer', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const trainer = await storageTrainer({ dir: await tempDir('storage'), user: { runName: 'unknown', storage: { url: `s3://${server().bucket}/x`, endpoint: closed, forcePathStyle: true } }, resume: 'auto' });
+    const err = await trainer.run().then(() => undefined, (e: unknown) => e);
+    expect((err as Error).message).to.match(/could not fetch run unknown \(.*ECONNREFUSED/);
   });
 
   it('wrong credentials: one clear error at setup, before any step trains', async () => {

@@ -184,5 +184,10 @@ export const shardsSource: DataSource<ShardsOptions> = {
   name: 'shards',
   schema: shardsSchema,
   describe: (o) => `shards from ${o.path}`,
-  load: async (options, context) => (await import('./shard-sets.js')).readShardSets(resolve(context.baseDir, options.path)),
+  load: async (options, context) => {
+    if (options.path.startsWith('s3://')) {
+      throw new UserError(`data.path ${options.path}: reading shards from object storage needs @poke/plugin-storage`, 'set storage (storage.url, or --storage s3://…), which also gives the endpoint; the plugin comes with it');
+    }
+    return (await import('./shard-sets.js')).readShardSets(resolve(context.baseDir, options.path));
+  },
 };
