@@ -86,7 +86,7 @@ export function registerPlay(program: Command, context: Context): void {
     .argument('<player>', 'a run folder (best checkpoint, else latest), a checkpoint folder, or a built-in player: random, maxpower, heuristic, expert')
     .option('--server <url>', 'the server (ws://host:port or the full websocket URL)', 'ws://127.0.0.1:8000')
     .option('--name <name>', 'user name', 'poke-bot')
-    .option('--password-env <var>', 'log in with the password in this environment variable, through the login server (untested here: needs a real account)')
+    .option('--password-env <var>', 'log in with the password in this environment variable, through the login server (not covered by the tests, which run a server without authentication)')
     .option('--login-server <url>', 'login server for --password-env', 'https://play.pokemonshowdown.com/action.php')
     .option('--accept [users]', 'accept challenges: from anyone, or from these comma-separated users')
     .option('--challenge <user>', 'challenge this user, --battles times')
