@@ -74,9 +74,11 @@ describe('chaos: runs on S3-compatible storage', function () {
     const killed = await poke(args, dir, { ...server.env, POKE_FAULT_AT: 'storage-before-commit:2' });
     expect(killed.signal, killed.stderr).to.equal('SIGKILL');
     const cut = await remote('killed', 'killed');
-    // One checkpoint's files went up, its marker did not: it is not there for any reader.
+    // The second commit was cut: one checkpoint is committed, and the cut one's files are there
+    // without a marker, so no reader takes it. A busy machine can leave more such folders: an
+    // upload whose checkpoint retention deleted meanwhile stops uncommitted too.
     const partial = cut.folders.filter((id) => !cut.committed.includes(id));
-    expect(partial, 'an upload cut between files and marker').to.have.length(1);
+    expect(partial.length, 'an upload cut between files and marker').to.be.at.least(1);
     expect(cut.committed).to.have.length(1);
 
     const again = await poke(args, dir, server.env);
