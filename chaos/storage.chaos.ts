@@ -74,12 +74,14 @@ describe('chaos: runs on S3-compatible storage', function () {
     const killed = await poke(args, dir, { ...server.env, POKE_FAULT_AT: 'storage-before-commit:2' });
     expect(killed.signal, killed.stderr).to.equal('SIGKILL');
     const cut = await remote('killed', 'killed');
-    // The second commit was cut: one checkpoint is committed, and the cut one's files are there
-    // without a marker, so no reader takes it. A busy machine can leave more such folders: an
-    // upload whose checkpoint retention deleted meanwhile stops uncommitted too.
+    // The second commit was cut: the cut checkpoint's files are there without a marker, so no
+    // reader takes it (remote() checked every committed one whole). How many others there are
+    // depends on the machine's speed, with retention keeping 2: an upload whose checkpoint
+    // retention deleted meanwhile stops uncommitted too, and the first committed one may already
+    // be deleted remotely because retention dropped it.
     const partial = cut.folders.filter((id) => !cut.committed.includes(id));
     expect(partial.length, 'an upload cut between files and marker').to.be.at.least(1);
-    expect(cut.committed).to.have.length(1);
+    expect(cut.committed.length, 'only the commit before the cut').to.be.at.most(1);
 
     const again = await poke(args, dir, server.env);
     expect(again.code, again.stderr).to.equal(0);
