@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Logger } from '@poke/core';
+import type { Logger, RemoteFolder } from '@poke/core';
 
 /** What a command module receives besides the program to add its commands to. */
 export interface CommandContext {
@@ -12,6 +12,11 @@ export interface CommandContext {
    * every few seconds in a log. Call it as often as work advances.
    */
   progress(label: string): (done: number, total: number) => void;
+  /**
+   * A folder given as a URL (`s3://bucket/prefix`), opened through the installed
+   * package that serves its scheme. Close it when done.
+   */
+  remoteFolder(url: string): Promise<RemoteFolder>;
 }
 
 /**

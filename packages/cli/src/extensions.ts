@@ -13,6 +13,7 @@ export interface ContributedCommand {
 
 interface PokeManifest {
   commands?: Record<string, { description?: string; module?: string }>;
+  schemes?: Record<string, { module?: string }>;
 }
 
 function* nodeModulesDirs(start: string): Generator<string> {
@@ -49,14 +50,8 @@ function* pluginPackageDirs(nodeModules: string): Generator<string> {
   }
 }
 
-/**
- * Commands that installed plugin packages contribute through `poke.commands` in
- * their package.json. Only manifests are read here; a module is imported when
- * its command runs, so `poke --help` stays fast.
- */
-export function discoverCommands(from: string[]): ContributedCommand[] {
-  // Several packages may add to one command (the checkpoint and retention plugins both add to `ckpt`).
-  const found = new Map<string, ContributedCommand>();
+/** The `poke` manifest of every installed poke package visible from `from`, nearest first, once each. */
+function* pokeManifests(from: string[]): Generator<{ dir: string; pkg: string; poke: PokeManifest }> {
   const seen = new Set<string>();
   for (const start of from) {
     for (const nodeModules of nodeModulesDirs(start)) {
@@ -69,15 +64,37 @@ export function discoverCommands(from: string[]): ContributedCommand[] {
         } catch {
           continue;
         }
-        for (const [name, spec] of Object.entries(pkg.poke?.commands ?? {})) {
-          if (!spec.module) continue;
-          const module = resolve(dir, spec.module);
-          if (!found.has(module)) found.set(module, { name, description: spec.description ?? '', module, pkg: pkg.name ?? dir });
-        }
+        if (pkg.poke) yield { dir, pkg: pkg.name ?? dir, poke: pkg.poke };
       }
     }
   }
+}
+
+/**
+ * Commands that installed plugin packages contribute through `poke.commands` in
+ * their package.json. Only manifests are read here; a module is imported when
+ * its command runs, so `poke --help` stays fast.
+ */
+export function discoverCommands(from: string[]): ContributedCommand[] {
+  // Several packages may add to one command (the checkpoint and retention plugins both add to `ckpt`).
+  const found = new Map<string, ContributedCommand>();
+  for (const { dir, pkg, poke } of pokeManifests(from)) {
+    for (const [name, spec] of Object.entries(poke.commands ?? {})) {
+      if (!spec.module) continue;
+      const module = resolve(dir, spec.module);
+      if (!found.has(module)) found.set(module, { name, description: spec.description ?? '', module, pkg });
+    }
+  }
   return [...found.values()];
+}
+
+/** The package serving URLs of `scheme` (`poke.schemes` in its package.json), nearest first. */
+export function discoverScheme(from: string[], scheme: string): { module: string; pkg: string } | undefined {
+  for (const { dir, pkg, poke } of pokeManifests(from)) {
+    const spec = poke.schemes?.[scheme];
+    if (spec?.module) return { module: resolve(dir, spec.module), pkg };
+  }
+  return undefined;
 }
 
 export async function loadCommand(command: ContributedCommand): Promise<RegisterCommand> {

@@ -8,6 +8,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { discoverCommands, loadCommand, CLI_DIR } from './extensions.js';
 import type { CommandContext } from './context.js';
 import { countedProgress } from './counted-progress.js';
+import { openRemoteFolder } from './remote-folder.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -24,6 +25,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
       const counted = countedProgress();
       return (done, total) => counted.update(label, done, total);
     },
+    remoteFolder: (url) => openRemoteFolder(url, cwd, consoleLogger),
   };
   const program = new Command('poke')
     .description('poke: train Pokémon battle policies by behaviour cloning')

@@ -16,6 +16,8 @@ export { coreConfigSchema } from './config/schema.js';
 export type { UserConfig, ResolvedConfig, Activation, BackendName } from './config/schema.js';
 export { storageConfigSchema, parseStorageUrl } from './config/storage.js';
 export type { StorageConfig, ResolvedStorageConfig } from './config/storage.js';
+export { urlScheme } from './remote-folder.js';
+export type { RemoteFolder, OpenRemoteFolder } from './remote-folder.js';
 export { loadConfig } from './config/load.js';
 export type { LoadedConfig } from './config/load.js';
 export { resolveConfig } from './config/resolve.js';

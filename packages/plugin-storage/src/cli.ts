@@ -1,13 +1,13 @@
 import { basename, join, resolve } from 'node:path';
-import { readdir } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { UserError, consoleLogger, readRecordedConfig, storageConfigSchema, validateWithSchema, validatePluginOptions, parseStorageUrl } from '@poke/core';
+import { UserError, consoleLogger, readRecordedConfig, storageConfigSchema, validateWithSchema, parseStorageUrl } from '@poke/core';
 import type { ResolvedStorageConfig } from '@poke/core';
-import { openStorage, checkAccess } from './plugin.js';
+import { openStorage, checkAccess, defaultStorageOptions } from './plugin.js';
 import { pushCheckpoints, pushRunFiles } from './push.js';
 import { pullRunFiles } from './pull.js';
-import { storageOptionsSchema } from './schema.js';
-import type { ResolvedStorageOptions } from './schema.js';
+import { uploadFolder } from './folder.js';
+import { RunLayout } from './layout.js';
+import type { Bucket } from './remote.js';
 import { describe } from './errors.js';
 
 interface Context {
@@ -24,32 +24,37 @@ async function storageOf(runDir: string, url: string | undefined): Promise<Resol
 }
 
 /** The storage flags of `poke storage push`, checked as the config's `storage` is. */
-function storageFromFlags(url: string, flags: { endpoint?: string; region?: string; forcePathStyle?: boolean }): ResolvedStorageConfig {
+function storageFromFlags(url: string, flags: ServerFlags): ResolvedStorageConfig {
   const storage = { url, ...(flags.endpoint ? { endpoint: flags.endpoint } : {}), ...(flags.region ? { region: flags.region } : {}), forcePathStyle: Boolean(flags.forcePathStyle) };
   validateWithSchema(storageConfigSchema, storage, url, 'storage');
   return storage as ResolvedStorageConfig;
 }
 
+type ServerFlags = { endpoint?: string; region?: string; forcePathStyle?: boolean };
+
+/** The flags that say where the server is, for commands that take an s3:// URL rather than a run. */
+function serverOptions(command: Command): Command {
+  return command
+    .option('--endpoint <url>', 'an S3-compatible server (default: AWS)')
+    .option('--region <name>', 'region (default: AWS_REGION, else us-east-1)')
+    .option('--force-path-style', 'address buckets as <endpoint>/<bucket>');
+}
+
 /**
- * Upload a folder's files under `url`, index.json last: a shard set (the output of
- * `poke data generate`) is there for readers once its index is.
+ * Open the storage, check that the credentials reach `prefix`, do `work`, close.
+ * A failure that is not the user's to fix becomes one line naming what failed.
  */
-async function pushFolder(dir: string, url: string, flags: { endpoint?: string; region?: string; forcePathStyle?: boolean }): Promise<number> {
-  const storage = storageFromFlags(url, flags);
-  const { bucket } = openStorage(storage, validatePluginOptions<ResolvedStorageOptions>('poke:storage', storageOptionsSchema, {}));
-  const { prefix } = parseStorageUrl(url);
-  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
-  names.sort((a, b) => Number(a === 'index.json') - Number(b === 'index.json') || (a < b ? -1 : 1));
+async function withBucket<T>(storage: ResolvedStorageConfig, prefix: string, what: string, hint: string | undefined, work: (bucket: Bucket) => Promise<T>): Promise<T> {
+  const { bucket } = openStorage(storage, defaultStorageOptions());
   try {
-    await checkAccess(bucket, url, prefix, consoleLogger);
-    for (const name of names) await bucket.putFile(prefix ? `${prefix}/${name}` : name, join(dir, name));
+    await checkAccess(bucket, storage.url, prefix, consoleLogger);
+    return await work(bucket);
   } catch (err) {
     if ((err as Error).name === 'UserError') throw err;
-    throw new UserError(`storage ${url}: upload of ${dir} failed (${describe(err)})`, 'run it again: index.json goes last, so readers never took the partial set');
+    throw new UserError(`storage ${storage.url}: ${what} failed (${describe(err)})`, hint);
   } finally {
     bucket.client.destroy();
   }
-  return names.length;
 }
 
 /** `poke storage sync RUN_DIR`: upload what a run's sessions could not (server down, crash mid-upload), delete what it no longer keeps. */
@@ -63,53 +68,35 @@ export default function registerStorage(program: Command, context: Context): voi
     .action(async (dir: string, flags: { storage?: string }) => {
       const runDir = resolve(context.cwd, dir);
       const storage = await storageOf(runDir, flags.storage);
-      const options = validatePluginOptions<ResolvedStorageOptions>('poke:storage', storageOptionsSchema, {});
-      const { bucket, layoutOf } = openStorage(storage, options);
-      const layout = layoutOf(basename(runDir));
-      try {
-        await checkAccess(bucket, storage.url, layout.root, consoleLogger);
-        const report = await pushCheckpoints(bucket, layout, join(runDir, 'checkpoints'), consoleLogger);
+      const layout = new RunLayout(parseStorageUrl(storage.url).prefix, basename(runDir));
+      const report = await withBucket(storage, layout.root, `sync of ${runDir}`, 'nothing committed half-way; run it again when the server answers', async (bucket) => {
+        const pushed = await pushCheckpoints(bucket, layout, join(runDir, 'checkpoints'), consoleLogger);
         await pushRunFiles(bucket, layout, runDir);
-        console.log(`synced ${runDir} to ${storage.url}: ${report.uploaded.length} checkpoint(s) uploaded, ${report.deleted.length} deleted`);
-      } catch (err) {
-        if ((err as Error).name === 'UserError') throw err;
-        throw new UserError(`storage ${storage.url}: sync of ${runDir} failed (${describe(err)})`, 'nothing committed half-way; run it again when the server answers');
-      } finally {
-        bucket.client.destroy();
-      }
+        return pushed;
+      });
+      console.log(`synced ${runDir} to ${storage.url}: ${report.uploaded.length} checkpoint(s) uploaded, ${report.deleted.length} deleted`);
     });
-  command
-    .command('pull')
-    .description('bring the run files (run.json, config.json, metrics.csv; no checkpoints) of every run under s3://bucket/prefix into a folder, e.g. for poke compare')
-    .argument('<url>', 's3://bucket/prefix that holds runs')
-    .argument('<dir>', 'the folder to put them in')
-    .option('--endpoint <url>', 'an S3-compatible server (default: AWS)')
-    .option('--region <name>', 'region (default: AWS_REGION, else us-east-1)')
-    .option('--force-path-style', 'address buckets as <endpoint>/<bucket>')
-    .action(async (url: string, dir: string, flags: { endpoint?: string; region?: string; forcePathStyle?: boolean }) => {
-      const storage = storageFromFlags(url, flags);
-      const { bucket } = openStorage(storage, validatePluginOptions<ResolvedStorageOptions>('poke:storage', storageOptionsSchema, {}));
-      try {
-        await checkAccess(bucket, url, parseStorageUrl(url).prefix, consoleLogger);
-        const runs = await pullRunFiles(bucket, parseStorageUrl(url).prefix, resolve(context.cwd, dir));
-        console.log(`pulled ${runs.length} run(s) from ${url} into ${dir}${runs.length ? `: ${runs.join(', ')}` : ''}`);
-      } catch (err) {
-        if ((err as Error).name === 'UserError') throw err;
-        throw new UserError(`storage ${url}: pull failed (${describe(err)})`);
-      } finally {
-        bucket.client.destroy();
-      }
-    });
-  command
-    .command('push')
-    .description('upload a folder (a shard set from poke data generate) to s3://bucket/prefix, index.json last')
-    .argument('<dir>', 'the folder')
-    .argument('<url>', 's3://bucket/prefix')
-    .option('--endpoint <url>', 'an S3-compatible server (default: AWS)')
-    .option('--region <name>', 'region (default: AWS_REGION, else us-east-1)')
-    .option('--force-path-style', 'address buckets as <endpoint>/<bucket>')
-    .action(async (dir: string, url: string, flags: { endpoint?: string; region?: string; forcePathStyle?: boolean }) => {
-      const count = await pushFolder(resolve(context.cwd, dir), url, flags);
-      console.log(`pushed ${count} file(s) from ${dir} to ${url}`);
-    });
+  serverOptions(
+    command
+      .command('pull')
+      .description('bring the run files (run.json, config.json, metrics.csv; no checkpoints) of every run under s3://bucket/prefix into a folder, e.g. for poke compare')
+      .argument('<url>', 's3://bucket/prefix that holds runs')
+      .argument('<dir>', 'the folder to put them in'),
+  ).action(async (url: string, dir: string, flags: ServerFlags) => {
+    const { prefix } = parseStorageUrl(url);
+    const runs = await withBucket(storageFromFlags(url, flags), prefix, 'pull', undefined, (bucket) => pullRunFiles(bucket, prefix, resolve(context.cwd, dir)));
+    console.log(`pulled ${runs.length} run(s) from ${url} into ${dir}${runs.length ? `: ${runs.join(', ')}` : ''}`);
+  });
+  serverOptions(
+    command
+      .command('push')
+      .description('upload a folder (a shard set from poke data generate) to s3://bucket/prefix, index.json last')
+      .argument('<dir>', 'the folder')
+      .argument('<url>', 's3://bucket/prefix'),
+  ).action(async (dir: string, url: string, flags: ServerFlags) => {
+    const { prefix } = parseStorageUrl(url);
+    const hint = 'run it again: index.json goes last, so readers never took the partial set';
+    const count = await withBucket(storageFromFlags(url, flags), prefix, `upload of ${dir}`, hint, (bucket) => uploadFolder(bucket, prefix, resolve(context.cwd, dir), { last: 'index.json' }));
+    console.log(`pushed ${count} file(s) from ${dir} to ${url}`);
+  });
 }

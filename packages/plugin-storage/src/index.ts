@@ -1,7 +1,7 @@
 import { storage } from './plugin.js';
 
 export default storage;
-export { storage, StoragePlugin, PLUGIN_NAME, openStorage, checkAccess } from './plugin.js';
+export { storage, StoragePlugin, PLUGIN_NAME, openStorage, checkAccess, defaultStorageOptions } from './plugin.js';
 export { storageOptionsSchema } from './schema.js';
 export type { StorageOptions, ResolvedStorageOptions } from './schema.js';
 export { RunLayout, COMMIT_SUFFIX } from './layout.js';
@@ -11,3 +11,5 @@ export { Bucket, fileDigest } from './remote.js';
 export { pushCheckpoints, pushRunFiles } from './push.js';
 export { pullRun, pullRunFiles } from './pull.js';
 export { cacheShards, remoteShardsSource } from './shards-cache.js';
+export { mirrorPrefix, uploadFolder } from './folder.js';
+export type { MirrorOptions } from './folder.js';

@@ -20,6 +20,11 @@ export const PLUGIN_NAME = 'poke:storage';
 /** How many more times the last pass of a run is tried before the run ends with uploads behind. */
 const LAST_PASS_RETRIES = 2;
 
+/** The plugin's options with every default: what `poke storage` and remote folders use. */
+export function defaultStorageOptions(): ResolvedStorageOptions {
+  return validatePluginOptions<ResolvedStorageOptions>(PLUGIN_NAME, storageOptionsSchema, {});
+}
+
 /** A bucket and the run layout under the configured prefix, for the plugin and `poke storage`. */
 export function openStorage(
   storage: ResolvedStorageConfig,

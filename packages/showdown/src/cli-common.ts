@@ -1,4 +1,5 @@
 import { UserError } from '@poke/core';
+import type { RemoteFolder } from '@poke/core';
 import { DEMONSTRATORS, OPPONENTS } from './generate.js';
 import type { Demonstrator, Opponent } from './generate.js';
 
@@ -8,6 +9,8 @@ export interface Context {
   setExitCode(code: number): void;
   /** A bar on a terminal, a line every few seconds in a log. */
   progress(label: string): (done: number, total: number) => void;
+  /** A folder given as a URL (s3://bucket/prefix), through the package that serves its scheme. */
+  remoteFolder(url: string): Promise<RemoteFolder>;
 }
 
 export function positiveInt(name: string) {
