@@ -10,6 +10,7 @@ const BENCHES = {
   play: () => import('./play.js'),
   tensorboard: () => import('./tensorboard.js'),
   storage: () => import('./storage.js'),
+  data: () => import('./data.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -35,7 +35,8 @@ export type { Batch, Dataset, Split } from './data/dataset.js';
 export type { DataSource, DataSourceContext } from './data/source.js';
 export { generateSynthetic, syntheticSource } from './data/synthetic.js';
 export type { SyntheticOptions } from './data/synthetic.js';
-export { readShards, readShardIndex, writeShards, shardsSource, shardIndexSchema } from './data/shards.js';
+export { readShards, readShardIndex, writeShards, shardsSource, shardIndexSchema, openShardSets } from './data/shards.js';
+export { ShardStream } from './data/shard-stream.js';
 export type { ShardIndex, ShardsOptions } from './data/shards.js';
 export { readShardSets } from './data/shard-sets.js';
 

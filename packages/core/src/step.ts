@@ -47,11 +47,13 @@ export class StepRunner {
     return { loss: values[0]!, correct: values[1]! };
   }
 
-  evaluate(dataset: Dataset, indices: Int32Array, batchSize: number): { val_loss: number; val_accuracy: number } {
+  async evaluate(dataset: Dataset, indices: Int32Array, batchSize: number): Promise<{ val_loss: number; val_accuracy: number }> {
     let lossSum = 0;
     let correct = 0;
     for (let start = 0; start < indices.length; start += batchSize) {
-      const batch = dataset.gather(indices.subarray(start, Math.min(start + batchSize, indices.length)));
+      const end = Math.min(start + batchSize, indices.length);
+      if (dataset.prepare) await dataset.prepare(indices, start, end);
+      const batch = dataset.gather(indices.subarray(start, end));
       const values = tf.tidy(() => {
         const { x, y, m } = toTensors(batch, this.featureSize, this.actionCount);
         const out = lossAndCorrect(maskLogits(forward(this.model, x), m), y, this.actionCount);

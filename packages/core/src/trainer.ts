@@ -205,7 +205,7 @@ export class Trainer {
     const backend = await selectBackend(config.train.backend);
     this.logger.info(`backend: ${backend.reason}`);
     this.dataset = await this.loadData();
-    this.split = splitIndices(this.dataset.size, config.data.valFraction, config.seed);
+    this.split = this.dataset.split?.(config.data.valFraction, config.seed) ?? splitIndices(this.dataset.size, config.data.valFraction, config.seed);
     if (this.split.train.length === 0) throw new UserError(`data: no training samples left after holding out valFraction ${config.data.valFraction}`);
     this.model = buildPolicy({
       featureSize: this.dataset.featureSize,
@@ -376,10 +376,12 @@ export class Trainer {
     const { stepsPerEpoch } = this.context!;
     const train = this.split.train;
     const epoch = state.epoch;
-    const order = epochOrder(train, this.config.seed, epoch);
+    const order = this.dataset.epochOrder?.(train, this.config.seed, epoch) ?? epochOrder(train, this.config.seed, epoch);
     while (state.batch < stepsPerEpoch) {
-      const indices = order.subarray(state.batch * batchSize, Math.min((state.batch + 1) * batchSize, train.length));
-      const batch = this.dataset.gather(indices);
+      const from = state.batch * batchSize;
+      const to = Math.min(from + batchSize, train.length);
+      if (this.dataset.prepare) await this.dataset.prepare(order, from, to);
+      const batch = this.dataset.gather(order.subarray(from, to));
       const { loss, correct } = step.train(batch, state.rng.nextInt32());
       const payload: StepEnd = {
         epoch,
@@ -424,7 +426,7 @@ export class Trainer {
       seconds: (performance.now() - epochStarted) / 1000,
     });
     const { val } = this.split;
-    const valMetrics = val.length > 0 ? step.evaluate(this.dataset, val, Math.max(this.config.train.batchSize, 1024)) : {};
+    const valMetrics = val.length > 0 ? await step.evaluate(this.dataset, val, Math.max(this.config.train.batchSize, 1024)) : {};
     // A checkpoint taken in afterValidate must resume at the next epoch.
     state.epoch++;
     state.batch = 0;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { parseStorageUrl, readShardSets, shardsSource } from '@poke/core';
+import { parseStorageUrl, openShardSets, shardsSource } from '@poke/core';
 import type { DataSource, DataSourceContext, ShardsOptions } from '@poke/core';
 import type { Bucket } from './remote.js';
 import { mirrorPrefix } from './folder.js';
@@ -24,7 +24,7 @@ export function remoteShardsSource(bucketOf: (url: string) => Bucket): DataSourc
     describe: (o) => `shards from ${o.path}${o.path.startsWith('s3://') ? ' (through the local cache)' : ''}`,
     async load(options, context) {
       if (!options.path.startsWith('s3://')) return shardsSource.load(options, context);
-      return readShardSets(await cacheShards(bucketOf(options.path), options.path, context.cacheDir, context.progress));
+      return openShardSets(await cacheShards(bucketOf(options.path), options.path, context.cacheDir, context.progress), options.memoryBudgetMB, context.progress);
     },
   };
 }

@@ -18,6 +18,30 @@ export interface Dataset {
   readonly actionCount: number;
   /** Copy the samples at `indices` into one batch. */
   gather(indices: ArrayLike<number>): Batch;
+  /** A dataset read as training goes (not held whole) chooses its validation split (splitIndices otherwise). */
+  split?(valFraction: number, seed: number): Split;
+  /** … and the order of an epoch (epochOrder otherwise); a function of (seed, epoch) all the same. */
+  epochOrder?(train: Int32Array, seed: number, epoch: number): Int32Array;
+  /** … and is awaited before gathering `order[from, to)`, to read what that needs. */
+  prepare?(order: Int32Array, from: number, to: number): Promise<void>;
+  /** The first invalid sample, if the dataset can say it cheaply (firstInvalidSample scans otherwise). */
+  firstInvalidSample?(): { index: number; reason: string } | undefined;
+}
+
+/** Samples as three flat arrays: the layout of a batch, a shard and an in-memory dataset. */
+export type SampleArrays = Pick<Batch, 'features' | 'labels' | 'masks'>;
+
+export function emptyBatch(size: number, featureSize: number, actionCount: number): Batch {
+  return { size, features: new Float32Array(size * featureSize), labels: new Int32Array(size), masks: new Uint8Array(size * actionCount) };
+}
+
+/** Copy sample `r` of `from` into row `i` of `to` (the sizes follow from the label count). */
+export function copySample(to: Batch, i: number, from: SampleArrays, r: number): void {
+  const F = to.features.length / to.size;
+  const A = to.masks.length / to.size;
+  to.features.set(from.features.subarray(r * F, (r + 1) * F), i * F);
+  to.masks.set(from.masks.subarray(r * A, (r + 1) * A), i * A);
+  to.labels[i] = from.labels[r]!;
 }
 
 /** A dataset held in three flat typed arrays, the layout of the shard format. */
@@ -41,19 +65,9 @@ export class ArrayDataset implements Dataset {
   }
 
   gather(indices: ArrayLike<number>): Batch {
-    const n = indices.length;
-    const F = this.featureSize;
-    const A = this.actionCount;
-    const features = new Float32Array(n * F);
-    const labels = new Int32Array(n);
-    const masks = new Uint8Array(n * A);
-    for (let i = 0; i < n; i++) {
-      const j = indices[i]!;
-      features.set(this.features.subarray(j * F, (j + 1) * F), i * F);
-      masks.set(this.masks.subarray(j * A, (j + 1) * A), i * A);
-      labels[i] = this.labels[j]!;
-    }
-    return { size: n, features, labels, masks };
+    const batch = emptyBatch(indices.length, this.featureSize, this.actionCount);
+    for (let i = 0; i < indices.length; i++) copySample(batch, i, this, indices[i]!);
+    return batch;
   }
 
   /** See {@link firstInvalidSample}. */
@@ -68,7 +82,7 @@ export class ArrayDataset implements Dataset {
  * meaningless, and training would go on silently on garbage.
  */
 export function firstInvalidSample(dataset: Dataset, chunk = 8192): { index: number; reason: string } | undefined {
-  if (dataset instanceof ArrayDataset) return dataset.firstInvalidSample();
+  if (dataset.firstInvalidSample) return dataset.firstInvalidSample();
   for (let start = 0; start < dataset.size; start += chunk) {
     const indices = Int32Array.from({ length: Math.min(chunk, dataset.size - start) }, (_, i) => start + i);
     const invalid = firstInvalidInBatch(dataset.gather(indices), dataset.actionCount, dataset.featureSize);
@@ -77,7 +91,7 @@ export function firstInvalidSample(dataset: Dataset, chunk = 8192): { index: num
   return undefined;
 }
 
-function firstInvalidInBatch(batch: Batch, A: number, F: number): { index: number; reason: string } | undefined {
+export function firstInvalidInBatch(batch: Batch, A: number, F: number): { index: number; reason: string } | undefined {
   for (let i = 0; i < batch.size; i++) {
     const label = batch.labels[i]!;
     if (!(label >= 0 && label < A)) return { index: i, reason: `label ${label} is outside 0..${A - 1}` };

@@ -25,18 +25,32 @@ function partOf(index: ShardIndex): PartMeta | undefined {
  * machine. Parts of one sharded generation must all be there.
  */
 export async function readShardSets(dir: string): Promise<ArrayDataset> {
-  if (existsSync(join(dir, 'index.json'))) return readShards(dir);
+  const sets = await listShardSets(dir);
+  if (sets.length === 1 && sets[0]!.dir === dir) return readShards(dir);
+  const datasets: ArrayDataset[] = [];
+  for (const set of sets) datasets.push(await readShards(set.dir));
+  return concatDatasets(datasets);
+}
+
+/**
+ * The shard sets under `dir`, in the order they make one dataset: `dir` itself
+ * when it holds index.json, else its sub-folders that do, by `--shard` part,
+ * then by name. Throws, saying what is missing, when there are none.
+ */
+export async function listShardSets(dir: string): Promise<Array<{ dir: string; index: ShardIndex }>> {
+  if (existsSync(join(dir, 'index.json'))) return [{ dir, index: await readShardIndex(dir) }];
   const names = (await readdir(dir, { withFileTypes: true }).catch(() => []))
     .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'index.json')))
     .map((e) => e.name);
-  // No sets either: readShards says what is missing and how to make shards.
-  if (names.length === 0) return readShards(dir);
+  // No sets either: readShardIndex says what is missing and how to make shards.
+  if (names.length === 0) return [{ dir, index: await readShardIndex(dir) }];
   const sets = await Promise.all(names.map(async (name) => ({ name, index: await readShardIndex(join(dir, name)) })));
   sets.sort((a, b) => (partOf(a.index)?.index ?? 0) - (partOf(b.index)?.index ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   checkParts(dir, sets);
-  const datasets: ArrayDataset[] = [];
-  for (const { name } of sets) datasets.push(await readShards(join(dir, name)));
-  return concatDatasets(dir, datasets);
+  const { featureSize: F, actionCount: A } = sets[0]!.index;
+  const odd = sets.find((s) => s.index.featureSize !== F || s.index.actionCount !== A);
+  if (odd) throw new UserError(`shards: the sets in ${dir} differ in shape (${F} features × ${A} actions, and ${odd.index.featureSize} × ${odd.index.actionCount})`);
+  return sets.map((s) => ({ dir: join(dir, s.name), index: s.index }));
 }
 
 /** Parts of a sharded generation: each of 0..N-1 once, all of the same N. */
@@ -55,10 +69,8 @@ function checkParts(dir: string, sets: ReadonlyArray<{ name: string; index: Shar
   if (missing.length) throw new UserError(`shards: ${dir} lacks part${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} of its sharded generation`, 'wait for every part to finish, or generate the missing ones with --shard I/N');
 }
 
-function concatDatasets(dir: string, datasets: readonly ArrayDataset[]): ArrayDataset {
+function concatDatasets(datasets: readonly ArrayDataset[]): ArrayDataset {
   const { featureSize: F, actionCount: A } = datasets[0]!;
-  const odd = datasets.find((d) => d.featureSize !== F || d.actionCount !== A);
-  if (odd) throw new UserError(`shards: the sets in ${dir} differ in shape (${F} features × ${A} actions, and ${odd.featureSize} × ${odd.actionCount})`);
   const join3 = <T extends Float32Array | Int32Array | Uint8Array>(pick: (d: ArrayDataset) => T, make: (n: number) => T): T => {
     const out = make(datasets.reduce((n, d) => n + pick(d).length, 0));
     let at = 0;

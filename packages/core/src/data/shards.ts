@@ -50,7 +50,7 @@ export const shardIndexSchema = {
   },
 } as const;
 
-function bytesPerSample(index: Pick<ShardIndex, 'featureSize' | 'actionCount'>): number {
+export function bytesPerSample(index: Pick<ShardIndex, 'featureSize' | 'actionCount'>): number {
   return index.featureSize * 4 + 4 + index.actionCount;
 }
 
@@ -79,11 +79,14 @@ export async function readShardIndex(dir: string): Promise<ShardIndex> {
   return index as ShardIndex;
 }
 
-/** Load every shard of `dir` into memory, checking sizes, checksums and labels. */
-export async function readShards(dir: string): Promise<ArrayDataset> {
-  const index = await readShardIndex(dir);
+/**
+ * Check every shard file's size against the index before anything is read:
+ * the index alone must not make us allocate (a hostile `samples` could ask
+ * for petabytes).
+ */
+export async function checkShardSizes(dir: string, index: ShardIndex): Promise<number> {
   const per = bytesPerSample(index);
-  // Sizes first: the index alone must not make us allocate (a hostile `samples` could ask for petabytes).
+  let total = 0;
   for (const shard of index.shards) {
     const path = join(dir, shard.file);
     const size = await stat(path).then(
@@ -95,7 +98,39 @@ export async function readShards(dir: string): Promise<ArrayDataset> {
     if (size !== shard.samples * per) {
       throw new UserError(`shards: ${path} has ${size} bytes, expected ${shard.samples * per} for ${shard.samples} samples`);
     }
+    total += size;
   }
+  return total;
+}
+
+/** One shard file's bytes as its three arrays; views where the bytes are aligned, copies where not. */
+export function decodeShard(bytes: Uint8Array, n: number, F: number, A: number): { features: Float32Array; labels: Int32Array; masks: Uint8Array } {
+  const at = (offset: number) => bytes.byteOffset + offset;
+  const features = at(0) % 4 === 0 ? new Float32Array(bytes.buffer, at(0), n * F) : new Float32Array(bytes.slice(0, n * F * 4).buffer);
+  const labelsAt = n * F * 4;
+  const labels = at(labelsAt) % 4 === 0 ? new Int32Array(bytes.buffer, at(labelsAt), n) : new Int32Array(bytes.slice(labelsAt, labelsAt + n * 4).buffer);
+  const masks = bytes.subarray(labelsAt + n * 4, labelsAt + n * 4 + n * A);
+  return { features, labels, masks };
+}
+
+/** Read one shard file, check its size and sha256 against the index, and decode it. */
+export async function readShardFile(dir: string, shard: ShardIndex['shards'][number], index: Pick<ShardIndex, 'featureSize' | 'actionCount'>): Promise<ReturnType<typeof decodeShard>> {
+  const path = join(dir, shard.file);
+  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+    throw new UserError(`shards: cannot read ${path}: ${err.code ?? err.message}`);
+  });
+  const expected = shard.samples * bytesPerSample(index);
+  if (bytes.length !== expected) throw new UserError(`shards: ${path} has ${bytes.length} bytes, expected ${expected} for ${shard.samples} samples`);
+  if (shard.sha256 && createHash('sha256').update(bytes).digest('hex') !== shard.sha256) {
+    throw new UserError(`shards: ${path} does not match its sha256 in index.json (altered or corrupt)`);
+  }
+  return decodeShard(bytes, shard.samples, index.featureSize, index.actionCount);
+}
+
+/** Load every shard of `dir` into memory, checking sizes, checksums and labels. */
+export async function readShards(dir: string): Promise<ArrayDataset> {
+  const index = await readShardIndex(dir);
+  await checkShardSizes(dir, index);
   const total = index.shards.reduce((sum, s) => sum + s.samples, 0);
   const { featureSize: F, actionCount: A } = index;
   const features = new Float32Array(total * F);
@@ -103,27 +138,11 @@ export async function readShards(dir: string): Promise<ArrayDataset> {
   const masks = new Uint8Array(total * A);
   let offset = 0;
   for (const shard of index.shards) {
-    const path = join(dir, shard.file);
-    const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
-      throw new UserError(`shards: cannot read ${path}: ${err.code ?? err.message}`);
-    });
-    if (bytes.length !== shard.samples * per) {
-      throw new UserError(
-        `shards: ${path} has ${bytes.length} bytes, expected ${shard.samples * per} for ${shard.samples} samples`,
-      );
-    }
-    if (shard.sha256 && createHash('sha256').update(bytes).digest('hex') !== shard.sha256) {
-      throw new UserError(`shards: ${path} does not match its sha256 in index.json (altered or corrupt)`);
-    }
-    const n = shard.samples;
-    const f = new Float32Array(n * F);
-    Buffer.from(f.buffer).set(bytes.subarray(0, n * F * 4));
-    features.set(f, offset * F);
-    const l = new Int32Array(n);
-    Buffer.from(l.buffer).set(bytes.subarray(n * F * 4, n * F * 4 + n * 4));
-    labels.set(l, offset);
-    masks.set(bytes.subarray(n * F * 4 + n * 4), offset * A);
-    offset += n;
+    const decoded = await readShardFile(dir, shard, index);
+    features.set(decoded.features, offset * F);
+    labels.set(decoded.labels, offset);
+    masks.set(decoded.masks, offset * A);
+    offset += shard.samples;
   }
   const dataset = new ArrayDataset(features, labels, masks, F, A);
   const invalid = dataset.firstInvalidSample();
@@ -167,6 +186,8 @@ export async function writeShards(
 export interface ShardsOptions {
   /** Folder holding index.json, or sub-folders that each do (read as one dataset); relative to the config file. */
   path: string;
+  /** Shard files up to this size in all are loaded whole; larger sets are streamed within it. */
+  memoryBudgetMB: number;
 }
 
 export const shardsSchema = {
@@ -177,8 +198,31 @@ export const shardsSchema = {
     source: { const: 'shards' },
     valFraction: { type: 'number' },
     path: { type: 'string', minLength: 1 },
+    memoryBudgetMB: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 2048,
+      description: 'shard sets up to this size are loaded whole; larger ones are read as training goes, holding at most this much',
+    },
   },
 } as const;
+
+/**
+ * The shard set(s) in `dir` as a dataset: loaded whole when their files fit in
+ * the budget, as they always were, else streamed within it (ShardStream).
+ */
+export async function openShardSets(dir: string, memoryBudgetMB: number, log: (message: string) => void = () => {}): Promise<Dataset> {
+  const { listShardSets, readShardSets } = await import('./shard-sets.js');
+  const sets = await listShardSets(dir);
+  let total = 0;
+  for (const set of sets) total += await checkShardSizes(set.dir, set.index);
+  const budget = memoryBudgetMB * 2 ** 20;
+  if (total <= budget) return readShardSets(dir);
+  const { ShardStream } = await import('./shard-stream.js');
+  const stream = new ShardStream(sets, budget);
+  log(`shards: ${(total / 2 ** 30).toFixed(2)} GB is more than data.memoryBudgetMB (${memoryBudgetMB}): streaming ${stream.shardCount} shards, ${stream.window} at a time`);
+  return stream;
+}
 
 export const shardsSource: DataSource<ShardsOptions> = {
   name: 'shards',
@@ -188,6 +232,6 @@ export const shardsSource: DataSource<ShardsOptions> = {
     if (options.path.startsWith('s3://')) {
       throw new UserError(`data.path ${options.path}: reading shards from object storage needs @poke/plugin-storage`, 'set storage (storage.url, or --storage s3://…), which also gives the endpoint; the plugin comes with it');
     }
-    return (await import('./shard-sets.js')).readShardSets(resolve(context.baseDir, options.path));
+    return openShardSets(resolve(context.baseDir, options.path), options.memoryBudgetMB, context.progress);
   },
 };

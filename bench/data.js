@@ -1,0 +1,103 @@
+// Training from a shard set larger than memory (streamed within data.memoryBudgetMB) against
+// the same model on an in-memory set of 1/10 the size, side by side in one run: samples/s,
+// their ratio, and each process's peak RSS. The sets are written to a temp folder and removed.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REFERENCE, table } from './reference.js';
+
+const HERE = fileURLToPath(import.meta.url);
+const SHARD_SAMPLES = 32768;
+const BYTES_PER_SAMPLE = REFERENCE.features * 4 + 4 + REFERENCE.actions;
+const TARGET_BYTES = Number(process.env.BENCH_DATA_GB ?? 8.5) * 2 ** 30;
+const BUDGET_MB = 640;
+const STEPS = Number(process.env.BENCH_DATA_STEPS ?? 600);
+
+/** A shard of random samples (every action legal, so any label is valid); cheap to make, distinct per shard. */
+function shardBytes(k) {
+  const n = SHARD_SAMPLES;
+  const bytes = Buffer.alloc(n * BYTES_PER_SAMPLE);
+  const features = new Float32Array(bytes.buffer, bytes.byteOffset, n * REFERENCE.features);
+  let x = (k + 1) * 2654435761 >>> 0;
+  for (let i = 0; i < features.length; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    features[i] = x / 4294967296 - 0.5;
+  }
+  const labels = new Int32Array(bytes.buffer, bytes.byteOffset + n * REFERENCE.features * 4, n);
+  for (let i = 0; i < n; i++) labels[i] = (i * 7 + k) % REFERENCE.actions;
+  bytes.fill(1, n * (REFERENCE.features * 4 + 4));
+  return bytes;
+}
+
+function writeSet(dir, shards) {
+  mkdirSync(dir, { recursive: true });
+  const index = { format: 'poke-shards', version: 1, featureSize: REFERENCE.features, actionCount: REFERENCE.actions, shards: [] };
+  for (let k = 0; k < shards; k++) {
+    const bytes = shardBytes(k);
+    const file = `shard-${String(k).padStart(5, '0')}.bin`;
+    writeFileSync(join(dir, file), bytes);
+    index.shards.push({ file, samples: SHARD_SAMPLES, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+  return shards * SHARD_SAMPLES * BYTES_PER_SAMPLE;
+}
+
+/** In a child process: train STEPS steps on the set at `path`; samples/s after the first step, and peak RSS. */
+async function child(path, runsDir) {
+  const { Trainer, resolveConfig, silentLogger } = await import('@poke/core');
+  const user = {
+    runsDir,
+    seed: 1,
+    data: { source: 'shards', path, valFraction: 0, memoryBudgetMB: BUDGET_MB },
+    model: { hiddenSizes: REFERENCE.hidden, dropout: 0 },
+    // Epochs enough to reach STEPS on the small set too; the run stops there.
+    train: { epochs: 1000, batchSize: REFERENCE.batchSize, logEvery: 50 },
+  };
+  const { config } = await resolveConfig({ user, file: undefined, baseDir: dirname(path) });
+  const trainer = new Trainer(config, { baseDir: dirname(path), logger: silentLogger });
+  let start = 0;
+  let seconds = 0;
+  trainer.hooks.afterStep.tap('bench', ({ globalStep }) => {
+    if (globalStep === 1) start = performance.now();
+    if (globalStep === STEPS) {
+      seconds = (performance.now() - start) / 1000;
+      trainer.stop('bench');
+    }
+  });
+  await trainer.run();
+  const streamed = trainer.dataset.constructor.name === 'ShardStream';
+  console.log(JSON.stringify({ rate: ((STEPS - 1) * REFERENCE.batchSize) / seconds, rssMB: process.resourceUsage().maxRSS / 1024, streamed }));
+}
+
+function measure(path, runsDir) {
+  const result = spawnSync(process.execPath, [HERE, '--child', path, runsDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (result.status !== 0) throw new Error(`bench child failed for ${path}`);
+  return JSON.parse(result.stdout.trim().split('\n').at(-1));
+}
+
+export async function run() {
+  const dir = mkdtempSync(join(tmpdir(), 'poke-bench-data-'));
+  try {
+    const shards = Math.ceil(TARGET_BYTES / (SHARD_SAMPLES * BYTES_PER_SAMPLE));
+    console.log(`\nData — writing ${shards} shards of ${SHARD_SAMPLES} samples (${REFERENCE.features} float32 features) to ${dir} …`);
+    const large = writeSet(join(dir, 'large'), shards);
+    const small = writeSet(join(dir, 'small'), Math.max(1, Math.round(shards / 10)));
+    const runsDir = join(dir, 'runs');
+    const streamed = measure(join(dir, 'large'), runsDir);
+    const inMemory = measure(join(dir, 'small'), runsDir);
+    const gb = (n) => `${(n / 2 ** 30).toFixed(2)} GB`;
+    console.log(`reference MLP ${REFERENCE.features}→${REFERENCE.hidden.join('→')}→${REFERENCE.actions}, batch ${REFERENCE.batchSize}, ${STEPS} steps each, data.memoryBudgetMB ${BUDGET_MB}\n`);
+    console.log(table([
+      { set: `large, ${gb(large)} on disk`, mode: streamed.streamed ? 'streamed' : 'in memory', 'samples/s': Math.round(streamed.rate), 'peak RSS': `${Math.round(streamed.rssMB)} MB`, ratio: (streamed.rate / inMemory.rate).toFixed(3) },
+      { set: `small, ${gb(small)} on disk`, mode: inMemory.streamed ? 'streamed' : 'in memory', 'samples/s': Math.round(inMemory.rate), 'peak RSS': `${Math.round(inMemory.rssMB)} MB`, ratio: '1.000' },
+    ], ['set', 'mode', 'samples/s', 'peak RSS', 'ratio']));
+    console.log(`\ntargets: peak RSS of the streamed run ≤ 1536 MB (got ${Math.round(streamed.rssMB)}); samples/s ≥ 0.9× in memory (got ${(streamed.rate / inMemory.rate).toFixed(3)})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4]);

@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { writeFile, readFile } from 'node:fs/promises';
+import { ArrayDataset, ShardStream, generateSynthetic, openShardSets, readShardSets, readShardIndex, writeShards } from '@poke/core';
+import type { Trainer } from '@poke/core';
+import { makeTrainer, smallConfig, tempDir } from './helpers.js';
+
+const SAMPLES = 600;
+/** 12 features, 5 actions: 57 bytes a sample; shards of 60 samples are 3,420 bytes. */
+const SHARD_BYTES = 60 * 57;
+/** Room for 3 shards training and 3 read ahead. */
+const BUDGET_MB = (6 * SHARD_BYTES + 100) / 2 ** 20;
+
+async function shardFolder(): Promise<{ dir: string; whole: ArrayDataset }> {
+  const dir = await tempDir('stream');
+  const whole = generateSynthetic({ samples: SAMPLES, features: 12, actions: 5, legalProbability: 0.7, noise: 0.1 }, 4) as ArrayDataset;
+  await writeShards(join(dir, 'data'), whole, { shardSize: 60 });
+  return { dir, whole };
+}
+
+async function stream(dir: string): Promise<ShardStream> {
+  const opened = await openShardSets(join(dir, 'data'), BUDGET_MB);
+  expect(opened).to.be.instanceOf(ShardStream);
+  return opened as ShardStream;
+}
+
+describe('shards larger than data.memoryBudgetMB are streamed', () => {
+  it('loads a set that fits in the budget whole, as before', async () => {
+    const { dir } = await shardFolder();
+    expect(await openShardSets(join(dir, 'data'), 1)).to.be.instanceOf(ArrayDataset);
+  });
+
+  it('splits by whole shards, and orders an epoch as a function of (seed, epoch) that visits every training sample once', async () => {
+    const { dir } = await shardFolder();
+    const data = await stream(dir);
+    expect(data.window).to.equal(3);
+    const { train, val } = data.split(0.1, 7);
+    expect(val.length).to.equal(60);
+    expect(Math.floor(val[0]! / 60), 'one whole shard').to.equal(Math.floor(val.at(-1)! / 60));
+    expect([...train, ...val].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: SAMPLES }, (_, i) => i));
+    const order = data.epochOrder(train, 7, 0);
+    expect([...order].sort((a, b) => a - b)).to.deep.equal([...train]);
+    expect([...data.epochOrder(train, 7, 0)]).to.deep.equal([...order]);
+    expect([...data.epochOrder(train, 7, 1)]).to.not.deep.equal([...order]);
+    // A window at a time: the first 3 shards' training samples come before any other.
+    const firstWindow = new Set([...order.subarray(0, 180)].map((j) => Math.floor(j / 60)));
+    expect(firstWindow.size).to.equal(3);
+  });
+
+  it('gathers the same samples as the set loaded whole, holding at most the budget', async () => {
+    const { dir, whole } = await shardFolder();
+    const data = await stream(dir);
+    const inMemory = await readShardSets(join(dir, 'data'));
+    const { train } = data.split(0.1, 7);
+    const order = data.epochOrder(train, 7, 2);
+    let most = 0;
+    for (let from = 0; from < order.length; from += 64) {
+      const to = Math.min(from + 64, order.length);
+      await data.prepare(order, from, to);
+      most = Math.max(most, data.residentBytes);
+      const got = data.gather(order.subarray(from, to));
+      const want = inMemory.gather(order.subarray(from, to));
+      expect(Buffer.from(got.features.buffer).equals(Buffer.from(want.features.buffer))).to.equal(true);
+      expect([...got.labels]).to.deep.equal([...want.labels]);
+      expect([...got.masks]).to.deep.equal([...want.masks]);
+    }
+    expect(most).to.be.at.most(BUDGET_MB * 2 ** 20);
+    expect(most, 'the read-ahead window was held too').to.be.greaterThan(3 * SHARD_BYTES);
+    expect(inMemory.size).to.equal(whole.size);
+  });
+
+  it('trains through the Trainer within the budget, the same on every run', async () => {
+    const { dir } = await shardFolder();
+    const run = async (name: string) => {
+      const trainer: Trainer = await makeTrainer({ ...smallConfig({ runName: name }), data: { source: 'shards', path: 'data', memoryBudgetMB: BUDGET_MB } }, dir);
+      let most = 0;
+      trainer.hooks.afterStep.tap('test', () => void (most = Math.max(most, (trainer.dataset as ShardStream).residentBytes)));
+      const summary = await trainer.run();
+      expect(most).to.be.at.most(BUDGET_MB * 2 ** 20);
+      return summary;
+    };
+    const a = await run('a');
+    const b = await run('b');
+    expect(a.status).to.equal('completed');
+    expect(a.metrics).to.deep.equal(b.metrics);
+  });
+
+  it('stops with the shard named when one does not match its sha256, read mid-epoch', async () => {
+    const { dir } = await shardFolder();
+    const index = await readShardIndex(join(dir, 'data'));
+    const last = join(dir, 'data', index.shards.at(-1)!.file);
+    const bytes = await readFile(last);
+    bytes[0] = bytes[0]! ^ 1;
+    await writeFile(last, bytes);
+    const trainer = await makeTrainer({ ...smallConfig({ runName: 'bad' }), data: { source: 'shards', path: 'data', memoryBudgetMB: BUDGET_MB } }, dir);
+    const err = await trainer.run().then(() => undefined, (e: unknown) => e);
+    expect(String((err as Error)?.message)).to.include(`${index.shards.at(-1)!.file} does not match its sha256 in index.json`);
+  });
+
+  it('refuses a budget that cannot hold a shard twice, saying what to raise it to', async () => {
+    const { dir } = await shardFolder();
+    const err = await openShardSets(join(dir, 'data'), SHARD_BYTES / 2 ** 20).then(() => undefined, (e: unknown) => e);
+    expect((err as Error).message).to.match(/does not fit twice in data\.memoryBudgetMB/);
+    expect((err as { hint?: string }).hint).to.match(/raise data\.memoryBudgetMB to at least 1/);
+  });
+});
