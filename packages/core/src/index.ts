@@ -37,6 +37,8 @@ export { generateSynthetic, syntheticSource } from './data/synthetic.js';
 export type { SyntheticOptions } from './data/synthetic.js';
 export { readShards, readShardIndex, writeShards, shardsSource, shardIndexSchema, openShardSets } from './data/shards.js';
 export { ShardStream } from './data/shard-stream.js';
+export { ENCODINGS } from './data/encoding.js';
+export type { EncodingName, FeatureEncoding } from './data/encoding.js';
 export type { ShardIndex, ShardsOptions } from './data/shards.js';
 export { readShardSets } from './data/shard-sets.js';
 

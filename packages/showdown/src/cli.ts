@@ -1,7 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, ArrayDataset } from '@poke/core';
+import { UserError, ArrayDataset, ENCODINGS } from '@poke/core';
+import type { EncodingName } from '@poke/core';
 import { generateDemonstrations } from './generate.js';
 import type { Demonstrator, Opponent } from './generate.js';
 import { demonstratorOf, opponentOf, positiveInt } from './cli-common.js';
@@ -15,6 +16,13 @@ import { importReplayFiles } from './replay/import.js';
 import { packDecisions } from './generate.js';
 import { ACTION_COUNT } from './actions.js';
 import { ENCODER_VERSION, FEATURE_SIZE } from './encoder/layout.js';
+
+const ENCODING_HELP = 'how features are stored: float32, float16 (half the size; flags and integers up to 2048 exact) or uint8 (a quarter; exact for integer features spanning ≤ 255, others quantised to 256 levels); see docs/data.md';
+
+function encodingOf(value: string): EncodingName {
+  if (!(ENCODINGS as readonly string[]).includes(value)) throw new UserError(`--encoding must be one of ${ENCODINGS.join(', ')}, got "${value}"`);
+  return value as EncodingName;
+}
 
 /** `poke data generate` and `poke data import`. */
 export function registerData(program: Command, context: Context): void {
@@ -31,6 +39,7 @@ export function registerData(program: Command, context: Context): void {
     .option('--workers <n>', 'worker threads (default: all cores)', positiveInt('--workers'))
     .option('--logs <dir>', "also write each battle's protocol text: NNNNN.log (replay) and NNNNN.p1.log/.p2.log (player logs with requests)")
     .option('--shard <I/N>', 'write part I (from 0) of N disjoint parts of the run; with N alone, I comes from JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm)')
+    .option('--encoding <type>', ENCODING_HELP, encodingOf, 'float32' as EncodingName)
     .option('--json', 'print the summary as JSON')
     .action(async (flags: GenerateFlags) => {
       if (!/^gen9[a-z0-9]*randombattle$/.test(flags.format)) throw new UserError(`--format must be a gen 9 random battle format, got "${flags.format}"`);
@@ -49,8 +58,9 @@ export function registerData(program: Command, context: Context): void {
     .description('read Showdown replays (replay JSON with a "log", or raw protocol text) into shards; bad files are skipped')
     .argument('<files...>', 'replay files')
     .requiredOption('--out <dir>', 'output folder (shards format), or s3://bucket/prefix')
+    .option('--encoding <type>', ENCODING_HELP, encodingOf, 'float32' as EncodingName)
     .option('--json', 'print the summary as JSON')
-    .action(async (files: string[], flags: { out: string; json?: boolean }) => {
+    .action(async (files: string[], flags: { out: string; encoding: EncodingName; json?: boolean }) => {
       const result = await importReplayFiles(files.map((f) => resolve(context.cwd, f)), context.progress('files'));
       const summary = {
         files: files.length,
@@ -68,6 +78,7 @@ export function registerData(program: Command, context: Context): void {
       try {
         await target.write(new ArrayDataset(packed.features, packed.labels, packed.masks, FEATURE_SIZE, ACTION_COUNT), {
           meta: { source: '@poke/showdown', kind: 'replay-import', ...summary, encoderVersion: ENCODER_VERSION },
+          encoding: flags.encoding,
         });
       } finally {
         target.close();
@@ -81,7 +92,7 @@ export function registerData(program: Command, context: Context): void {
     });
 }
 
-type GenerateFlags = { out: string; battles: number; format: string; player: Demonstrator; opponent: Opponent; seed: number; workers?: number; logs?: string; shard?: string; json?: boolean };
+type GenerateFlags = { encoding: EncodingName; out: string; battles: number; format: string; player: Demonstrator; opponent: Opponent; seed: number; workers?: number; logs?: string; shard?: string; json?: boolean };
 
 /** Play the battles, write the shard set to `target`, keep the logs if asked, print the summary. */
 async function generate(flags: GenerateFlags, shard: ShardSpec | undefined, range: { start: number; end: number } | undefined, target: ShardsTarget, context: Context): Promise<void> {
@@ -90,7 +101,7 @@ async function generate(flags: GenerateFlags, shard: ShardSpec | undefined, rang
     context.progress('battles'),
   );
   const part = shard && range ? { shard: { ...shard, battles: [range.start, range.end] } } : {};
-  await target.write(result.dataset, { meta: { ...generationMeta(flags, result), ...part } });
+  await target.write(result.dataset, { meta: { ...generationMeta(flags, result), ...part }, encoding: flags.encoding });
   const out = target.where;
   if (flags.logs && result.logs) {
     const dir = resolve(context.cwd, flags.logs);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { Rng, deriveSeed } from '../util/rng.js';
-import { bytesPerSample, readShardFile } from './shards.js';
+import { decodedBytesPerSample, readShardFile } from './shards.js';
 import type { ShardIndex } from './shards.js';
 import type { Batch, Dataset, SampleArrays, Split } from './dataset.js';
 import { copySample, emptyBatch, firstInvalidInBatch } from './dataset.js';
@@ -9,6 +9,7 @@ import { copySample, emptyBatch, firstInvalidInBatch } from './dataset.js';
 /** One shard file of a streamed dataset, and where its samples start in the whole. */
 interface ShardRef {
   readonly dir: string;
+  readonly index: ShardIndex;
   readonly entry: ShardIndex['shards'][number];
   readonly start: number;
   readonly bytes: number;
@@ -54,13 +55,12 @@ export class ShardStream implements Dataset {
     const { featureSize, actionCount } = sets[0]!.index;
     this.featureSize = featureSize;
     this.actionCount = actionCount;
-    const per = bytesPerSample(sets[0]!.index);
     const shards: ShardRef[] = [];
     let start = 0;
     for (const set of sets) {
       for (const entry of set.index.shards) {
         if (entry.samples === 0) continue;
-        shards.push({ dir: set.dir, entry, start, bytes: entry.samples * per });
+        shards.push({ dir: set.dir, index: set.index, entry, start, bytes: entry.samples * decodedBytesPerSample(set.index) });
         start += entry.samples;
       }
     }
@@ -232,7 +232,7 @@ export class ShardStream implements Dataset {
   private load(k: number): void {
     if (this.resident.has(k) || this.loading.has(k)) return;
     const ref = this.shards[k]!;
-    const loading = readShardFile(ref.dir, ref.entry, this)
+    const loading = readShardFile(ref.dir, ref.entry, ref.index)
       .then((decoded) => {
         const invalid = firstInvalidInBatch({ size: ref.entry.samples, ...decoded }, this.actionCount, this.featureSize);
         if (invalid) throw new UserError(`shards: ${join(ref.dir, ref.entry.file)}: sample ${invalid.index}: ${invalid.reason}`, 'fix or remove that shard; the run can be resumed');

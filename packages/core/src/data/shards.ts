@@ -2,7 +2,9 @@ import { readFile, mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ArrayDataset } from './dataset.js';
-import type { Dataset } from './dataset.js';
+import type { Dataset, SampleArrays } from './dataset.js';
+import { decodeFeatures, encodeFeatures, featureBytes, featureEncodingSchema, fitEncoding } from './encoding.js';
+import type { EncodingName, FeatureEncoding } from './encoding.js';
 import type { DataSource } from './source.js';
 import { UserError } from '../errors.js';
 import { validateWithSchema } from '../config/validate.js';
@@ -11,13 +13,17 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 /**
  * The shard format: a folder with `index.json` and one binary file per shard.
  * A shard holds n samples as three little-endian sections, back to back:
- * features (float32, n × featureSize), labels (int32, n), masks (uint8, n × actionCount).
+ * features (n × featureSize, float32 unless `encoding` says otherwise), labels
+ * (int32, n), masks (uint8, n × actionCount). Version 2 is version 1 with an
+ * `encoding`, so that a reader that does not know encodings refuses it.
  */
 export interface ShardIndex {
   format: 'poke-shards';
-  version: 1;
+  version: 1 | 2;
   featureSize: number;
   actionCount: number;
+  /** How features are stored; absent means float32. */
+  encoding?: FeatureEncoding;
   shards: Array<{ file: string; samples: number; sha256?: string }>;
   /** Free-form description of where the data came from. */
   meta?: Record<string, unknown>;
@@ -30,7 +36,8 @@ export const shardIndexSchema = {
   required: ['format', 'version', 'featureSize', 'actionCount', 'shards'],
   properties: {
     format: { const: 'poke-shards' },
-    version: { const: 1 },
+    version: { enum: [1, 2] },
+    encoding: featureEncodingSchema,
     featureSize: { type: 'integer', minimum: 1, maximum: 1_000_000 },
     actionCount: { type: 'integer', minimum: 2, maximum: 100_000 },
     shards: {
@@ -50,7 +57,15 @@ export const shardIndexSchema = {
   },
 } as const;
 
-export function bytesPerSample(index: Pick<ShardIndex, 'featureSize' | 'actionCount'>): number {
+type ShardShape = Pick<ShardIndex, 'featureSize' | 'actionCount' | 'encoding'>;
+
+/** Bytes of one sample in a shard file. */
+export function bytesPerSample(index: ShardShape): number {
+  return featureBytes(index.encoding, index.featureSize) + 4 + index.actionCount;
+}
+
+/** Bytes of one sample once read: features as float32. */
+export function decodedBytesPerSample(index: ShardShape): number {
   return index.featureSize * 4 + 4 + index.actionCount;
 }
 
@@ -103,18 +118,21 @@ export async function checkShardSizes(dir: string, index: ShardIndex): Promise<n
   return total;
 }
 
-/** One shard file's bytes as its three arrays; views where the bytes are aligned, copies where not. */
-export function decodeShard(bytes: Uint8Array, n: number, F: number, A: number): { features: Float32Array; labels: Int32Array; masks: Uint8Array } {
-  const at = (offset: number) => bytes.byteOffset + offset;
-  const features = at(0) % 4 === 0 ? new Float32Array(bytes.buffer, at(0), n * F) : new Float32Array(bytes.slice(0, n * F * 4).buffer);
-  const labelsAt = n * F * 4;
-  const labels = at(labelsAt) % 4 === 0 ? new Int32Array(bytes.buffer, at(labelsAt), n) : new Int32Array(bytes.slice(labelsAt, labelsAt + n * 4).buffer);
-  const masks = bytes.subarray(labelsAt + n * 4, labelsAt + n * 4 + n * A);
-  return { features, labels, masks };
+/** One shard file's bytes as its three arrays; views where the bytes allow, copies where not. */
+export function decodeShard(bytes: Uint8Array, n: number, index: ShardShape): SampleArrays {
+  const { featureSize: F, actionCount: A } = index;
+  const labelsAt = featureBytes(index.encoding, F) * n;
+  const at = bytes.byteOffset + labelsAt;
+  return {
+    features: decodeFeatures(bytes.subarray(0, labelsAt), n * F, F, index.encoding),
+    // A Buffer's slice() is a view; new Uint8Array(view) is the aligned copy.
+    labels: at % 4 === 0 ? new Int32Array(bytes.buffer, at, n) : new Int32Array(new Uint8Array(bytes.subarray(labelsAt, labelsAt + n * 4)).buffer),
+    masks: bytes.subarray(labelsAt + n * 4, labelsAt + n * 4 + n * A),
+  };
 }
 
 /** Read one shard file, check its size and sha256 against the index, and decode it. */
-export async function readShardFile(dir: string, shard: ShardIndex['shards'][number], index: Pick<ShardIndex, 'featureSize' | 'actionCount'>): Promise<ReturnType<typeof decodeShard>> {
+export async function readShardFile(dir: string, shard: ShardIndex['shards'][number], index: ShardShape): Promise<SampleArrays> {
   const path = join(dir, shard.file);
   const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
     throw new UserError(`shards: cannot read ${path}: ${err.code ?? err.message}`);
@@ -124,7 +142,7 @@ export async function readShardFile(dir: string, shard: ShardIndex['shards'][num
   if (shard.sha256 && createHash('sha256').update(bytes).digest('hex') !== shard.sha256) {
     throw new UserError(`shards: ${path} does not match its sha256 in index.json (altered or corrupt)`);
   }
-  return decodeShard(bytes, shard.samples, index.featureSize, index.actionCount);
+  return decodeShard(bytes, shard.samples, index);
 }
 
 /** Load every shard of `dir` into memory, checking sizes, checksums and labels. */
@@ -150,19 +168,25 @@ export async function readShards(dir: string): Promise<ArrayDataset> {
   return dataset;
 }
 
-/** Write `dataset` as shards of at most `shardSize` samples; files first, index last, each atomically. */
+/**
+ * Write `dataset` as shards of at most `shardSize` samples, features stored as
+ * `encoding` (float32 by default; see encoding.ts); files first, index last,
+ * each atomically.
+ */
 export async function writeShards(
   dir: string,
   dataset: Dataset & { features?: Float32Array },
-  options: { shardSize?: number; meta?: Record<string, unknown> } = {},
+  options: { shardSize?: number; meta?: Record<string, unknown>; encoding?: EncodingName } = {},
 ): Promise<ShardIndex> {
   const shardSize = options.shardSize ?? 65536;
   await mkdir(dir, { recursive: true });
+  const encoding = fitEncoding(options.encoding ?? 'float32', featuresOf(dataset), dataset.featureSize);
   const index: ShardIndex = {
     format: 'poke-shards',
-    version: 1,
+    version: encoding.type === 'float32' ? 1 : 2,
     featureSize: dataset.featureSize,
     actionCount: dataset.actionCount,
+    ...(encoding.type === 'float32' ? {} : { encoding }),
     shards: [],
     ...(options.meta ? { meta: options.meta } : {}),
   };
@@ -171,7 +195,7 @@ export async function writeShards(
     const indices = Array.from({ length: n }, (_, i) => start + i);
     const batch = dataset.gather(indices);
     const bytes = Buffer.concat([
-      Buffer.from(batch.features.buffer, batch.features.byteOffset, batch.features.byteLength),
+      encodeFeatures(batch.features, dataset.featureSize, encoding),
       Buffer.from(batch.labels.buffer, batch.labels.byteOffset, batch.labels.byteLength),
       Buffer.from(batch.masks.buffer, batch.masks.byteOffset, batch.masks.byteLength),
     ]);
@@ -181,6 +205,11 @@ export async function writeShards(
   }
   await writeJsonAtomic(join(dir, 'index.json'), index);
   return index;
+}
+
+/** Every feature of `dataset`, for fitting an encoding: its array when it has one, else gathered. */
+function featuresOf(dataset: Dataset & { features?: Float32Array }): Float32Array {
+  return dataset.features ?? dataset.gather(Array.from({ length: dataset.size }, (_, i) => i)).features;
 }
 
 export interface ShardsOptions {
@@ -215,12 +244,15 @@ export async function openShardSets(dir: string, memoryBudgetMB: number, log: (m
   const { listShardSets, readShardSets } = await import('./shard-sets.js');
   const sets = await listShardSets(dir);
   let total = 0;
-  for (const set of sets) total += await checkShardSizes(set.dir, set.index);
+  for (const set of sets) {
+    await checkShardSizes(set.dir, set.index);
+    total += set.index.shards.reduce((n, shard) => n + shard.samples, 0) * decodedBytesPerSample(set.index);
+  }
   const budget = memoryBudgetMB * 2 ** 20;
   if (total <= budget) return readShardSets(dir);
   const { ShardStream } = await import('./shard-stream.js');
   const stream = new ShardStream(sets, budget);
-  log(`shards: ${(total / 2 ** 30).toFixed(2)} GB is more than data.memoryBudgetMB (${memoryBudgetMB}): streaming ${stream.shardCount} shards, ${stream.window} at a time`);
+  log(`shards: ${(total / 2 ** 30).toFixed(2)} GB once read is more than data.memoryBudgetMB (${memoryBudgetMB}): streaming ${stream.shardCount} shards, ${stream.window} at a time`);
   return stream;
 }
 
