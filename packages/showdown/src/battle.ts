@@ -16,7 +16,17 @@ Teams.setGeneratorFactory(TeamGenerators);
 export type Agent =
   | { kind: 'expert' }
   | { kind: 'random' | 'maxpower' | 'heuristic'; seed: number }
-  | { kind: 'policy'; choose(features: Float32Array, mask: Uint8Array): number };
+  | PolicyAgent;
+
+/**
+ * A trained policy. `chooseBatch` answers many decisions in one forward pass: `features` holds
+ * `masks.length` rows of FEATURE_SIZE, and row i's action must not depend on the other rows.
+ */
+export interface PolicyAgent {
+  kind: 'policy';
+  choose(features: Float32Array, mask: Uint8Array): number;
+  chooseBatch?(features: Float32Array, masks: readonly Uint8Array[]): number[];
+}
 
 /** The built-in players, by name; `seed` drives their random choices (the expert has none). */
 export function builtinAgent(name: 'random' | 'maxpower' | 'heuristic' | 'expert', seed: number): Agent {
@@ -37,6 +47,14 @@ export function agentAction(agent: Agent, view: PlayerView | undefined, mask: Ui
     case 'policy':
       return agent.choose(features ?? encode(view!), mask);
   }
+}
+
+/** A decision a policy side owes: the driver answers it with an action. */
+export interface PolicyQuestion {
+  agent: PolicyAgent;
+  side: SideID;
+  features: Float32Array;
+  mask: Uint8Array;
 }
 
 export interface Decision {
@@ -81,8 +99,21 @@ function simSeed(seed: number): string {
   return `gen5,${hex(deriveSeed(seed, 'sim', 0))}${hex(deriveSeed(seed, 'sim', 1))}`;
 }
 
-/** Play one battle in-process, synchronously, recording decisions. */
+/** Play one battle in-process, synchronously, recording decisions; a policy side is asked one decision at a time. */
 export function playBattle(options: BattleOptions): BattleResult {
+  const steps = battleSteps(options);
+  let step = steps.next();
+  while (!step.done) step = steps.next(step.value.map((q) => q.agent.choose(q.features, q.mask)));
+  return step.value;
+}
+
+/**
+ * One battle as a generator: it runs the simulator until the policy sides owe a choice,
+ * yields their questions (p1 before p2) and resumes with their actions, in the same order.
+ * Built-in sides are answered inside. A driver can so hold many battles and answer all
+ * their questions with one forward pass (see batch.ts).
+ */
+export function* battleSteps(options: BattleOptions): Generator<PolicyQuestion[], BattleResult, number[]> {
   const record = new Set<SideID>(options.record ?? (['p1', 'p2'] as const).filter((s) => options[s].kind === 'expert'));
   const keepLog = options.keepLog ?? false;
   const agents: Record<SideID, Agent> = { p1: options.p1, p2: options.p2 };
@@ -121,7 +152,6 @@ export function playBattle(options: BattleOptions): BattleResult {
   battle.sendUpdates();
 
   const maxTurns = options.maxTurns ?? 500;
-  const mask = new Uint8Array(ACTION_COUNT);
   for (let guard = 0; guard < 100_000; guard++) {
     // The turn's protocol first, then the requests it led to (the order the client applies them).
     for (const chunk of updates.splice(0)) {
@@ -140,7 +170,8 @@ export function playBattle(options: BattleOptions): BattleResult {
       battle.win(null as never);
       continue;
     }
-    const choices: Array<[SideID, string, Decision | undefined]> = [];
+    const owed: Array<{ side: SideID; rqid: number; features: Float32Array | undefined; mask: Uint8Array; action: number }> = [];
+    const questions: PolicyQuestion[] = [];
     for (const side of ['p1', 'p2'] as const) {
       const request = requests[side];
       if (!request) continue;
@@ -150,16 +181,27 @@ export function playBattle(options: BattleOptions): BattleResult {
       if (view) view.request = request;
       if (keepLog) playerLogs[side].push(`|request|${JSON.stringify(request)}`);
       if (!needsDecision(request)) continue;
-      maskFromRequest(request, mask);
+      // Its own mask: a policy's question stays open while the other side is asked.
+      const mask = maskFromRequest(request, new Uint8Array(ACTION_COUNT));
       const agent = agents[side];
       let features: Float32Array | undefined;
       if (record.has(side) || agent.kind === 'policy') features = encode(view!);
-      const action = agentAction(agent, view, mask, rngs[side], features);
+      if (agent.kind === 'policy') {
+        questions.push({ agent, side, features: features!, mask });
+        owed.push({ side, rqid, features, mask, action: -1 });
+      } else owed.push({ side, rqid, features, mask, action: agentAction(agent, view, mask, rngs[side], features) });
+    }
+    if (questions.length) {
+      const answers = yield questions;
+      for (const o of owed) if (agents[o.side].kind === 'policy') o.action = answers.shift() ?? -1;
+    }
+    const choices: Array<[SideID, string, Decision | undefined]> = [];
+    for (const { side, rqid, features, mask, action } of owed) {
       if (action < 0 || !mask[action]) {
         choices.push([side, 'default', undefined]);
         continue;
       }
-      const decision = record.has(side) ? { side, rqid, features: features!, mask: mask.slice(), action } : undefined;
+      const decision = record.has(side) ? { side, rqid, features: features!, mask, action } : undefined;
       choices.push([side, choiceOf(action), decision]);
     }
     if (choices.length === 0) {

@@ -7,6 +7,7 @@ import type { BackendName } from '@poke/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { OPPONENTS } from './generate.js';
 import { builtinFor, loadPolicy, playMatch, policyAgent } from './eval.js';
+import { DEFAULT_CONCURRENCY } from './batch.js';
 import type { AgentFor, EvalResult } from './eval.js';
 import { isOpponent, positiveInt } from './cli-common.js';
 import { chooserFor } from './cli-play.js';
@@ -70,6 +71,7 @@ interface EvalFlags {
   vsUser?: string;
   name: string;
   maxConcurrent: number;
+  concurrency: number;
   json?: boolean;
 }
 
@@ -109,6 +111,7 @@ export function registerEval(program: Command, context: Context): void {
     .option('--format <id>', 'battle format', 'gen9randombattle')
     .option('--seed <n>', 'seed of the battles', (v) => Number.parseInt(v, 10), 1)
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', 'auto')
+    .option('--concurrency <n>', 'battles played at once in the simulator, their policy decisions answered in one forward pass (results depend only on --seed: the same for any value on the cpu backend)', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
     .option('--server <url>', 'play on this Showdown server instead of the simulator (with --vs-user)')
     .option('--vs-user <name>', 'with --server: the account to challenge, --battles times (any bot, e.g. a poke-env player)')
     .option('--name <name>', 'with --server: our user name (no password: a server without authentication)', 'poke-eval')
@@ -132,7 +135,7 @@ export function registerEval(program: Command, context: Context): void {
       for (const player of players) {
         for (const opponent of opponents) {
           const label = players.length * opponents.length > 1 ? `battles ${player.name} vs ${opponent.name}` : 'battles';
-          const options = { battles: flags.battles, format: flags.format, seed: flags.seed, onBattle: context.progress(label) };
+          const options = { battles: flags.battles, format: flags.format, seed: flags.seed, concurrency: flags.concurrency, onBattle: context.progress(label) };
           const result = playMatch(player.agentFor('player', flags.seed), opponent.agentFor('opponent', flags.seed), opponent.name, options);
           const record = { ...result, ...(player.checkpoint ? { checkpoint: player.checkpoint } : {}), seed: flags.seed, timestamp: new Date().toISOString() };
           if (player.runDir) await recordEval(player.runDir, record);

@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { UserError, deriveSeed, predictActions } from '@poke/core';
+import { UserError, deriveSeed, forward } from '@poke/core';
 import { loadPolicyModel, readManifest, MANIFEST_FILE } from '@poke/plugin-checkpoint';
-import { builtinAgent, playBattle } from './battle.js';
-import type { Agent } from './battle.js';
+import { builtinAgent } from './battle.js';
+import type { Agent, PolicyAgent } from './battle.js';
+import { DEFAULT_CONCURRENCY, playBattles } from './batch.js';
 import { ACTION_COUNT } from './actions.js';
 import { FEATURE_SIZE } from './encoder/layout.js';
 import type { Opponent } from './generate.js';
@@ -17,6 +18,8 @@ export interface EvalOptions {
   format?: string;
   /** @default 1 */
   seed?: number;
+  /** Battles played at once, their policy decisions answered in one forward pass. @default 32 */
+  concurrency?: number;
   onBattle?: (done: number, total: number) => void;
 }
 
@@ -29,7 +32,16 @@ export interface MatchOptions {
   format?: string;
   /** @default 1 */
   seed?: number;
+  /** Battles played at once, their policy decisions answered in one forward pass. @default 32 */
+  concurrency?: number;
   onBattle?: (done: number, total: number) => void;
+  /** Each battle's outcome for player A, by battle index (called in the order battles end). */
+  onResult?: (index: number, outcome: BattleOutcome) => void;
+}
+
+export interface BattleOutcome {
+  result: 'win' | 'loss' | 'tie';
+  turns: number;
 }
 
 export interface EvalResult {
@@ -47,6 +59,8 @@ export interface EvalResult {
   /** Mean battle length in turns. */
   meanTurns: number;
   seconds: number;
+  /** Battles played at once. */
+  concurrency: number;
 }
 
 /** Wilson score interval for a proportion (z = 1.96). */
@@ -59,23 +73,30 @@ export function wilson(successes: number, n: number, z = 1.96): [number, number]
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
-/** A policy agent: argmax of the model's logits over the legal actions. */
-export function policyAgent(model: LayersModel): Agent & { kind: 'policy' } {
+/** The policy's logits for `rows` rows of features, in one forward pass (row-major, ACTION_COUNT per row). */
+export function policyLogits(model: LayersModel, features: Float32Array, rows: number): Float32Array {
+  return tf.tidy(() => forward(model, tf.tensor2d(features, [rows, FEATURE_SIZE])).dataSync() as Float32Array);
+}
+
+/** The legal action with the highest logit (the first on a tie, as tf.argMax); -1 if none is legal. */
+export function legalArgmax(logits: Float32Array, offset: number, mask: Uint8Array): number {
+  let best = -1;
+  for (let a = 0; a < ACTION_COUNT; a++) if (mask[a] && (best < 0 || logits[offset + a]! > logits[offset + best]!)) best = a;
+  return best;
+}
+
+/** A policy agent: argmax of the model's logits over the legal actions, one decision or many at a time. */
+export function policyAgent(model: LayersModel): PolicyAgent {
   const inputSize = (model.inputs[0]?.shape[1] ?? FEATURE_SIZE) as number;
   const outputSize = (model.outputs[0]?.shape[1] ?? ACTION_COUNT) as number;
   if (inputSize !== FEATURE_SIZE || outputSize !== ACTION_COUNT) {
     throw new UserError(`the policy takes ${inputSize} features and gives ${outputSize} actions; @poke/showdown needs ${FEATURE_SIZE} and ${ACTION_COUNT}`, 'train it on showdown data (data.source: showdown or poke data generate)');
   }
-  return {
-    kind: 'policy',
-    choose(features, mask) {
-      return tf.tidy(() => {
-        const x = tf.tensor2d(features, [1, FEATURE_SIZE]);
-        const m = tf.tensor2d(Float32Array.from(mask), [1, ACTION_COUNT]);
-        return predictActions(model, x, m).dataSync()[0]!;
-      });
-    },
+  const chooseBatch = (features: Float32Array, masks: readonly Uint8Array[]): number[] => {
+    const logits = policyLogits(model, features, masks.length);
+    return masks.map((mask, r) => legalArgmax(logits, r * ACTION_COUNT, mask));
   };
+  return { kind: 'policy', chooseBatch, choose: (features, mask) => chooseBatch(features, [mask])[0]! };
 }
 
 /** A built-in player as one side of a match, seeded per battle pair (`role` keeps the two sides' seeds apart). */
@@ -92,19 +113,25 @@ export function playMatch(a: AgentFor, b: AgentFor, vs: string, options: MatchOp
   const started = performance.now();
   const format = options.format ?? 'gen9randombattle';
   const seed = options.seed ?? 1;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const aSideOf = (i: number) => (i % 2 === 0 ? 'p1' : 'p2');
   let wins = 0;
   let losses = 0;
   let turns = 0;
-  for (let i = 0; i < options.battles; i++) {
+  let done = 0;
+  const battle = (i: number) => {
     const pair = Math.floor(i / 2);
-    const aSide = i % 2 === 0 ? 'p1' : 'p2';
-    const [p1, p2] = aSide === 'p1' ? [a(pair), b(pair)] : [b(pair), a(pair)];
-    const result = playBattle({ format, seed: deriveSeed(seed, 'eval', pair), p1, p2, record: [] });
-    if (result.winner === aSide) wins++;
-    else if (result.winner) losses++;
+    const [p1, p2] = aSideOf(i) === 'p1' ? [a(pair), b(pair)] : [b(pair), a(pair)];
+    return { format, seed: deriveSeed(seed, 'eval', pair), p1, p2, record: [] };
+  };
+  playBattles(options.battles, battle, concurrency, (i, result) => {
+    const outcome = result.winner === aSideOf(i) ? 'win' : result.winner ? 'loss' : 'tie';
+    if (outcome === 'win') wins++;
+    else if (outcome === 'loss') losses++;
     turns += result.turns;
-    options.onBattle?.(i + 1, options.battles);
-  }
+    options.onResult?.(i, { result: outcome, turns: result.turns });
+    options.onBattle?.(++done, options.battles);
+  });
   const ties = options.battles - wins - losses;
   const score = wins + ties / 2;
   return {
@@ -118,6 +145,7 @@ export function playMatch(a: AgentFor, b: AgentFor, vs: string, options: MatchOp
     ci95: wilson(score, options.battles),
     meanTurns: options.battles ? turns / options.battles : 0,
     seconds: (performance.now() - started) / 1000,
+    concurrency,
   };
 }
 

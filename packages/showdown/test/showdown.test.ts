@@ -203,6 +203,10 @@ describe('@poke/showdown', function () {
     expect(result.ci95[0]).to.be.at.most(result.winRate);
     expect(result.ci95[1]).to.be.at.least(result.winRate);
     expect(existsSync(join(dir, 'runs', 'sd', 'eval.json'))).to.equal(true);
+    // One battle at a time (each decision its own forward pass) plays the same battles as the batched default.
+    const serial = await poke(['eval', 'runs/sd', '--vs', 'random', '--battles', '6', '--backend', 'cpu', '--concurrency', '1', '--json'], dir);
+    expect(serial.code, serial.stderr).to.equal(0);
+    expect(JSON.parse(serial.stdout)).to.include({ wins: result.wins, winRate: result.winRate, meanTurns: (result as { meanTurns?: number }).meanTurns, concurrency: 1 });
     const text = await poke(['eval', 'runs/sd', '--vs', 'expert', '--battles', '3', '--backend', 'cpu'], dir);
     expect(text.code, text.stderr).to.equal(0);
     expect(text.stdout).to.match(/win rate vs expert: [\d.]+% \(95% CI [\d.]+%–[\d.]+%\) over 3 battles/);
