@@ -11,6 +11,7 @@ const BENCHES = {
   tensorboard: () => import('./tensorboard.js'),
   storage: () => import('./storage.js'),
   data: () => import('./data.js'),
+  eval: () => import('./eval.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,73 @@
+// @poke/showdown: poke eval's speed against random, one battle at a time (each decision its own forward
+// pass, as before batching) and with many battles at once (their decisions in one forward pass), side by
+// side, next to demonstration generation on the same machine. The policy is a quickly trained [256, 256]
+// network on the default backend: its inference cost is a real policy's, its strength does not matter here.
+//   BENCH_EVAL_BATTLES      battles per concurrency (default 200)
+//   BENCH_EVAL_CONCURRENCY  the concurrencies, comma-separated (default 1,32,128; the first is the baseline)
+//   BENCH_EVAL_GENERATE     battles of generation (default 200)
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { Trainer, resolveConfig, silentLogger } from '@poke/core';
+import showdown, { evaluatePolicy, generateDemonstrations, policyAgent } from '@poke/showdown';
+
+const BATTLES = Number(process.env.BENCH_EVAL_BATTLES ?? 200);
+const CONCURRENCY = (process.env.BENCH_EVAL_CONCURRENCY ?? '1,32,128').split(',').map(Number);
+const GENERATE = Number(process.env.BENCH_EVAL_GENERATE ?? 200);
+
+async function trainQuickly(dir) {
+  const user = { runName: 'eval', seed: 1, data: { source: 'showdown', battles: 200, seed: 5 }, model: { hiddenSizes: [256, 256] }, train: { epochs: 3, batchSize: 256 } };
+  const { config } = await resolveConfig({ user, file: undefined, baseDir: dir });
+  const trainer = new Trainer(config, { plugins: [showdown()], baseDir: dir, logger: silentLogger });
+  await trainer.run();
+  return trainer.model;
+}
+
+/** The policy agent, counting its forward passes and rows. */
+function counted(model) {
+  const agent = policyAgent(model);
+  const count = { passes: 0, rows: 0 };
+  const chooseBatch = (features, masks) => {
+    count.passes++;
+    count.rows += masks.length;
+    return agent.chooseBatch(features, masks);
+  };
+  return { agent: { ...agent, chooseBatch }, count };
+}
+
+async function generationRate(workers) {
+  const g = await generateDemonstrations({ battles: GENERATE, seed: 1000, workers });
+  return GENERATE / g.seconds;
+}
+
+export async function run() {
+  const cores = availableParallelism();
+  const root = join(process.cwd(), '.cache', 'bench-eval');
+  mkdirSync(root, { recursive: true });
+  const dir = mkdtempSync(join(root, 'run-'));
+  try {
+    const model = await trainQuickly(dir);
+    console.log(`## eval: poke eval vs random, ${BATTLES} battles per concurrency, backend ${tf.getBackend()}, ${cores} cores (one thread for eval)`);
+    console.log('| concurrency | battles/s | rows per forward pass | × concurrency 1 | × generation (1 worker) | × generation (all cores) |');
+    console.log('|---|---|---|---|---|---|');
+    const oneWorker = await generationRate(1);
+    const allCores = await generationRate(cores);
+    let base;
+    let reference;
+    for (const concurrency of CONCURRENCY) {
+      const { agent, count } = counted(model);
+      const r = evaluatePolicy(agent, { vs: 'random', battles: BATTLES, seed: 3, concurrency });
+      const rate = BATTLES / r.seconds;
+      base ??= rate;
+      // The same seed must give the same battles at every concurrency: a bench that disagrees is no bench.
+      const outcome = `${r.wins}-${r.losses}-${r.ties} ${r.meanTurns}`;
+      reference ??= outcome;
+      const same = outcome === reference ? '' : ` (results differ from concurrency ${CONCURRENCY[0]}: ${outcome} vs ${reference})`;
+      console.log(`| ${concurrency} | ${rate.toFixed(1)} | ${(count.rows / count.passes).toFixed(1)} | ${(rate / base).toFixed(2)} | ${(rate / oneWorker).toFixed(2)} | ${(rate / allCores).toFixed(2)} |${same}`);
+    }
+    console.log(`generation (expert vs random, ${GENERATE} battles): ${oneWorker.toFixed(1)} battles/s on 1 worker, ${allCores.toFixed(1)} battles/s on ${cores} workers (worker start included)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
