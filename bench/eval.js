@@ -2,6 +2,7 @@
 // pass, as before batching) and with many battles at once (their decisions in one forward pass), side by
 // side, next to demonstration generation on the same machine. The policy is a quickly trained [256, 256]
 // network on the default backend: its inference cost is a real policy's, its strength does not matter here.
+// Each concurrency is measured twice, alternating, and the faster kept.
 //   BENCH_EVAL_BATTLES      battles per concurrency (default 200)
 //   BENCH_EVAL_CONCURRENCY  the concurrencies, comma-separated (default 1,32,128; the first is the baseline)
 //   BENCH_EVAL_GENERATE     battles of generation (default 200)
@@ -24,17 +25,22 @@ async function trainQuickly(dir) {
   return trainer.model;
 }
 
-/** The policy agent, counting its forward passes and rows. */
+/** The policy agent, counting its forward passes, their rows and their time. */
 function counted(model) {
   const agent = policyAgent(model);
-  const count = { passes: 0, rows: 0 };
+  const count = { passes: 0, rows: 0, ms: 0 };
   const chooseBatch = (features, masks) => {
+    const started = performance.now();
+    const actions = agent.chooseBatch(features, masks);
+    count.ms += performance.now() - started;
     count.passes++;
     count.rows += masks.length;
-    return agent.chooseBatch(features, masks);
+    return actions;
   };
   return { agent: { ...agent, chooseBatch }, count };
 }
+
+const outcome = (r) => `${r.wins}-${r.losses}-${r.ties}, ${r.meanTurns} turns`;
 
 async function generationRate(workers) {
   const g = await generateDemonstrations({ battles: GENERATE, seed: 1000, workers });
@@ -48,23 +54,30 @@ export async function run() {
   const dir = mkdtempSync(join(root, 'run-'));
   try {
     const model = await trainQuickly(dir);
-    console.log(`## eval: poke eval vs random, ${BATTLES} battles per concurrency, backend ${tf.getBackend()}, ${cores} cores (one thread for eval)`);
-    console.log('| concurrency | battles/s | rows per forward pass | × concurrency 1 | × generation (1 worker) | × generation (all cores) |');
-    console.log('|---|---|---|---|---|---|');
     const oneWorker = await generationRate(1);
     const allCores = await generationRate(cores);
-    let base;
-    let reference;
+    console.log(`## eval: poke eval vs random, ${BATTLES} battles per concurrency, backend ${tf.getBackend()}, ${cores} cores (one thread for eval)`);
+    console.log('| concurrency | battles/s | rows per forward pass | time in forward passes | × concurrency 1 | × generation (1 worker) | × generation (all cores) |');
+    console.log('|---|---|---|---|---|---|---|');
+    // Two rounds, the concurrencies alternating, the faster of each kept: a shared machine's load comes and goes.
+    const best = new Map();
+    evaluatePolicy(policyAgent(model), { vs: 'random', battles: 4, seed: 2, concurrency: 1 });
+    for (let round = 0; round < 2; round++) {
+      for (const concurrency of CONCURRENCY) {
+        const { agent, count } = counted(model);
+        const r = evaluatePolicy(agent, { vs: 'random', battles: BATTLES, seed: 3, concurrency });
+        const previous = best.get(concurrency);
+        if (!previous || r.seconds < previous.r.seconds) best.set(concurrency, { r, count });
+      }
+    }
+    const base = BATTLES / best.get(CONCURRENCY[0]).r.seconds;
+    const reference = outcome(best.get(CONCURRENCY[0]).r);
     for (const concurrency of CONCURRENCY) {
-      const { agent, count } = counted(model);
-      const r = evaluatePolicy(agent, { vs: 'random', battles: BATTLES, seed: 3, concurrency });
+      const { r, count } = best.get(concurrency);
       const rate = BATTLES / r.seconds;
-      base ??= rate;
-      // The same seed must give the same battles at every concurrency: a bench that disagrees is no bench.
-      const outcome = `${r.wins}-${r.losses}-${r.ties} ${r.meanTurns}`;
-      reference ??= outcome;
-      const same = outcome === reference ? '' : ` (results differ from concurrency ${CONCURRENCY[0]}: ${outcome} vs ${reference})`;
-      console.log(`| ${concurrency} | ${rate.toFixed(1)} | ${(count.rows / count.passes).toFixed(1)} | ${(rate / base).toFixed(2)} | ${(rate / oneWorker).toFixed(2)} | ${(rate / allCores).toFixed(2)} |${same}`);
+      // The same seed must give the same battles at every concurrency: a bench that disagrees says so.
+      const same = outcome(r) === reference ? '' : ` (results differ from concurrency ${CONCURRENCY[0]}: ${outcome(r)} vs ${reference})`;
+      console.log(`| ${concurrency} | ${rate.toFixed(1)} | ${(count.rows / count.passes).toFixed(1)} | ${((100 * count.ms) / 1000 / r.seconds).toFixed(0)}% | ${(rate / base).toFixed(2)} | ${(rate / oneWorker).toFixed(2)} | ${(rate / allCores).toFixed(2)} |${same}`);
     }
     console.log(`generation (expert vs random, ${GENERATE} battles): ${oneWorker.toFixed(1)} battles/s on 1 worker, ${allCores.toFixed(1)} battles/s on ${cores} workers (worker start included)`);
   } finally {
