@@ -110,7 +110,7 @@ export function playBattle(options: BattleOptions): BattleResult {
 /**
  * One battle as a generator: it runs the simulator until the policy sides owe a choice,
  * yields their questions (p1 before p2) and resumes with their actions, in the same order.
- * Built-in sides are answered inside. A driver can so hold many battles and answer all
+ * Built-in sides are answered inside. So a driver can hold many battles and answer all
  * their questions with one forward pass (see batch.ts).
  */
 export function* battleSteps(options: BattleOptions): Generator<PolicyQuestion[], BattleResult, number[]> {
@@ -170,7 +170,8 @@ export function* battleSteps(options: BattleOptions): Generator<PolicyQuestion[]
       battle.win(null as never);
       continue;
     }
-    const owed: Array<{ side: SideID; rqid: number; features: Float32Array | undefined; mask: Uint8Array; action: number }> = [];
+    // `asked`: the index of a policy side's question, whose answer becomes its action.
+    const owed: Array<{ side: SideID; rqid: number; features: Float32Array | undefined; mask: Uint8Array; action: number; asked?: number }> = [];
     const questions: PolicyQuestion[] = [];
     for (const side of ['p1', 'p2'] as const) {
       const request = requests[side];
@@ -187,13 +188,13 @@ export function* battleSteps(options: BattleOptions): Generator<PolicyQuestion[]
       let features: Float32Array | undefined;
       if (record.has(side) || agent.kind === 'policy') features = encode(view!);
       if (agent.kind === 'policy') {
+        owed.push({ side, rqid, features, mask, action: -1, asked: questions.length });
         questions.push({ agent, side, features: features!, mask });
-        owed.push({ side, rqid, features, mask, action: -1 });
       } else owed.push({ side, rqid, features, mask, action: agentAction(agent, view, mask, rngs[side], features) });
     }
     if (questions.length) {
       const answers = yield questions;
-      for (const o of owed) if (agents[o.side].kind === 'policy') o.action = answers.shift() ?? -1;
+      for (const o of owed) if (o.asked !== undefined) o.action = answers[o.asked] ?? -1;
     }
     const choices: Array<[SideID, string, Decision | undefined]> = [];
     for (const { side, rqid, features, mask, action } of owed) {
