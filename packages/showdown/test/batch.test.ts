@@ -49,6 +49,27 @@ describe('@poke/showdown batched evaluation', function () {
     });
   });
 
+  it('on the other backends that load here (tensorflow, wasm), batched logits equal one-row logits within float tolerance', async () => {
+    const decisions = playBattle({ format: 'gen9randombattle', seed: 6, p1: { kind: 'expert' }, p2: { kind: 'expert' } }).decisions.slice(0, 24);
+    const stacked = new Float32Array(decisions.length * FEATURE_SIZE);
+    decisions.forEach((d, i) => stacked.set(d.features, i * FEATURE_SIZE));
+    const tried: string[] = [];
+    try {
+      for (const backend of ['tensorflow', 'wasm'] as const) {
+        if (!(await selectBackend(backend).then(() => true, () => false))) continue;
+        tried.push(backend);
+        const batched = policyLogits(models[0]!, stacked, decisions.length);
+        decisions.forEach((d, i) => {
+          const single = policyLogits(models[0]!, d.features, 1);
+          for (let a = 0; a < ACTION_COUNT; a++) expect(batched[i * ACTION_COUNT + a], `${backend} row ${i}`).to.be.closeTo(single[a]!, 1e-4);
+        });
+      }
+    } finally {
+      await selectBackend('cpu');
+    }
+    expect(tried).to.include('wasm');
+  });
+
   it('answers questions of several policies, each policy in one pass, in the order asked', () => {
     const [a, b] = models.map((m) => policyAgent(m)) as [PolicyAgent, PolicyAgent];
     const { decisions } = playBattle({ format: 'gen9randombattle', seed: 5, p1: { kind: 'expert' }, p2: { kind: 'expert' } });
