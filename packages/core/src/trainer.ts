@@ -67,14 +67,25 @@ export class Trainer {
   private readonly initOptimizer: boolean;
   /** Position in the run; a plugin may read it any time and restore it through `resume`. */
   readonly state: TrainingState;
-  /** Set once `run()` has built them (before `setup` fires). */
-  model!: LayersModel;
-  optimizer!: tf.Optimizer;
-  dataset!: Dataset;
-  split!: Split;
-  context: RunContext | undefined;
+  /** Built by `run()` before `setup` fires; read-only for plugins, which change training through hooks. */
+  get model(): LayersModel {
+    return this.built.model!;
+  }
+  get optimizer(): tf.Optimizer {
+    return this.built.optimizer!;
+  }
+  get dataset(): Dataset {
+    return this.built.dataset!;
+  }
+  get split(): Split {
+    return this.built.split!;
+  }
+  get context(): RunContext | undefined {
+    return this.built.context;
+  }
   summary: RunSummary | undefined;
 
+  private readonly built: Partial<{ model: LayersModel; optimizer: tf.Optimizer; dataset: Dataset; split: Split; context: RunContext }> = {};
   private readonly dataSources = new Map<string, DataSource<never>>();
   private readonly handleSignals: boolean;
   private stopReason: string | undefined;
@@ -204,16 +215,16 @@ export class Trainer {
     const { config } = this;
     const backend = await selectBackend(config.train.backend);
     this.logger.info(`backend: ${backend.reason}`);
-    this.dataset = await this.loadData();
-    this.split = this.dataset.split?.(config.data.valFraction, config.seed) ?? splitIndices(this.dataset.size, config.data.valFraction, config.seed);
+    this.built.dataset = await this.loadData();
+    this.built.split = this.dataset.split?.(config.data.valFraction, config.seed) ?? splitIndices(this.dataset.size, config.data.valFraction, config.seed);
     if (this.split.train.length === 0) throw new UserError(`data: no training samples left after holding out valFraction ${config.data.valFraction}`);
-    this.model = buildPolicy({
+    this.built.model = buildPolicy({
       featureSize: this.dataset.featureSize,
       actionCount: this.dataset.actionCount,
       ...config.model,
       seed: config.seed,
     });
-    this.optimizer = tf.train.adam(config.train.learningRate);
+    this.built.optimizer = tf.train.adam(config.train.learningRate);
     if (this.resumeFrom !== undefined) {
       await this.hooks.fetchRun.promise({ runsDir: resolve(this.baseDir, config.runsDir), runName: config.runName, resume: this.resumeFrom });
     }
@@ -223,7 +234,7 @@ export class Trainer {
     const claimed = await claimRunDir(config, this.baseDir, mode);
     this.claimed = claimed;
     const kept = claimed.previous?.parent ?? parent;
-    this.context = Object.freeze({
+    this.built.context = Object.freeze({
       config,
       runDir: claimed.runDir,
       runName: claimed.name,
