@@ -70,3 +70,9 @@ export { SpoolSender, backoffMs } from './tracking/sender.js';
 export type { SpoolBatch, SenderOptions, FlushResult } from './tracking/sender.js';
 export { resumeConfig, readRecordedConfig, configAsRecorded, configDiff, shapeDiff, SHAPE_KEYS } from './config/resume.js';
 export type { ResumeConfig } from './config/resume.js';
+
+export { createHooksRegistry } from './hooks-registry.js';
+export type { HooksRegistry } from './hooks-registry.js';
+export { Monitor, inferMode, isBetter, betterFirst } from './monitor.js';
+export type { MonitorMode } from './monitor.js';
+export { describeDiskError } from './util/disk-errors.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '@poke/core';
 import { CheckpointManager } from './manager.js';
-import { readMetadata } from './format.js';
+import { readMetadata } from './read-json.js';
 import type { ManifestEntry } from './types.js';
 
 interface Context {

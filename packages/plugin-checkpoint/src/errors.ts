@@ -1,4 +1,4 @@
-import { UserError } from '@poke/core';
+import { UserError } from '@poke/core/light';
 
 /** A checkpoint that is missing, altered or unreadable. Names the checkpoint and the file. */
 export class CheckpointError extends UserError {

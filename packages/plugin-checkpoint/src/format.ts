@@ -1,13 +1,14 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join, basename } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { validateWithSchema, isUserError, POKE_VERSION, TFJS_VERSION } from '@poke/core';
+import { POKE_VERSION, TFJS_VERSION } from '@poke/core';
 import type { TrainingStateSnapshot, OptimizerState } from '@poke/core';
 import type { CheckpointContent, CheckpointMetadata, LoadedCheckpoint } from './types.js';
 import { writeSynced, readHashed, bytesOf, splitFloat32, elementCount } from './files.js';
 import type { TensorSnapshot } from '@poke/core';
 import { CheckpointError } from './errors.js';
-import { CHECKPOINT_FILES, metadataSchema, modelJsonSchema, optimizerJsonSchema, stateSchema } from './json-schemas.js';
+import { CHECKPOINT_FILES, modelJsonSchema, optimizerJsonSchema, stateSchema } from './json-schemas.js';
+import { readJson, checked, readMetadata } from './read-json.js';
 
 export function checkpointId(epoch: number, step: number): string {
   return `epoch${String(epoch).padStart(4, '0')}-step${String(step).padStart(8, '0')}`;
@@ -71,35 +72,6 @@ async function dataOf(snapshots: readonly TensorSnapshot[]): Promise<Uint8Array[
   const out: Uint8Array[] = [];
   for (const s of snapshots) out.push(bytesOf((await s.tensor.data()) as Float32Array));
   return out;
-}
-
-async function readJson(dir: string, id: string, file: string, data?: Buffer): Promise<unknown> {
-  let text: string;
-  try {
-    text = (data ?? (await readFile(join(dir, file)))).toString('utf8');
-  } catch (err) {
-    throw new CheckpointError(id, file, `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new CheckpointError(id, file, `not valid JSON: ${(err as Error).message}`);
-  }
-}
-
-function checked<T>(schema: object, value: unknown, id: string, file: string): T {
-  try {
-    validateWithSchema(schema, value, file);
-  } catch (err) {
-    if (isUserError(err)) throw new CheckpointError(id, undefined, (err as Error).message);
-    throw err;
-  }
-  return value as T;
-}
-
-export async function readMetadata(dir: string): Promise<CheckpointMetadata> {
-  const id = basename(dir);
-  return checked<CheckpointMetadata>(metadataSchema, await readJson(dir, id, 'metadata.json'), id, 'metadata.json');
 }
 
 /** Check every file's size and sha256 against metadata.json; returns the file contents. */

@@ -1,5 +1,5 @@
 import { AsyncSeriesHook } from 'tapable';
-import { withNamedErrors } from '@poke/core';
+import { createHooksRegistry, withNamedErrors } from '@poke/core/light';
 import type { Trainer } from '@poke/core';
 import type { ManifestEntry, LoadedCheckpoint, SaveReason, CheckpointMetadata } from './types.js';
 import type { CheckpointManager } from './manager.js';
@@ -15,7 +15,7 @@ export interface Saved {
   /** Absolute path of the checkpoint folder. */
   readonly dir: string;
   readonly isBest: boolean;
-  /** The manager, for plugins that prune (`manager.remove(ids, reason)`). */
+  /** The manager, for plugins that prune (`manager.remove([{ id, reason }])`). */
   readonly manager: CheckpointManager;
 }
 
@@ -34,28 +34,24 @@ export interface CheckpointHooks {
   readonly loaded: AsyncSeriesHook<[Loaded]>;
 }
 
-const hooksByTrainer = new WeakMap<Trainer, CheckpointHooks>();
+const registry = createHooksRegistry<Trainer, CheckpointHooks>(() =>
+  Object.freeze(
+    withNamedErrors(
+      {
+        beforeSave: new AsyncSeriesHook<[BeforeSave]>(['save']),
+        saved: new AsyncSeriesHook<[Saved]>(['saved']),
+        loaded: new AsyncSeriesHook<[Loaded]>(['loaded']),
+      },
+      'checkpoint.',
+    ),
+  ),
+);
 
 /**
- * The checkpoint hooks of `trainer`, created on first use (webpack's
- * getCompilationHooks pattern): other plugins tap them without importing
- * anything else from this package, and whether or not the checkpoint plugin
- * applies before them.
+ * The checkpoint hooks of `trainer`, created on first use: other plugins tap
+ * them from `@poke/plugin-checkpoint/hooks` without loading the rest of this
+ * package, and whether or not the checkpoint plugin applies before them.
  */
 export function getCheckpointHooks(trainer: Trainer): CheckpointHooks {
-  let hooks = hooksByTrainer.get(trainer);
-  if (!hooks) {
-    hooks = Object.freeze(
-      withNamedErrors(
-        {
-          beforeSave: new AsyncSeriesHook<[BeforeSave]>(['save']),
-          saved: new AsyncSeriesHook<[Saved]>(['saved']),
-          loaded: new AsyncSeriesHook<[Loaded]>(['loaded']),
-        },
-        'checkpoint.',
-      ),
-    );
-    hooksByTrainer.set(trainer, hooks);
-  }
-  return hooks;
+  return registry.get(trainer);
 }

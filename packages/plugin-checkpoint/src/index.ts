@@ -7,8 +7,10 @@ export type { ReconcileReport, VerifyResult, ManagerOptions } from './manager.js
 export { getCheckpointHooks } from './hooks.js';
 export type { CheckpointHooks, BeforeSave, Saved, Loaded } from './hooks.js';
 export { checkpointIOHandler } from './io-handler.js';
-export { readCheckpoint, readMetadata, checkpointId } from './format.js';
-export { readManifest, MANIFEST_FILE, bestOf, isBetter } from './manifest.js';
+export { readCheckpoint, checkpointId } from './format.js';
+export { readMetadata } from './read-json.js';
+export { readManifest, MANIFEST_FILE, bestOf, byStep } from './manifest.js';
+export type { CheckpointOrder } from './manifest.js';
 export { CheckpointError } from './errors.js';
 export { checkpointOptionsSchema } from './schema.js';
 export type { CheckpointOptions } from './schema.js';

@@ -2,9 +2,10 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fsyncDir, silentLogger, ATOMIC_TEMP_PATTERN, failpoint } from '@poke/core';
-import type { Logger } from '@poke/core';
+import type { Logger, MonitorMode } from '@poke/core';
 import type { CheckpointContent, LoadedCheckpoint, Manifest, ManifestEntry } from './types.js';
-import { checkpointId, readCheckpoint, readMetadata, writeCheckpointFiles } from './format.js';
+import { checkpointId, readCheckpoint, writeCheckpointFiles } from './format.js';
+import { readMetadata } from './read-json.js';
 import { readManifest, writeManifest, emptyManifest, bestOf, latestOf, byStep } from './manifest.js';
 import { pointLink } from './links.js';
 import { CheckpointError } from './errors.js';
@@ -16,7 +17,7 @@ const TEMP_PREFIX = '.tmp-';
 export const CORRUPT_DIR = 'corrupt';
 
 export interface ManagerOptions {
-  readonly monitor: { readonly name: string; readonly mode: 'min' | 'max' };
+  readonly monitor: { readonly name: string; readonly mode: MonitorMode };
   readonly logger?: Logger;
 }
 
@@ -352,10 +353,6 @@ export class CheckpointManager {
   /** Allow deleting a checkpoint a resume has finished reading. */
   unpin(id: string): void {
     this.pinned.delete(id);
-  }
-
-  isPinned(id: string): boolean {
-    return this.pinned.has(id);
   }
 
   async verify(id: string): Promise<VerifyResult> {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { validateWithSchema, writeJsonAtomic, isUserError } from '@poke/core';
+import { validateWithSchema, writeJsonAtomic, isUserError, isBetter } from '@poke/core/light';
+import type { MonitorMode } from '@poke/core/light';
 import type { Manifest, ManifestEntry } from './types.js';
 import { manifestSchema } from './json-schemas.js';
 import { CheckpointError } from './errors.js';
@@ -39,13 +40,11 @@ export function writeManifest(dir: string, manifest: Manifest): Promise<void> {
   return writeJsonAtomic(join(dir, MANIFEST_FILE), manifest);
 }
 
-/** Whether `a` beats `b` under `mode`. Equal values do not: ties keep the earlier checkpoint. */
-export function isBetter(a: number, b: number, mode: 'min' | 'max'): boolean {
-  return mode === 'min' ? a < b : a > b;
-}
-
-/** The best entry by its monitored value; entries saved between validations (value null) never count. */
-export function bestOf(entries: readonly ManifestEntry[], mode: 'min' | 'max'): ManifestEntry | undefined {
+/**
+ * The best entry by its monitored value; entries saved between validations
+ * (value null) never count, and on a tie the earlier checkpoint stays best.
+ */
+export function bestOf(entries: readonly ManifestEntry[], mode: MonitorMode): ManifestEntry | undefined {
   let best: ManifestEntry | undefined;
   for (const entry of [...entries].sort(byStep)) {
     if (entry.value === null || !Number.isFinite(entry.value)) continue;
@@ -54,8 +53,14 @@ export function bestOf(entries: readonly ManifestEntry[], mode: 'min' | 'max'): 
   return best;
 }
 
+/** What orders checkpoints in time: a manifest entry, or anything shaped like one. */
+export interface CheckpointOrder {
+  readonly step: number;
+  readonly epoch: number;
+}
+
 /** Oldest first: by global step, then by epoch (an end-of-epoch save follows the last step's save). */
-export function byStep(a: ManifestEntry, b: ManifestEntry): number {
+export function byStep(a: CheckpointOrder, b: CheckpointOrder): number {
   return a.step - b.step || a.epoch - b.epoch;
 }
 

@@ -1,12 +1,5 @@
 import { UserError } from '@poke/core';
 
-const HIGHER_IS_BETTER = /acc|auc|f1|precision|recall|win|reward|score/i;
-
-/** `val_loss` → min, `val_accuracy` → max; an explicit mode wins. */
-export function defaultMode(monitor: string): 'min' | 'max' {
-  return HIGHER_IS_BETTER.test(monitor) ? 'max' : 'min';
-}
-
 /** The monitored metric must be one the trainer logs, or no checkpoint could ever be best. */
 export function checkMonitor(plugin: string, monitor: string, known: readonly string[], explicit: boolean): void {
   if (known.includes(monitor)) return;

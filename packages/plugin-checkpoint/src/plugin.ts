@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Stage, selectBackend, validatePluginOptions, snapshotWeights, snapshotOptimizer, restoreWeights, restoreOptimizer, configForDisk, gitCommit,
+  Stage, Monitor, describeDiskError, selectBackend, validatePluginOptions, snapshotWeights, snapshotOptimizer, restoreWeights, restoreOptimizer, configForDisk, gitCommit,
 } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, TrainingStateSnapshot } from '@poke/core';
 import { checkpointOptionsSchema } from './schema.js';
@@ -13,16 +13,12 @@ import { getCheckpointHooks } from './hooks.js';
 import type { CheckpointHooks } from './hooks.js';
 import { checkpointId } from './format.js';
 import { CheckpointError } from './errors.js';
-import { defaultMode, checkMonitor } from './monitor.js';
+import { checkMonitor } from './monitor.js';
+import { checkpointIOHandler } from './io-handler.js';
+import { PLUGIN_NAME } from './name.js';
 import type { CheckpointContent, SaveReason, LoadedCheckpoint } from './types.js';
 
-export const PLUGIN_NAME = 'poke:checkpoint';
-
-const DISK_ERRORS: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EROFS: 'read-only file system',
-};
+export { PLUGIN_NAME };
 
 type Resolved = Required<Omit<CheckpointOptions, 'monitor' | 'mode'>> & Pick<CheckpointOptions, 'monitor' | 'mode'>;
 
@@ -38,7 +34,7 @@ export class CheckpointPlugin implements PokePlugin {
   manager: CheckpointManager | undefined;
   private trainer!: Trainer;
   private context!: RunContext;
-  private monitor = { name: 'val_loss', mode: 'min' as 'min' | 'max' };
+  private monitor = new Monitor('val_loss');
   private inFlight: Promise<void> | undefined;
   private backgroundError: unknown;
   private lastSaveTime = 0;
@@ -80,7 +76,7 @@ export class CheckpointPlugin implements PokePlugin {
   private chooseMonitor(context: RunContext): void {
     const name = this.options.monitor ?? (context.valSamples > 0 ? 'val_loss' : 'train_loss');
     checkMonitor(PLUGIN_NAME, name, this.trainer.metricNames(), this.options.monitor !== undefined);
-    this.monitor = { name, mode: this.options.mode ?? defaultMode(name) };
+    this.monitor = new Monitor(name, this.options.mode);
   }
 
   private checkpointsDir(context: RunContext): string {
@@ -197,12 +193,12 @@ export class CheckpointPlugin implements PokePlugin {
    * untouched), so training may go on when the user chose `continue`.
    */
   private onSaveFailure(err: unknown, id: string): void {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (!code || !DISK_ERRORS[code]) throw err;
-    const message = `saving ${id} failed: ${DISK_ERRORS[code]} (${code}) in ${this.manager!.dir}; the previous checkpoints and the manifest are intact`;
+    const disk = describeDiskError(err);
+    if (!disk) throw err;
+    const message = `saving ${id} failed: ${disk} in ${this.manager!.dir}; the previous checkpoints and the manifest are intact`;
     if (this.options.onSaveError === 'continue') {
-      if (!this.warnedDisk.has(code)) this.trainer.logger.warn(`checkpoint: ${message}; training continues (onSaveError: continue)`);
-      this.warnedDisk.add(code);
+      if (!this.warnedDisk.has(disk)) this.trainer.logger.warn(`checkpoint: ${message}; training continues (onSaveError: continue)`);
+      this.warnedDisk.add(disk);
       return;
     }
     throw new CheckpointError(id, undefined, `${message.replace(`saving ${id} `, 'save ')}`, 'free some space, or set onSaveError: "continue" to keep training without checkpoints');
@@ -288,6 +284,5 @@ export function checkpoint(options?: CheckpointOptions): CheckpointPlugin {
  */
 export async function loadPolicyModel(dir: string): Promise<tfl.LayersModel> {
   if (!tf.engine().backendName) await selectBackend('auto');
-  const { checkpointIOHandler } = await import('./io-handler.js');
   return tfl.loadLayersModel(checkpointIOHandler(dir));
 }

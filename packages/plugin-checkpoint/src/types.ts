@@ -1,4 +1,4 @@
-import type { RunParent, TrainingStateSnapshot, OptimizerState, TensorSnapshot, OptimizerSnapshot } from '@poke/core';
+import type { RunParent, TrainingStateSnapshot, OptimizerState, TensorSnapshot, OptimizerSnapshot, MonitorMode } from '@poke/core';
 
 /** The source's CheckpointMetadata, and what poke adds to it. Stored as metadata.json. */
 export interface CheckpointMetadata {
@@ -20,7 +20,7 @@ export interface CheckpointMetadata {
   readonly metrics: Readonly<Record<string, number>>;
   /** Why it was saved: validation, epoch, steps, minutes, last. */
   readonly reason: SaveReason;
-  readonly monitor: { readonly name: string; readonly mode: 'min' | 'max'; readonly value: number | null };
+  readonly monitor: { readonly name: string; readonly mode: MonitorMode; readonly value: number | null };
   /** Resolved config, secrets redacted. */
   readonly config: Readonly<Record<string, unknown>>;
   readonly files: Readonly<Record<string, { readonly sha256: string; readonly bytes: number }>>;
@@ -49,7 +49,7 @@ export interface ManifestEntry {
 export interface Manifest {
   readonly format: 'poke-checkpoints';
   readonly version: 1;
-  readonly monitor: { readonly name: string; readonly mode: 'min' | 'max' };
+  readonly monitor: { readonly name: string; readonly mode: MonitorMode };
   readonly entries: readonly ManifestEntry[];
   readonly best: string | null;
   readonly latest: string | null;
@@ -74,7 +74,7 @@ export interface CheckpointContent {
   readonly optimizer: OptimizerSnapshot;
   readonly metrics: Readonly<Record<string, number>>;
   /** The monitored metric and its value at this save (null between validations). */
-  readonly monitor: { readonly name: string; readonly mode: 'min' | 'max'; readonly value: number | null };
+  readonly monitor: { readonly name: string; readonly mode: MonitorMode; readonly value: number | null };
   readonly config: Readonly<Record<string, unknown>>;
   readonly backend: string;
   readonly runId: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, urlScheme, writeFileAtomic } from '@poke/core';
-import type { RemoteFolder } from '@poke/core';
+import type { RemoteFolder, MonitorMode } from '@poke/core';
 import { compareRunsWithSeries } from './compare.js';
 import { renderTable } from './table.js';
 import { renderPlot } from './plot.js';
@@ -84,7 +84,7 @@ export default function registerCompare(program: Command, context: Context): voi
 async function compare(paths: string[], flags: Flags, context: Context): Promise<void> {
   const runs = await compareRunsWithSeries(
     paths,
-    { metric: flags.metric, ...(flags.mode ? { mode: flags.mode as 'min' | 'max' } : {}), ...(flags.opponent ? { opponent: flags.opponent } : {}), allParams: Boolean(flags.allParams) },
+    { metric: flags.metric, ...(flags.mode ? { mode: flags.mode as MonitorMode } : {}), ...(flags.opponent ? { opponent: flags.opponent } : {}), allParams: Boolean(flags.allParams) },
     Boolean(flags.plot || flags.html),
   );
   for (const run of runs) for (const warning of run.warnings) context.logger.warn(`compare: ${warning}`);

@@ -1,14 +1,8 @@
+import { Monitor, betterFirst } from '@poke/core';
+import type { MonitorMode } from '@poke/core';
 import { readRun, expandRunDirs } from './read-run.js';
 import { shownParamKeys, pickParams } from './params.js';
 import type { CompareOptions, CompareRow, RunData } from './types.js';
-
-/** The checkpoint plugin's rule, so that `poke compare` and the monitor agree on a name. */
-const HIGHER_IS_BETTER = /acc|auc|f1|precision|recall|win|reward|score/i;
-
-/** `max` for accuracy-like names (acc, auc, f1, precision, recall, win, reward, score), `min` otherwise. */
-export function defaultMode(metric: string): 'min' | 'max' {
-  return HIGHER_IS_BETTER.test(metric) ? 'max' : 'min';
-}
 
 /**
  * Best first by `value`; runs without a value last under either mode, by name.
@@ -18,7 +12,7 @@ export function rank(rows: readonly CompareRow[]): CompareRow[] {
   const byName = (a: CompareRow, b: CompareRow) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   const valued = rows.filter((r) => r.value !== null);
   const missing = rows.filter((r) => r.value === null);
-  valued.sort((a, b) => (a.mode === 'min' ? a.value! - b.value! : b.value! - a.value!) || byName(a, b));
+  valued.sort((a, b) => betterFirst(a.mode)(a.value!, b.value!) || byName(a, b));
   missing.sort(byName);
   return [...valued.map((r, i) => ({ ...r, rank: i + 1 })), ...missing.map((r) => ({ ...r, rank: null }))];
 }
@@ -37,9 +31,10 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out;
 }
 
-export function resolveOptions(options: CompareOptions = {}): { metric: string; mode: 'min' | 'max'; opponent: string | undefined } {
-  const metric = options.metric ?? 'val_loss';
-  return { metric, mode: options.mode ?? defaultMode(metric), opponent: options.opponent };
+/** The mode by the checkpoint plugin's rule (the core's `Monitor`), so that `poke compare` and the monitor agree on a name. */
+export function resolveOptions(options: CompareOptions = {}): { metric: string; mode: MonitorMode; opponent: string | undefined } {
+  const { name: metric, mode } = new Monitor(options.metric ?? 'val_loss', options.mode);
+  return { metric, mode, opponent: options.opponent };
 }
 
 /** Read and rank runs with their metrics over steps (for plots); folders that hold runs (`runs/`) expand to them. */

@@ -3,7 +3,7 @@ import { compare } from './plugin.js';
 export default compare;
 export { compare, PLUGIN_NAME, comparePluginSchema } from './plugin.js';
 export type { ComparePluginOptions } from './plugin.js';
-export { compareRuns, compareRunsWithSeries, rank, defaultMode, resolveOptions } from './compare.js';
+export { compareRuns, compareRunsWithSeries, rank, resolveOptions } from './compare.js';
 export { readRun, expandRunDirs, seriesFromCsv, readSeries, bestOfSeries, WIN_RATE } from './read-run.js';
 export type { SkippedLine } from './read-run.js';
 export { readEvals } from './eval.js';

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { Stage, validatePluginOptions } from '@poke/core';
 import type { PokePlugin, Trainer } from '@poke/core';
+import type { MonitorMode } from '@poke/core';
 import { compareRuns } from './compare.js';
 import { fmt, printable } from './table.js';
 
@@ -10,7 +11,7 @@ export interface ComparePluginOptions {
   /** The metric that ranks the runs. @default "val_loss" */
   metric?: string;
   /** Default: max for accuracy-like names, min otherwise. */
-  mode?: 'min' | 'max';
+  mode?: MonitorMode;
 }
 
 export const comparePluginSchema = {

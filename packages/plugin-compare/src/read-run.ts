@@ -2,9 +2,11 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, basename, resolve, relative, isAbsolute } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { readManifest, readMetadata } from '@poke/plugin-checkpoint';
+import { isBetter } from '@poke/core';
+import type { MonitorMode } from '@poke/core';
+import { readManifest, readMetadata } from '@poke/plugin-checkpoint/hooks';
 import { readParams } from './params.js';
-import type { Manifest } from '@poke/plugin-checkpoint';
+import type { Manifest } from '@poke/plugin-checkpoint/hooks';
 import { readEvals } from './eval.js';
 import type { CompareRow, RunData, RunState, Series } from './types.js';
 
@@ -16,8 +18,8 @@ export const WIN_RATE = 'win_rate';
  * the folder listing) are read synchronously: for files of a few KB that is
  * about 4× faster than fs/promises (one call instead of open, fstat, read and
  * close through the thread pool), which is most of the time of ranking 1,000
- * runs. The manifest and metadata go through @poke/plugin-checkpoint's readers,
- * which validate them against their schemas.
+ * runs. The manifest and metadata go through the readers of
+ * @poke/plugin-checkpoint's light entry, which validate them against their schemas.
  */
 function readJson(path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8'));
@@ -158,9 +160,9 @@ export function skippedLinesWarning(path: string, skipped: readonly SkippedLine[
 }
 
 /** The best (step, value) by mode; the earliest on a tie. */
-export function bestOfSeries(points: ReadonlyArray<readonly [number, number]> | undefined, mode: 'min' | 'max'): readonly [number, number] | null {
+export function bestOfSeries(points: ReadonlyArray<readonly [number, number]> | undefined, mode: MonitorMode): readonly [number, number] | null {
   let best: readonly [number, number] | null = null;
-  for (const p of points ?? []) if (!best || (mode === 'min' ? p[1] < best[1] : p[1] > best[1])) best = p;
+  for (const p of points ?? []) if (!best || isBetter(p[1], best[1], mode)) best = p;
   return best;
 }
 
@@ -186,7 +188,7 @@ async function parameterCount(checkpointDir: string): Promise<number | null> {
  * the best checkpoint's metadata and model.json, metrics.csv when the answer
  * is in it, and eval*.json. No weights.
  */
-export async function readRun(dir: string, metric: string, mode: 'min' | 'max', wantSeries = false, opponent?: string): Promise<RunData> {
+export async function readRun(dir: string, metric: string, mode: MonitorMode, wantSeries = false, opponent?: string): Promise<RunData> {
   let manifestProblem: string | undefined;
   let noCheckpoints = false;
   let names: string[] | undefined;

@@ -1,3 +1,4 @@
+import type { MonitorMode } from '@poke/core';
 import type { EvalResult } from './eval.js';
 
 export type RunState = 'completed' | 'interrupted' | 'failed' | 'running' | 'crashed' | 'unknown';
@@ -9,7 +10,7 @@ export interface CompareRow {
   readonly status: RunState;
   /** The ranking key and how it was obtained. */
   readonly metric: string;
-  readonly mode: 'min' | 'max';
+  readonly mode: MonitorMode;
   readonly value: number | null;
   /** Where the value came from: the manifest's best checkpoint, the best row of metrics.csv, or the newest eval*.json (`win_rate`). */
   readonly valueSource: 'best-checkpoint' | 'metrics.csv' | 'eval' | null;
@@ -61,7 +62,7 @@ export interface CompareOptions {
   /** Any logged metric. @default "val_loss" */
   readonly metric?: string;
   /** Default: max for accuracy-like names, min otherwise. */
-  readonly mode?: 'min' | 'max';
+  readonly mode?: MonitorMode;
   /** Use only evaluations against this opponent (`poke eval --vs`); default: the newest of any. */
   readonly opponent?: string;
   /** Show every config key in `config`, not only those that differ between the runs. @default false */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { validatePluginOptions, configForDisk, writeJsonAtomic, UserError, plural } from '@poke/core';
+import { validatePluginOptions, configForDisk, writeJsonAtomic, UserError, plural, describeDiskError } from '@poke/core';
 import type { PokePlugin, Trainer, MetricsRecord, RunContext } from '@poke/core';
 import { csvOptionsSchema } from './schema.js';
 import type { CsvOptions } from './schema.js';
@@ -72,10 +72,9 @@ function closeAll(targets: readonly Target[]): void {
 
 /** A full or read-only disk is the environment, not a bug: one clear line. */
 function diskError(err: unknown, path: string): unknown {
-  const code = (err as NodeJS.ErrnoException).code;
-  const what: Record<string, string> = { ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system' };
-  if (!code || !what[code]) return err;
-  return new UserError(`cannot write ${path}: ${what[code]} (${code}); the rows written before are intact`, 'free some space and continue with --resume');
+  const disk = describeDiskError(err);
+  if (!disk) return err;
+  return new UserError(`cannot write ${path}: ${disk}; the rows written before are intact`, 'free some space and continue with --resume');
 }
 
 /**

@@ -3,7 +3,7 @@ import { readFile, writeFile, appendFile, rm } from 'node:fs/promises';
 import { existsSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { UserError, captureOptimizer, captureWeights, restoreOptimizer, restoreWeights, resolveConfig, silentLogger, Trainer } from '@poke/core';
+import { Stage, UserError, captureOptimizer, captureWeights, restoreOptimizer, restoreWeights, resolveConfig, silentLogger, Trainer } from '@poke/core';
 import type { MetricsRecord, OptimizerState, PokePlugin, SavedTensor, TrainingStateSnapshot } from '@poke/core';
 import csv, { CsvFile, csvOptionsSchema } from '@poke/plugin-csv';
 import { makeTrainer, smallConfig, tempDir } from '../../core/test/helpers.js';
@@ -350,7 +350,7 @@ describe('plugin-csv', () => {
       const withSecret = { ...config, plugins: [['acme-tracker', { apiKey: 'sekrit-123' }] as const] };
       const trainer = new Trainer(withSecret, { logger: silentLogger, baseDir: dir, plugins: [csv()] });
       // Remove the core's config.json before the plugin's setup, as a host that does not write it would.
-      trainer.hooks.setup.tapPromise({ name: 'test:rm', stage: -1 }, ({ runDir }) => rm(join(runDir, 'config.json')));
+      trainer.hooks.setup.tapPromise({ name: 'test:rm', stage: Stage.FIRST }, ({ runDir }) => rm(join(runDir, 'config.json')));
       await trainer.run();
       const text = await readFile(join(dir, 'runs', 'r', 'config.json'), 'utf8');
       expect(text).to.not.include('sekrit');
@@ -362,7 +362,7 @@ describe('plugin-csv', () => {
     it('is left alone when present', async () => {
       const dir = await tempDir('csv');
       const trainer = await makeTrainer(smallConfig({ runName: 'r', train: { epochs: 1 } }), dir, { plugins: [csv()] });
-      trainer.hooks.setup.tapPromise({ name: 'test:mark', stage: -1 }, ({ runDir }) => writeFile(join(runDir, 'config.json'), '{"marker":true}\n'));
+      trainer.hooks.setup.tapPromise({ name: 'test:mark', stage: Stage.FIRST }, ({ runDir }) => writeFile(join(runDir, 'config.json'), '{"marker":true}\n'));
       await trainer.run();
       expect(await readFile(join(dir, 'runs', 'r', 'config.json'), 'utf8')).to.equal('{"marker":true}\n');
     });
@@ -391,7 +391,7 @@ describe('plugin-csv', () => {
       const dir = await tempDir('csv');
       const plugin = csv({ splitFiles: true });
       const trainer = await makeTrainer(smallConfig({ runName: 'r' }), dir, { plugins: [plugin] });
-      trainer.hooks.setup.tapPromise({ name: 'test:foreign', stage: -1 }, ({ runDir }) => writeFile(join(runDir, 'metrics.val.csv'), 'name,value\n'));
+      trainer.hooks.setup.tapPromise({ name: 'test:foreign', stage: Stage.FIRST }, ({ runDir }) => writeFile(join(runDir, 'metrics.val.csv'), 'name,value\n'));
       const error = await trainer.run().then(() => undefined, (err: unknown) => err);
       expect(String(error)).to.include('plugin poke:csv failed in setup').and.include('is not a metrics file');
       expect(plugin.files.map((f) => f.isOpen)).to.deep.equal([false, false]);

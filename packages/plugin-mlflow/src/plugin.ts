@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, gitCommit, UserError, POKE_VERSION } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, RunSummary, MetricsRecord } from '@poke/core';
-import { CheckpointPlugin } from '@poke/plugin-checkpoint';
+import { getCheckpointHooks } from '@poke/plugin-checkpoint/hooks';
 import { mlflowOptionsSchema } from './schema.js';
 import type { MlflowOptions } from './schema.js';
 import { publicUri, LIMITS } from './client.js';
@@ -56,7 +56,7 @@ export class MlflowPlugin implements PokePlugin {
     // log is synchronous: one append to the spool, then the background sender takes over.
     hooks.log.tap(PLUGIN_NAME, (record) => this.logRecord(record));
     if (this.options.logCheckpoints !== false) {
-      CheckpointPlugin.getHooks(trainer).saved.tap(PLUGIN_NAME, ({ entry, dir, isBest }) => {
+      getCheckpointHooks(trainer).saved.tap(PLUGIN_NAME, ({ entry, dir, isBest }) => {
         if (this.options.logCheckpoints === 'all' || isBest) {
           this.append({ t: 'artifacts', id: entry.id, dir, path: `checkpoints/${entry.id}`, best: isBest });
         }

@@ -1,7 +1,7 @@
 import { validatePluginOptions } from '@poke/core';
 import type { PokePlugin, Trainer, Logger } from '@poke/core';
-import { CheckpointPlugin } from '@poke/plugin-checkpoint';
-import type { CheckpointManager } from '@poke/plugin-checkpoint';
+import { getCheckpointHooks, PLUGIN_NAME as CHECKPOINT_PLUGIN_NAME } from '@poke/plugin-checkpoint/hooks';
+import type { CheckpointManager } from '@poke/plugin-checkpoint/hooks';
 import { retentionOptionsSchema } from './schema.js';
 import type { RetentionOptions } from './schema.js';
 import { selectForDeletion } from './policy.js';
@@ -52,10 +52,10 @@ export function retention(options?: RetentionOptions): PokePlugin & { readonly o
     apply(trainer: Trainer) {
       let active = false;
       trainer.hooks.setup.tap(PLUGIN_NAME, () => {
-        active = trainer.plugins.some((p) => p instanceof CheckpointPlugin || p.name === 'poke:checkpoint');
+        active = trainer.plugins.some((p) => p.name === CHECKPOINT_PLUGIN_NAME);
         if (!active) trainer.logger.warn(`${PLUGIN_NAME}: no checkpoint plugin is enabled, so there is nothing to prune`);
       });
-      CheckpointPlugin.getHooks(trainer).saved.tapPromise(PLUGIN_NAME, async ({ manager }) => {
+      getCheckpointHooks(trainer).saved.tapPromise(PLUGIN_NAME, async ({ manager }) => {
         await prune(resolved, manager, trainer.logger);
       });
     },

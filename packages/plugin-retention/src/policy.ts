@@ -1,3 +1,7 @@
+import { betterFirst } from '@poke/core';
+import type { MonitorMode } from '@poke/core';
+import { byStep } from '@poke/plugin-checkpoint/hooks';
+
 /** What the policy needs to know about one checkpoint (a line of checkpoints.json). */
 export interface RetentionEntry {
   readonly id: string;
@@ -13,7 +17,7 @@ export interface RetentionPolicy {
   readonly maxToKeep: number;
   /** How many of the best to keep: 0 for none. */
   readonly keepBest: number;
-  readonly mode: 'min' | 'max';
+  readonly mode: MonitorMode;
   readonly keepEvery?: { readonly epochs: number } | { readonly steps: number };
   readonly maxTotalBytes?: number;
   /** Never deleted: the current best, the latest, ids listed in `keep`, checkpoints a resume is reading. */
@@ -25,14 +29,11 @@ export interface Deletion {
   readonly reason: string;
 }
 
-function byStep(a: RetentionEntry, b: RetentionEntry): number {
-  return a.step - b.step || a.epoch - b.epoch;
-}
-
 /** The k best by value; on a tie the earlier checkpoint ranks higher, as for the best itself. */
-export function topK(entries: readonly RetentionEntry[], k: number, mode: 'min' | 'max'): RetentionEntry[] {
+export function topK(entries: readonly RetentionEntry[], k: number, mode: MonitorMode): RetentionEntry[] {
   const scored = entries.filter((e) => e.value !== null && Number.isFinite(e.value));
-  scored.sort((a, b) => (mode === 'min' ? a.value! - b.value! : b.value! - a.value!) || byStep(a, b));
+  const better = betterFirst(mode);
+  scored.sort((a, b) => better(a.value!, b.value!) || byStep(a, b));
   return scored.slice(0, k);
 }
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Stage, UserError, parseStorageUrl, validatePluginOptions } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, RunFetch, ResolvedStorageConfig, Logger } from '@poke/core';
-import { getCheckpointHooks } from '@poke/plugin-checkpoint';
+import { getCheckpointHooks } from '@poke/plugin-checkpoint/hooks';
 import { storageOptionsSchema } from './schema.js';
 import type { StorageOptions, ResolvedStorageOptions } from './schema.js';
 import { createClient } from './client.js';

@@ -2,7 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failpoint } from '@poke/core';
 import type { Logger } from '@poke/core';
-import { readManifest } from '@poke/plugin-checkpoint';
+import { readManifest } from '@poke/plugin-checkpoint/hooks';
 import type { Bucket, FileDigest } from './remote.js';
 import type { RunLayout } from './layout.js';
 import { MARKER_FORMAT } from './marker.js';

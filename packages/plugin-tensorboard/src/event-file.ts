@@ -5,7 +5,7 @@
 import { openSync, writeSync, fsyncSync, closeSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { UserError, writeFileAtomicSync } from '@poke/core';
+import { UserError, writeFileAtomicSync, describeDiskError } from '@poke/core';
 import { frameRecord, scanRecords } from './tfrecord.js';
 import { encodeEvent, fileVersionEvent, SESSION_START_TAG, SESSION_END_TAG } from './summaries.js';
 import type { EventObject } from './summaries.js';
@@ -37,10 +37,9 @@ function newFileName(dir: string): string {
 
 /** A full or read-only disk is the environment, not a bug: one clear line, as the CSV plugin says it. */
 function diskError(err: unknown, path: string): unknown {
-  const code = (err as NodeJS.ErrnoException).code;
-  const what: Record<string, string> = { ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system' };
-  if (!code || !what[code]) return err;
-  return new UserError(`cannot write ${path}: ${what[code]} (${code}); the events written before are intact`, 'free some space and continue with --resume');
+  const disk = describeDiskError(err);
+  if (!disk) return err;
+  return new UserError(`cannot write ${path}: ${disk}; the events written before are intact`, 'free some space and continue with --resume');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { validatePluginOptions, configForDisk, Stage } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, RunStatus } from '@poke/core';
-import { CheckpointPlugin } from '@poke/plugin-checkpoint';
+import { getCheckpointHooks } from '@poke/plugin-checkpoint/hooks';
 import { tensorboardOptionsSchema } from './schema.js';
 import type { TensorboardOptions, ResolvedTensorboardOptions } from './schema.js';
 import { EventFile, eventFiles, trimEventFiles } from './event-file.js';
@@ -93,7 +93,7 @@ export default function tensorboard(options?: TensorboardOptions): TensorboardPl
         file!.flush();
       });
       // A checkpoint covers the records logged so far: they are in the file (the kernel's) before it is taken.
-      CheckpointPlugin.getHooks(trainer).beforeSave.tap({ name: PLUGIN_NAME, stage: Stage.DEFAULT }, () => file?.flush());
+      getCheckpointHooks(trainer).beforeSave.tap({ name: PLUGIN_NAME, stage: Stage.DEFAULT }, () => file?.flush());
       // done fires for completed, interrupted and failed runs alike.
       trainer.hooks.done.tap(PLUGIN_NAME, (summary) => {
         if (!file) return;

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
-import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, readRunInfo, UserError } from '@poke/core';
-import type { PokePlugin, Trainer, RunContext, RunSummary, MetricsRecord } from '@poke/core';
+import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, readRunInfo, UserError, inferMode, isBetter } from '@poke/core';
+import type { PokePlugin, Trainer, RunContext, RunSummary, MetricsRecord, MonitorMode } from '@poke/core';
 import { wandbOptionsSchema, MODES } from './schema.js';
 import type { WandbOptions, WandbMode } from './schema.js';
 import { DEFAULT_BASE_URL, findApiKey } from './auth.js';
@@ -78,11 +78,9 @@ export function generateRunId(): string {
   return id;
 }
 
-/** Lower is better for *loss, higher for *accuracy; other metrics have no best. */
-export function bestDirection(metric: string): 'min' | 'max' | undefined {
-  if (/loss$/.test(metric)) return 'min';
-  if (/accuracy$/.test(metric)) return 'max';
-  return undefined;
+/** The direction a metric's name states (the core's rule: loss → min, accuracy → max); metrics that state none have no best. */
+export function bestDirection(metric: string): MonitorMode | undefined {
+  return inferMode(metric);
 }
 
 interface PluginState {
@@ -286,7 +284,7 @@ export class WandbPlugin implements PokePlugin {
       const direction = bestDirection(name);
       if (!direction || !Number.isFinite(value)) continue;
       const previous = best[name];
-      if (!previous || (direction === 'min' ? value < previous.value : value > previous.value)) best[name] = { value, step: record.step };
+      if (!previous || isBetter(value, previous.value, direction)) best[name] = { value, step: record.step };
     }
     const ts = Date.parse(record.timestamp);
     const timestamp = (Number.isNaN(ts) ? Date.now() : ts) / 1000;
