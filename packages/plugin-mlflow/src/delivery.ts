@@ -25,7 +25,7 @@ export interface DeliveryStats extends TrackerStats {
 type Metrics = Extract<SpoolEntry, { t: 'metrics' }>;
 
 /**
- * Sends the spool to the server in order, in the background (SpoolSender does
+ * Sends the spool to the server in order, in the background (TrackerDelivery does
  * the reading, retrying and progress): creates the run when it does not exist
  * yet, batches metrics within MLflow's limits, and never sends a step the
  * server has. Used by the plugin while training and by `poke mlflow sync` afterwards.

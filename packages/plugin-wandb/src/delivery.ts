@@ -51,8 +51,8 @@ export function wandbConfig(config: Record<string, unknown>): Record<string, { v
 }
 
 /**
- * Sends the spool to W&B in order, in the background (SpoolSender does the
- * reading, retrying and progress): upserts the run, streams history rows,
+ * Sends the spool to W&B in order, in the background (TrackerDelivery does the
+ * reading, batching, retrying and progress): upserts the run, streams history rows,
  * system metrics and console lines with explicit line offsets (a resent
  * request overwrites the same lines, never adds), uploads the run's files, the
  * summary and the exit code. Before writing to a run it sent to before, it asks
