@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, readRunInfo, trackerPlugin, UserError } from '@poke/core';
-import type { PokePlugin, Trainer, RunContext, RunSummary } from '@poke/core';
+import type { PokePlugin, Trainer, RunContext, RunSummary, MetricsRecord } from '@poke/core';
 import { wandbOptionsSchema, MODES } from './schema.js';
 import type { WandbOptions, WandbMode } from './schema.js';
 import { DEFAULT_BASE_URL, findApiKey } from './auth.js';
@@ -134,7 +134,7 @@ export function wandb(options?: WandbOptions): WandbPlugin {
       };
       return { delivery, entries: [entry], watch: () => watch(resolved.statsInterval, runtime, append) };
     },
-    record(record) {
+    record(record: MetricsRecord) {
       track(tracked, record);
       const ts = Date.parse(record.timestamp);
       const timestamp = (Number.isNaN(ts) ? Date.now() : ts) / 1000;
