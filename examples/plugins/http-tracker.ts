@@ -84,7 +84,7 @@ class Delivery extends TrackerDelivery<Entry, TrackerProgress, Stats> {
 export default function httpTracker(options: { url: string }): PokePlugin {
   return trackerPlugin<Entry, RunFile, TrackerProgress, Delivery>({
     name: 'example:http-tracker',
-    title: 'the HTTP endpoint',
+    title: 'HTTP tracker',
     files: FILES,
     finishTimeout: 10,
     records: 'metric records',

@@ -8,6 +8,7 @@ import type { Logger, MetricsRecord, PokePlugin } from '@poke/core';
 import httpTracker, { syncRun } from '../../../examples/plugins/http-tracker.js';
 import type { Entry } from '../../../examples/plugins/http-tracker.js';
 import { makeTrainer, smallConfig, tempDir } from './helpers.js';
+import { recordingLogger } from './tracker-helpers.js';
 
 /** A stand-in for a tracking server (the example tracker's is any URL): keeps what it gets, or answers 503 while `down`. */
 class Recorder {
@@ -44,11 +45,6 @@ class Recorder {
   }
 }
 
-function recordingLogger(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  return { warnings, info: () => {}, warn: (m) => warnings.push(m) };
-}
-
 /** Train with the example tracker (docs/plugins.md, "Writing a tracker"): a third tracker made of the core's tracker base. */
 async function train(dir: string, url: string, logger: Logger, before: PokePlugin[] = []): Promise<{ steps: number[]; runDir: string }> {
   const trainer = await makeTrainer(smallConfig({ runName: 'r1' }), dir, { logger, plugins: [...before, httpTracker({ url })] });
@@ -69,15 +65,15 @@ describe('tracker plugin base (the example HTTP tracker)', () => {
     const { steps } = await train(await tempDir('tracker-base'), server.url, logger);
     expect(server.steps()).to.deep.equal(steps);
     expect(server.received.at(-1)).to.deep.equal({ t: 'end', status: 'completed' });
-    expect(logger.warnings).to.deep.equal([]);
+    expect(logger.warnings()).to.deep.equal([]);
   });
 
   it('keeps training through an outage with one warning, names the sync command, and sync sends the rest once', async () => {
     server.down = true;
     const logger = recordingLogger();
     const { steps, runDir } = await train(await tempDir('tracker-base-down'), server.url, logger);
-    expect(logger.warnings.filter((w) => w.includes('cannot reach'))).to.have.length(1);
-    const notDelivered = logger.warnings.filter((w) => w.includes('were not delivered'));
+    expect(logger.warnings().filter((w) => w.includes('cannot reach'))).to.have.length(1);
+    const notDelivered = logger.warnings().filter((w) => w.includes('were not delivered'));
     expect(notDelivered).to.have.length(1);
     expect(notDelivered[0]).to.include(`poke http sync ${runDir}`);
     server.down = false;
@@ -98,8 +94,8 @@ describe('tracker plugin base (the example HTTP tracker)', () => {
     };
     const logger = recordingLogger();
     await train(await tempDir('tracker-base-damaged'), server.url, logger, [damage]);
-    expect(logger.warnings).to.have.length(1);
-    expect(logger.warnings[0]).to.match(/^http: cannot set up the HTTP endpoint logging \(.*run\.json is damaged.*\); training goes on without it$/);
+    expect(logger.warnings()).to.have.length(1);
+    expect(logger.warnings()[0]).to.match(/^warning: http: cannot set up HTTP tracker logging \(.*run\.json is damaged.*\); training goes on without it$/);
     expect(server.received).to.deep.equal([]);
   });
 });
