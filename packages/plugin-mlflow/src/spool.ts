@@ -1,5 +1,5 @@
 import { trackerFiles } from '@poke/core';
-import type { Spool as TrackerSpool, SpoolLine, TrackerProgress } from '@poke/core';
+import type { Spool as TrackerSpool, TrackerProgress } from '@poke/core';
 import type { RunStatus } from './client.js';
 
 /**
@@ -32,17 +32,11 @@ export interface RunFile {
 /** runs/<run>/mlflow/delivered.json: bytes of spool.jsonl the server has, and its highest metrics step. */
 export type Delivered = TrackerProgress;
 
-export const SPOOL_FILE = 'spool.jsonl';
-export const RUN_FILE = 'run.json';
-export const DELIVERED_FILE = 'delivered.json';
 export const NOTHING_DELIVERED: Delivered = Object.freeze({ offset: 0, step: -1 });
 
 /** runs/<run>/mlflow: run.json, the spool spool.jsonl (appended synchronously, one write to the page cache) and delivered.json. */
-export const MLFLOW_FILES = trackerFiles<SpoolEntry, RunFile, Delivered>({ id: 'mlflow', spool: SPOOL_FILE, run: RUN_FILE, progress: DELIVERED_FILE, nothing: NOTHING_DELIVERED });
+export const MLFLOW_FILES = trackerFiles<SpoolEntry, RunFile, Delivered>({ id: 'mlflow', spool: 'spool.jsonl', run: 'run.json', progress: 'delivered.json', nothing: NOTHING_DELIVERED });
 
-export const { readRunFile, writeRunFile, readSpool, Spool } = MLFLOW_FILES;
+export const { spool: SPOOL_FILE, run: RUN_FILE, progress: DELIVERED_FILE } = MLFLOW_FILES.names;
+export const { readRunFile, writeRunFile, readSpool, Spool, dir: mlflowDir, readProgress: readDelivered, writeProgress: writeDelivered } = MLFLOW_FILES;
 export type Spool = TrackerSpool<SpoolEntry>;
-export type ReadEntry = SpoolLine<SpoolEntry>;
-export const mlflowDir = MLFLOW_FILES.dir;
-export const readDelivered = MLFLOW_FILES.readProgress;
-export const writeDelivered = MLFLOW_FILES.writeProgress;

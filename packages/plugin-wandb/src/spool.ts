@@ -1,5 +1,5 @@
 import { trackerFiles } from '@poke/core';
-import type { Spool as TrackerSpool, SpoolLine, TrackerProgress } from '@poke/core';
+import type { Spool as TrackerSpool, TrackerProgress } from '@poke/core';
 
 /**
  * What the plugin sends, one JSON line each in runs/<run>/wandb/offline.jsonl.
@@ -48,17 +48,11 @@ export interface Delivered extends TrackerProgress {
   logs: number;
 }
 
-export const SPOOL_FILE = 'offline.jsonl';
-export const RUN_FILE = 'run.json';
-export const STATE_FILE = 'state.json';
 export const NOTHING_DELIVERED: Delivered = Object.freeze({ offset: 0, step: -1, lines: 0, events: 0, logs: 0 });
 
 /** runs/<run>/wandb: run.json, the spool offline.jsonl (appended synchronously, one write to the page cache) and state.json. */
-export const WANDB_FILES = trackerFiles<SpoolEntry, RunFile, Delivered>({ id: 'wandb', spool: SPOOL_FILE, run: RUN_FILE, progress: STATE_FILE, nothing: NOTHING_DELIVERED });
+export const WANDB_FILES = trackerFiles<SpoolEntry, RunFile, Delivered>({ id: 'wandb', spool: 'offline.jsonl', run: 'run.json', progress: 'state.json', nothing: NOTHING_DELIVERED });
 
-export const { readRunFile, writeRunFile, readSpool, Spool } = WANDB_FILES;
+export const { spool: SPOOL_FILE, run: RUN_FILE, progress: STATE_FILE } = WANDB_FILES.names;
+export const { readRunFile, writeRunFile, readSpool, Spool, dir: wandbDir, readProgress: readDelivered, writeProgress: writeDelivered } = WANDB_FILES;
 export type Spool = TrackerSpool<SpoolEntry>;
-export type ReadEntry = SpoolLine<SpoolEntry>;
-export const wandbDir = WANDB_FILES.dir;
-export const readDelivered = WANDB_FILES.readProgress;
-export const writeDelivered = WANDB_FILES.writeProgress;
