@@ -68,6 +68,17 @@ export { readProgress, writeProgress } from './tracking/progress.js';
 export type { SpoolProgress } from './tracking/progress.js';
 export { SpoolSender, backoffMs } from './tracking/sender.js';
 export type { SpoolBatch, SenderOptions, FlushResult } from './tracking/sender.js';
+export type { BatchRules, DeliveryUnit } from './tracking/batches.js';
+export { TrackerDelivery } from './tracking/delivery.js';
+export type { TrackerProgress, TrackerStats, TrackerDeliveryOptions, DrainResult } from './tracking/delivery.js';
+export { trackerFiles } from './tracking/files.js';
+export type { TrackerFiles, TrackerFileNames } from './tracking/files.js';
+export { trackerPlugin } from './tracking/tracker-plugin.js';
+export type { TrackerDefinition, TrackerRun, TrackerStart } from './tracking/tracker-plugin.js';
+export { syncTracker } from './tracking/sync.js';
+export type { TrackerSyncDefinition } from './tracking/sync.js';
+export { registerSyncCommand } from './tracking/sync-command.js';
+export type { SyncCommandDefinition, SyncCommandContext, SyncOutcome, CommandLike } from './tracking/sync-command.js';
 export { resumeConfig, readRecordedConfig, configAsRecorded, configDiff, shapeDiff, SHAPE_KEYS } from './config/resume.js';
 export type { ResumeConfig } from './config/resume.js';
 

@@ -3,6 +3,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Spool, readSpool, readProgress, writeProgress, SpoolSender, backoffMs } from '@poke/core';
 import type { Logger, SenderOptions, SpoolLine, SpoolProgress } from '@poke/core';
+import { batchEntries } from '../src/tracking/batches.js';
 import { tempDir } from './helpers.js';
 
 interface Entry {
@@ -240,5 +241,36 @@ describe('tracker sender', () => {
     expect(backoffMs(10, 30_000, false, () => 1)).to.equal(30_000);
     expect(backoffMs(10, 30_000, true, () => 1)).to.equal(1000);
     expect(backoffMs(1, 30_000, false, () => 0)).to.equal(50);
+  });
+});
+
+describe('tracker batching', () => {
+  type E = { step?: number; size?: number; streamed?: boolean; name: string };
+  const lines = (...entries: E[]) => entries.map((entry, i) => ({ entry, end: (i + 1) * 10 }));
+  const rules = { stepOf: (e: E) => e.step, streamed: (e: E) => e.streamed === true, size: (e: E) => e.size ?? 1 };
+
+  it('puts consecutive records (and what streams with them) in one request, and every other entry alone', () => {
+    const units = batchEntries(lines({ name: 'run' }, { step: 1, name: 'a' }, { streamed: true, name: 's' }, { step: 2, name: 'b' }, { name: 'end' }), { ...rules, highest: -1, maxSize: 10 });
+    expect(units.map((u) => (u.kind === 'batch' ? u.entries.map((e) => e.name) : u.kind === 'single' ? u.entry.name : u.kind))).to.deep.equal(['run', ['a', 's', 'b'], 'end']);
+    expect(units.map((u) => u.end)).to.deep.equal([10, 40, 50]);
+  });
+
+  it('skips records at or below the highest step the server has, counting them in the request they fall in', () => {
+    const units = batchEntries(lines({ step: 1, name: 'a' }, { step: 3, name: 'b' }, { step: 2, name: 'c' }, { step: 4, name: 'd' }), { ...rules, highest: 1, maxSize: 10 });
+    expect(units).to.deep.equal([
+      { kind: 'skip', skipped: 1, end: 10 },
+      { kind: 'batch', entries: [{ step: 3, name: 'b' }, { step: 4, name: 'd' }], skipped: 1, end: 40 },
+    ]);
+  });
+
+  it('closes a request before it would pass maxSize; an entry larger than it goes alone; passed entries send nothing', () => {
+    const units = batchEntries(lines({ step: 1, size: 6, name: 'a' }, { step: 2, size: 6, name: 'b' }, { step: 3, size: 20, name: 'c' }, { name: 'old' }), {
+      ...rules,
+      highest: -1,
+      maxSize: 10,
+      passed: (_e, end) => end <= 40,
+    });
+    expect(units.map((u) => (u.kind === 'batch' ? u.entries.map((e) => e.name) : u.kind))).to.deep.equal([['a'], ['b'], ['c'], 'skip']);
+    expect(units.at(-1)).to.deep.equal({ kind: 'skip', skipped: 0, end: 40 });
   });
 });

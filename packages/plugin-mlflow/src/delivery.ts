@@ -1,101 +1,53 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SpoolSender } from '@poke/core';
-import type { Logger } from '@poke/core';
+import { TrackerDelivery } from '@poke/core';
+import type { Logger, BatchRules, DeliveryUnit, TrackerDeliveryOptions, TrackerStats } from '@poke/core';
 import { MlflowClient, MlflowError, LIMITS } from './client.js';
 import type { Metric, KeyValue } from './client.js';
-import { readDelivered, writeRunFile, DELIVERED_FILE } from './spool.js';
-import type { Spool, SpoolEntry, RunFile, Delivered, ReadEntry } from './spool.js';
+import { MLFLOW_FILES, writeRunFile } from './spool.js';
+import type { Spool, SpoolEntry, RunFile, Delivered } from './spool.js';
 
-export interface DeliveryOptions {
-  /** Gather entries this long before a request, so steps go in batches. @default 1000 */
-  flushIntervalMs?: number;
-  /** Longest wait between retries. @default 30000 */
-  maxBackoffMs?: number;
-  /** Per request. @default 15000 */
-  requestTimeoutMs?: number;
-  /** Prefix of every message. @default "mlflow" */
-  label?: string;
+export interface DeliveryOptions extends TrackerDeliveryOptions {
   /** The URI to talk to, credentials included; @default the run file's trackingUri */
   trackingUri?: string;
 }
 
-export interface DeliveryStats {
+export interface DeliveryStats extends TrackerStats {
   /** Metrics entries (records) sent, and the values in them. */
   records: number;
   metrics: number;
-  /** Metrics entries not sent because the server already has their step. */
-  skipped: number;
   params: number;
   tags: number;
   statuses: number;
   artifactFiles: number;
 }
 
-export interface DrainResult {
-  /** Entries left in the spool, undelivered. */
-  pendingEntries: number;
-  pendingRecords: number;
-  /** Why delivery is stuck, when it is. */
-  lastError: string | undefined;
-}
-
-type Unit =
-  | { kind: 'metrics'; entries: Array<Extract<SpoolEntry, { t: 'metrics' }>>; skipped: number; end: number }
-  | { kind: 'single'; entry: Exclude<SpoolEntry, { t: 'metrics' }>; end: number }
-  | { kind: 'skip'; skipped: number; end: number };
+type Metrics = Extract<SpoolEntry, { t: 'metrics' }>;
 
 /**
- * Sends the spool to the server in order, in the background (SpoolSender does
+ * Sends the spool to the server in order, in the background (TrackerDelivery does
  * the reading, retrying and progress): creates the run when it does not exist
  * yet, batches metrics within MLflow's limits, and never sends a step the
  * server has. Used by the plugin while training and by `poke mlflow sync` afterwards.
  */
-export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
+export class Delivery extends TrackerDelivery<SpoolEntry, Delivered, DeliveryStats> {
   readonly stats: DeliveryStats = { records: 0, metrics: 0, skipped: 0, params: 0, tags: 0, statuses: 0, artifactFiles: 0 };
   readonly client: MlflowClient;
-  private readonly label: string;
   private reconciled = false;
   private serverParams: Map<string, string> | undefined;
   private readonly warnedOnce = new Set<string>();
 
-  private constructor(
-    readonly dir: string,
-    spool: Spool,
-    public run: RunFile,
-    delivered: Delivered,
-    logger: Logger,
-    options: DeliveryOptions,
-  ) {
-    const label = options.label ?? 'mlflow';
-    super(spool, join(dir, DELIVERED_FILE), delivered, logger, {
-      label,
-      syncCommand: 'poke mlflow sync',
-      flushIntervalMs: options.flushIntervalMs,
-      maxBackoffMs: options.maxBackoffMs,
-    });
-    this.label = label;
+  private constructor(dir: string, spool: Spool, public run: RunFile, delivered: Delivered, logger: Logger, options: DeliveryOptions) {
+    super(dir, spool, MLFLOW_FILES.names, delivered, logger, options);
     this.client = new MlflowClient(options.trackingUri ?? run.trackingUri, { timeoutMs: options.requestTimeoutMs ?? 15_000, signal: this.signal });
   }
 
   static async open(dir: string, spool: Spool, run: RunFile, logger: Logger, options: DeliveryOptions = {}): Promise<Delivery> {
-    const delivered = await readDelivered(dir);
-    // A spool rewritten shorter than the recorded offset (edited by hand): start over; the step filter still prevents duplicates.
-    if (delivered.offset > spool.size) delivered.offset = 0;
-    return new Delivery(dir, spool, run, delivered, logger, options);
+    // A spool sent again from its start sends no step twice: the server's highest step is asked first.
+    return new Delivery(dir, spool, run, await MLFLOW_FILES.startingProgress(dir, spool, logger), logger, options);
   }
 
-  /** Deliver everything now, for at most `timeoutMs`; then stop. */
-  async drain(timeoutMs: number): Promise<DrainResult> {
-    const { pending, lastError } = await this.flush(timeoutMs);
-    return {
-      pendingEntries: pending.length,
-      pendingRecords: pending.filter((p) => p.entry.t === 'metrics' && p.entry.step > this.delivered.step).length,
-      lastError,
-    };
-  }
-
-  protected get target(): string {
+  get target(): string {
     return this.client.uri;
   }
 
@@ -109,8 +61,13 @@ export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
     if (!this.reconciled) await this.reconcile();
   }
 
-  protected advance(delivered: Delivered, unit: Unit): Delivered {
-    return unit.kind === 'metrics' ? { ...delivered, step: Math.max(delivered.step, ...unit.entries.map((e) => e.step)) } : delivered;
+  protected stepOf(entry: SpoolEntry): number | undefined {
+    return entry.t === 'metrics' ? entry.step : undefined;
+  }
+
+  /** Consecutive metrics entries share a log-batch of at most 1000 values. */
+  protected batchRules(): Omit<BatchRules<SpoolEntry>, 'highest' | 'stepOf'> {
+    return { size: (entry) => (entry.t === 'metrics' ? Object.keys(entry.m).length : 1), maxSize: LIMITS.metricsPerBatch };
   }
 
   private async ensureRun(): Promise<void> {
@@ -142,73 +99,31 @@ export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
     this.reconciled = true;
   }
 
-  /** Group entries into requests: consecutive metrics entries share a log-batch of at most 1000 values. */
-  protected batches(entries: ReadEntry[]): Unit[] {
-    const units: Unit[] = [];
-    let batch: Extract<Unit, { kind: 'metrics' }> | undefined;
-    let batchSize = 0;
-    let highest = this.delivered.step;
-    const close = () => {
-      if (batch) units.push(batch);
-      batch = undefined;
-      batchSize = 0;
-    };
-    for (const { entry, end } of entries) {
-      if (entry.t !== 'metrics') {
-        close();
-        units.push({ kind: 'single', entry, end });
-        continue;
-      }
-      if (entry.step <= highest) {
-        // already on the server (sent before a resume, or before a lost answer)
-        if (batch) {
-          batch.skipped++;
-          batch.end = end;
-        } else units.push({ kind: 'skip', skipped: 1, end });
-        continue;
-      }
-      const size = Object.keys(entry.m).length;
-      if (batch && batchSize + size > LIMITS.metricsPerBatch) close();
-      batch ??= { kind: 'metrics', entries: [], skipped: 0, end };
-      batch.entries.push(entry);
-      batch.end = end;
-      batchSize += size;
-      highest = entry.step;
-    }
-    close();
-    return units;
-  }
-
-  protected async send(unit: Unit): Promise<void> {
-    if (unit.kind === 'skip') {
-      this.stats.skipped += unit.skipped;
-      return;
-    }
+  protected override async send(unit: DeliveryUnit<SpoolEntry>): Promise<void> {
     try {
-      if (unit.kind === 'metrics') await this.sendMetrics(unit);
-      else await this.sendSingle(unit.entry);
+      await super.send(unit);
     } catch (err) {
       // A lost answer: the request may have arrived, so ask the server what it has before sending again.
       if (err instanceof MlflowError && err.ambiguous) this.reconciled = false;
       if (!(err instanceof MlflowError) || err.retryable || err.errorCode === 'RESOURCE_DOES_NOT_EXIST') throw err;
       // The server refuses this entry: retrying cannot help. Say so once and go on with the rest.
-      const what = unit.kind === 'metrics' ? 'metrics' : unit.entry.t;
+      const what = unit.kind === 'single' ? unit.entry.t : 'metrics';
       this.warnOnce(`refused:${what}:${err.errorCode}`, `${this.label}: the server refused ${what} (${err.message}); skipped`);
     }
   }
 
-  private async sendMetrics(unit: Extract<Unit, { kind: 'metrics' }>): Promise<void> {
-    const metrics: Metric[] = unit.entries.flatMap((e) => Object.entries(e.m).map(([key, value]) => ({ key, value, timestamp: e.ts, step: e.step })));
-    // Several records share a request; only a record with more than 1000 values needs more than one.
+  /** Several records share a request; only a record with more than 1000 values needs more than one. */
+  protected async sendBatch(entries: SpoolEntry[]): Promise<void> {
+    const records = entries as Metrics[];
+    const metrics: Metric[] = records.flatMap((e) => Object.entries(e.m).map(([key, value]) => ({ key, value, timestamp: e.ts, step: e.step })));
     for (let i = 0; i < metrics.length; i += LIMITS.metricsPerBatch) {
       await this.client.logBatch(this.run.runId!, { metrics: metrics.slice(i, i + LIMITS.metricsPerBatch) });
     }
-    this.stats.records += unit.entries.length;
+    this.stats.records += records.length;
     this.stats.metrics += metrics.length;
-    this.stats.skipped += unit.skipped;
   }
 
-  private async sendSingle(entry: Exclude<SpoolEntry, { t: 'metrics' }>): Promise<void> {
+  protected async sendEntry(entry: SpoolEntry): Promise<void> {
     const runId = this.run.runId!;
     switch (entry.t) {
       case 'params': {

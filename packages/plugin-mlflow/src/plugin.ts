@@ -1,14 +1,14 @@
 import { userInfo } from 'node:os';
-import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, gitCommit, UserError, POKE_VERSION } from '@poke/core';
-import type { PokePlugin, Trainer, RunContext, RunSummary, MetricsRecord } from '@poke/core';
+import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, gitCommit, trackerPlugin, UserError, POKE_VERSION } from '@poke/core';
+import type { PokePlugin, RunContext, RunSummary } from '@poke/core';
 import { getCheckpointHooks } from '@poke/plugin-checkpoint/hooks';
 import { mlflowOptionsSchema } from './schema.js';
 import type { MlflowOptions } from './schema.js';
 import { publicUri, LIMITS } from './client.js';
 import type { RunStatus } from './client.js';
 import { Delivery } from './delivery.js';
-import { Spool, mlflowDir, readRunFile, writeRunFile, writeDelivered } from './spool.js';
-import type { SpoolEntry, RunFile } from './spool.js';
+import { MLFLOW_FILES } from './spool.js';
+import type { SpoolEntry, RunFile, Delivered } from './spool.js';
 import { flattenParams, metricValue } from './params.js';
 
 export const PLUGIN_NAME = 'poke:mlflow';
@@ -30,147 +30,82 @@ export function resolveMlflowOptions(options: unknown, env: NodeJS.ProcessEnv = 
   return { ...(resolved as ResolvedMlflowOptions), trackingUri: uri };
 }
 
+/** What `mlflow()` returns: `{ name, apply }`. */
+export type MlflowPlugin = PokePlugin;
+
 /**
  * Tracks a run in MLflow: params (the resolved config), metrics, status, system
  * tags and, when asked, checkpoints as artifacts. Every entry goes to the spool
- * (runs/<run>/mlflow/spool.jsonl) first and is delivered in the background, so
- * training never waits for the server and an outage loses nothing.
+ * (runs/<run>/mlflow/spool.jsonl) first and is delivered in the background
+ * (`trackerPlugin` from @poke/core), so training never waits for the server and
+ * an outage loses nothing.
  */
-export class MlflowPlugin implements PokePlugin {
-  readonly name = PLUGIN_NAME;
-  readonly options: ResolvedMlflowOptions;
-  /** Set at `setup`. */
-  delivery: Delivery | undefined;
-  spool: Spool | undefined;
-  private trainer!: Trainer;
-
-  constructor(options?: MlflowOptions) {
-    this.options = resolveMlflowOptions(options);
-  }
-
-  apply(trainer: Trainer): void {
-    this.trainer = trainer;
-    const hooks = trainer.hooks;
-    hooks.setup.tapPromise(PLUGIN_NAME, (context) => this.setup(context));
-    hooks.resumed.tapPromise(PLUGIN_NAME, ({ state }) => this.resumed(state.lastLoggedStep));
-    // log is synchronous: one append to the spool, then the background sender takes over.
-    hooks.log.tap(PLUGIN_NAME, (record) => this.logRecord(record));
-    if (this.options.logCheckpoints !== false) {
-      getCheckpointHooks(trainer).saved.tap(PLUGIN_NAME, ({ entry, dir, isBest }) => {
-        if (this.options.logCheckpoints === 'all' || isBest) {
-          this.append({ t: 'artifacts', id: entry.id, dir, path: `checkpoints/${entry.id}`, best: isBest });
-        }
+export function mlflow(options?: MlflowOptions): MlflowPlugin {
+  const resolved = resolveMlflowOptions(options);
+  const uri = publicUri(resolved.trackingUri);
+  return trackerPlugin<SpoolEntry, RunFile, Delivered, Delivery>({
+    name: PLUGIN_NAME,
+    title: 'MLflow',
+    files: MLFLOW_FILES,
+    finishTimeout: resolved.finishTimeout,
+    records: 'metric records',
+    continues: (existing) => existing.trackingUri === uri && existing.experiment === resolved.experiment,
+    runFile: (context, existing) =>
+      existing ?? { version: 1, trackingUri: uri, experiment: resolved.experiment, runName: resolved.runName ?? context.runName, startTime: Date.now() },
+    describe: (run) => `${run.runId ?? '(not created yet)'} in "${run.experiment}" at ${run.trackingUri}`,
+    async start({ trainer, context, dir, run, continued, spool }) {
+      const delivery = await Delivery.open(dir, spool, run, trainer.logger, {
+        flushIntervalMs: resolved.flushInterval * 1000,
+        maxBackoffMs: resolved.maxBackoff * 1000,
+        requestTimeoutMs: resolved.requestTimeout * 1000,
+        trackingUri: resolved.trackingUri,
       });
-    }
-    hooks.done.tapPromise(PLUGIN_NAME, (summary) => this.finish(summary));
-  }
-
-  private async setup(context: RunContext): Promise<void> {
-    const { trainer, options } = this;
-    const dir = mlflowDir(context.runDir);
-    const uri = publicUri(options.trackingUri);
-    this.spool = new Spool(dir);
-    const existing = await readRunFile(dir);
-    let run: RunFile;
-    const continued = existing !== undefined && existing.trackingUri === uri && existing.experiment === options.experiment;
-    if (continued) {
-      run = existing;
-    } else {
-      if (existing) {
-        trainer.logger.warn(
-          `mlflow: this run was tracked as ${existing.runId ?? '(not created yet)'} in "${existing.experiment}" at ${existing.trackingUri}; ` +
-            `it now goes to a new MLflow run in "${options.experiment}" at ${uri}, with the whole spool replayed`,
-        );
-        await writeDelivered(dir, { offset: 0, step: -1 });
+      const { params, truncated } = flattenParams(configForDisk(trainer.config));
+      for (const key of truncated) {
+        trainer.logger.warn(`mlflow: param ${key} is longer than MLflow's limit of ${LIMITS.paramValueLength} characters; truncated`);
       }
-      run = { version: 1, trackingUri: uri, experiment: options.experiment, runName: options.runName ?? context.runName, startTime: Date.now() };
-      await writeRunFile(dir, run);
-    }
-    this.delivery = await Delivery.open(dir, this.spool, run, trainer.logger, {
-      flushIntervalMs: options.flushInterval * 1000,
-      maxBackoffMs: options.maxBackoff * 1000,
-      requestTimeoutMs: options.requestTimeout * 1000,
-      trackingUri: options.trackingUri,
-    });
-
-    const { params, truncated } = flattenParams(configForDisk(trainer.config));
-    for (const key of truncated) {
-      trainer.logger.warn(`mlflow: param ${key} is longer than MLflow's limit of ${LIMITS.paramValueLength} characters; truncated`);
-    }
-    this.append({ t: 'params', params });
-    this.append({ t: 'tags', tags: this.tags(context, run.runName) });
-    if (continued && context.resume !== undefined) this.append({ t: 'status', status: 'RUNNING', ts: Date.now() });
-    // When resuming, start only once `resumed` has trimmed the records the resumed run emits again.
-    if (context.resume === undefined) this.delivery.start();
-  }
-
-  private tags(context: RunContext, runName: string): Record<string, string> {
-    const tags: Record<string, string> = {
-      'mlflow.runName': runName,
-      'mlflow.source.name': 'poke',
-      'mlflow.source.type': 'LOCAL',
-      'poke.run_id': context.runId,
-      'poke.run_name': context.runName,
-      'poke.run_dir': context.runDir,
-      'poke.backend': context.backend,
-      'poke.version': POKE_VERSION,
-    };
-    try {
-      tags['mlflow.user'] = userInfo().username;
-    } catch {
-      // no user name on this system
-    }
-    const commit = gitCommit(this.trainer.baseDir);
-    if (commit) tags['mlflow.source.git.commit'] = commit;
-    // The user's tags go through the same rule as the config: they are sent, so a secret in one is redacted.
-    return { ...tags, ...redactSecrets(this.options.tags) };
-  }
-
-  /** Records after lastLoggedStep are emitted again: drop the undelivered ones (the delivered ones are skipped by step). */
-  private async resumed(lastLoggedStep: number): Promise<void> {
-    const { spool, delivery } = this;
-    if (!spool || !delivery) return;
-    const dropped = await spool.rewriteTail(delivery.delivered.offset, (e) => e.t !== 'metrics' || e.step <= lastLoggedStep);
-    if (dropped) this.trainer.logger.info(`mlflow: dropped ${dropped} undelivered records after step ${lastLoggedStep}; the resumed run emits them again`);
-    delivery.start();
-  }
-
-  private logRecord(record: MetricsRecord): void {
-    const m: Record<string, number | string> = {};
-    for (const [key, value] of Object.entries(record.metrics)) m[key] = metricValue(value);
-    const ts = Date.parse(record.timestamp);
-    this.append({ t: 'metrics', step: record.step, ts: Number.isNaN(ts) ? Date.now() : ts, m });
-  }
-
-  private append(entry: SpoolEntry): void {
-    const spool = this.spool;
-    const appended = spool?.tryAppend(entry, (err) =>
-      this.trainer.logger.warn(`mlflow: cannot write ${spool.path} (${err.message}); nothing more is sent to MLflow in this run`),
-    );
-    if (appended) this.delivery?.notify();
-  }
-
-  private async finish(summary: RunSummary): Promise<void> {
-    const { spool, delivery } = this;
-    if (!spool || !delivery) return;
-    this.append({ t: 'status', status: STATUS[summary.status], ts: Date.now() });
-    try {
-      const result = await delivery.drain(this.options.finishTimeout * 1000);
-      if (result.pendingEntries > 0) {
-        const other = result.pendingEntries - result.pendingRecords;
-        this.trainer.logger.warn(
-          `mlflow: ${result.pendingRecords} metric records${other ? ` and ${other} other entries` : ''} were not delivered to ${delivery.client.uri}` +
-            `${result.lastError ? ` (${result.lastError})` : ''}; they are kept in ${spool.path}: send them with \`poke mlflow sync ${summary.runDir}\``,
-        );
-      }
-    } catch (err) {
-      this.trainer.logger.warn(`mlflow: finishing failed: ${(err as Error).message}; the spool is kept in ${spool.path}`);
-    } finally {
-      spool.close();
-    }
-  }
+      const entries: SpoolEntry[] = [
+        { t: 'params', params },
+        { t: 'tags', tags: { ...systemTags(context, run.runName, trainer.baseDir), ...redactSecrets(resolved.tags) } },
+      ];
+      if (continued && context.resume !== undefined) entries.push({ t: 'status', status: 'RUNNING', ts: Date.now() });
+      return { delivery, entries };
+    },
+    record(record) {
+      const m: Record<string, number | string> = {};
+      for (const [key, value] of Object.entries(record.metrics)) m[key] = metricValue(value);
+      const ts = Date.parse(record.timestamp);
+      return { t: 'metrics', step: record.step, ts: Number.isNaN(ts) ? Date.now() : ts, m };
+    },
+    keepOnResume: (e, lastLoggedStep) => e.t !== 'metrics' || e.step <= lastLoggedStep,
+    closing: (summary) => [{ t: 'status', status: STATUS[summary.status], ts: Date.now() }],
+    tap(trainer, append) {
+      if (resolved.logCheckpoints === false) return;
+      getCheckpointHooks(trainer).saved.tap(PLUGIN_NAME, ({ entry, dir, isBest }) => {
+        if (resolved.logCheckpoints === 'all' || isBest) append({ t: 'artifacts', id: entry.id, dir, path: `checkpoints/${entry.id}`, best: isBest });
+      });
+    },
+  });
 }
 
-export function mlflow(options?: MlflowOptions): MlflowPlugin {
-  return new MlflowPlugin(options);
+/** The tags MLflow's own clients set, and poke's; the user's tags go on top (they are sent, so a secret in one is redacted). */
+function systemTags(context: RunContext, runName: string, baseDir: string): Record<string, string> {
+  const tags: Record<string, string> = {
+    'mlflow.runName': runName,
+    'mlflow.source.name': 'poke',
+    'mlflow.source.type': 'LOCAL',
+    'poke.run_id': context.runId,
+    'poke.run_name': context.runName,
+    'poke.run_dir': context.runDir,
+    'poke.backend': context.backend,
+    'poke.version': POKE_VERSION,
+  };
+  try {
+    tags['mlflow.user'] = userInfo().username;
+  } catch {
+    // no user name on this system
+  }
+  const commit = gitCommit(baseDir);
+  if (commit) tags['mlflow.source.git.commit'] = commit;
+  return tags;
 }

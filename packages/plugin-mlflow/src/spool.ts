@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeJsonAtomic, readProgress, writeProgress, Spool as TrackerSpool, readSpool as readTrackerSpool } from '@poke/core';
-import type { SpoolLine } from '@poke/core';
+import { trackerFiles } from '@poke/core';
+import type { Spool as TrackerSpool, TrackerProgress } from '@poke/core';
 import type { RunStatus } from './client.js';
 
 /**
@@ -31,59 +29,14 @@ export interface RunFile {
   startTime: number;
 }
 
-/** runs/<run>/mlflow/delivered.json. */
-export interface Delivered {
-  /** Bytes of spool.jsonl the server has (whole entries). */
-  offset: number;
-  /** Highest metrics step on the server; a metrics entry at or below it is never sent. */
-  step: number;
-}
-
-export const SPOOL_FILE = 'spool.jsonl';
-export const RUN_FILE = 'run.json';
-export const DELIVERED_FILE = 'delivered.json';
-
-export function mlflowDir(runDir: string): string {
-  return join(runDir, 'mlflow');
-}
-
-export async function readJsonFile<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-export function readRunFile(dir: string): Promise<RunFile | undefined> {
-  return readJsonFile<RunFile>(join(dir, RUN_FILE));
-}
-
-export function writeRunFile(dir: string, run: RunFile): Promise<void> {
-  return writeJsonAtomic(join(dir, RUN_FILE), run);
-}
+/** runs/<run>/mlflow/delivered.json: bytes of spool.jsonl the server has, and its highest metrics step. */
+export type Delivered = TrackerProgress;
 
 export const NOTHING_DELIVERED: Delivered = Object.freeze({ offset: 0, step: -1 });
 
-export function readDelivered(dir: string): Promise<Delivered> {
-  return readProgress(join(dir, DELIVERED_FILE), NOTHING_DELIVERED);
-}
+/** runs/<run>/mlflow: run.json, the spool spool.jsonl (appended synchronously, one write to the page cache) and delivered.json. */
+export const MLFLOW_FILES = trackerFiles<SpoolEntry, RunFile, Delivered>({ id: 'mlflow', spool: 'spool.jsonl', run: 'run.json', progress: 'delivered.json', nothing: NOTHING_DELIVERED });
 
-export function writeDelivered(dir: string, delivered: Delivered): Promise<void> {
-  return writeProgress(join(dir, DELIVERED_FILE), delivered);
-}
-
-export type ReadEntry = SpoolLine<SpoolEntry>;
-
-/** runs/<run>/mlflow/spool.jsonl: appended synchronously (cheap: one write to the page cache), read from an offset. */
-export class Spool extends TrackerSpool<SpoolEntry> {
-  constructor(dir: string) {
-    super(dir, SPOOL_FILE);
-  }
-}
-
-/** Read whole lines from `offset`; a last line without its newline (a crash cut it short) is left out. */
-export function readSpool(path: string, offset: number, maxBytes?: number): Promise<ReadEntry[]> {
-  return readTrackerSpool<SpoolEntry>(path, offset, maxBytes);
-}
+export const { spool: SPOOL_FILE, run: RUN_FILE, progress: DELIVERED_FILE } = MLFLOW_FILES.names;
+export const { readRunFile, writeRunFile, readSpool, Spool, dir: mlflowDir, readProgress: readDelivered, writeProgress: writeDelivered } = MLFLOW_FILES;
+export type Spool = TrackerSpool<SpoolEntry>;

@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { UserError, lockRunDir } from '@poke/core';
+import { syncTracker } from '@poke/core';
 import type { Logger } from '@poke/core';
 import { publicUri } from './client.js';
 import { Delivery } from './delivery.js';
 import type { DeliveryStats } from './delivery.js';
-import { Spool, mlflowDir, readRunFile, writeRunFile, writeDelivered, SPOOL_FILE } from './spool.js';
+import { MLFLOW_FILES, writeRunFile, writeDelivered, NOTHING_DELIVERED } from './spool.js';
 import type { RunFile } from './spool.js';
 
 export interface SyncResult {
@@ -21,56 +19,47 @@ export interface SyncResult {
 }
 
 /**
- * Deliver what a run's spool holds beyond delivered.json (`poke mlflow sync`).
- * Takes the run folder's lock, so it never races a training process. Running it
- * again sends nothing twice: delivered.json and the server's latest step say what is there.
+ * `poke mlflow sync`: deliver what a run's spool holds beyond delivered.json (see
+ * syncTracker); with `trackingUri`, to another server, as a new run there.
  */
 export async function syncRun(
   runDir: string,
   options: { logger: Logger; timeoutMs?: number; trackingUri?: string; requestTimeoutMs?: number },
 ): Promise<SyncResult> {
-  const dir = mlflowDir(runDir);
-  let run = await readRunFile(dir);
-  if (!run || !existsSync(join(dir, SPOOL_FILE))) {
-    throw new UserError(`${runDir} has no MLflow state (${join(dir, 'run.json')} or ${join(dir, SPOOL_FILE)} is missing)`, 'was it trained with @poke/plugin-mlflow?');
-  }
-  const release = lockRunDir(runDir);
-  try {
-    const uri = options.trackingUri ?? run.trackingUri;
-    const plain = publicUri(uri);
-    if (plain !== run.trackingUri) {
-      // Another server: a new run there, and the whole spool goes to it.
-      options.logger.warn(`mlflow sync: sending to ${plain} instead of ${run.trackingUri}: a new MLflow run, with the whole spool`);
-      run = { ...run, trackingUri: plain } as RunFile;
-      delete run.runId;
-      delete run.experimentId;
-      delete run.artifactUri;
-      await writeRunFile(dir, run);
-      await writeDelivered(dir, { offset: 0, step: -1 });
-    }
-    const spool = new Spool(dir);
-    try {
-      const delivery = await Delivery.open(dir, spool, run, options.logger, {
-        flushIntervalMs: 0,
-        label: 'mlflow sync',
-        trackingUri: uri,
-        ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
-      });
-      const result = await delivery.drain(options.timeoutMs ?? 60_000);
-      return {
-        trackingUri: plain,
-        experiment: delivery.run.experiment,
-        experimentId: delivery.run.experimentId,
-        runId: delivery.run.runId,
-        delivered: delivery.stats,
-        pending: result.pendingEntries,
-        pendingRecords: result.pendingRecords,
-        error: result.pendingEntries > 0 ? result.lastError : undefined,
-      };
-    } finally {
-      spool.close();
-    }
-  } finally {
-    release();
-  }
+  let plain = '';
+  const { delivery, result } = await syncTracker(
+    runDir,
+    {
+      files: MLFLOW_FILES,
+      title: 'MLflow',
+      packageName: '@poke/plugin-mlflow',
+      async open(dir, spool, recorded, label) {
+        const uri = options.trackingUri ?? recorded.trackingUri;
+        plain = publicUri(uri);
+        const run = plain === recorded.trackingUri ? recorded : await moveTo(dir, recorded, plain, options.logger);
+        return Delivery.open(dir, spool, run, options.logger, { flushIntervalMs: 0, label, trackingUri: uri, requestTimeoutMs: options.requestTimeoutMs });
+      },
+    },
+    options.timeoutMs,
+  );
+  return {
+    trackingUri: plain,
+    experiment: delivery.run.experiment,
+    experimentId: delivery.run.experimentId,
+    runId: delivery.run.runId,
+    delivered: delivery.stats,
+    pending: result.pendingEntries,
+    pendingRecords: result.pendingRecords,
+    error: result.pendingEntries > 0 ? result.lastError : undefined,
+  };
+}
+
+/** Another server: a new run there, and the whole spool goes to it. */
+async function moveTo(dir: string, recorded: RunFile, trackingUri: string, logger: Logger): Promise<RunFile> {
+  logger.warn(`mlflow sync: sending to ${trackingUri} instead of ${recorded.trackingUri}: a new MLflow run, with the whole spool`);
+  const { runId: _runId, experimentId: _experimentId, artifactUri: _artifactUri, ...kept } = recorded;
+  const run: RunFile = { ...kept, trackingUri };
+  await writeRunFile(dir, run);
+  await writeDelivered(dir, NOTHING_DELIVERED);
+  return run;
 }

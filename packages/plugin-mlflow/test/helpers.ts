@@ -1,33 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Logger, MetricsRecord, Trainer, UserConfig, PokePlugin } from '@poke/core';
+import type { MetricsRecord } from '@poke/core';
 import { makeTrainer, smallConfig, tempDir } from '../../core/test/helpers.js';
+import { trackerRunFile } from '../../core/test/tracker-helpers.js';
 import { MlflowClient } from '@poke/plugin-mlflow';
 
 export { makeTrainer, smallConfig, tempDir };
-
-export function recordingLogger(): Logger & { lines: string[]; warnings(): string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => void lines.push(m),
-    warn: (m) => void lines.push(`warning: ${m}`),
-    warnings: () => lines.filter((l) => l.startsWith('warning: ')),
-  };
-}
-
-export function collectRecords(trainer: Trainer): MetricsRecord[] {
-  const records: MetricsRecord[] = [];
-  trainer.hooks.log.tap('test:collect', (r) => void records.push(r));
-  return records;
-}
-
-export async function readJson(path: string): Promise<any> {
-  return JSON.parse(await readFile(path, 'utf8'));
-}
+export { recordingLogger, collectRecords, readJson, trainer } from '../../core/test/tracker-helpers.js';
 
 export function runFileOf(dir: string, run: string): Promise<any> {
-  return readJson(join(dir, 'runs', run, 'mlflow', 'run.json'));
+  return trackerRunFile(dir, run, 'mlflow');
 }
 
 /** Every leaf of config.json as MLflow params should hold it: dotted keys, JSON text for non-strings. */
@@ -73,6 +53,3 @@ export function sorted<T>(map: Map<number, T>): Array<[number, T]> {
   return [...map.entries()].sort((a, b) => a[0] - b[0]);
 }
 
-export async function trainer(dir: string, user: UserConfig, plugins: PokePlugin[], extra: { logger?: Logger; resume?: string } = {}): Promise<Trainer> {
-  return makeTrainer(smallConfig(user), dir, { plugins, ...(extra.logger ? { logger: extra.logger } : {}), ...(extra.resume ? { resume: extra.resume } : {}) });
-}

@@ -1,35 +1,25 @@
 import { join } from 'node:path';
-import { SpoolSender, writeProgress } from '@poke/core';
-import type { Logger } from '@poke/core';
+import { TrackerDelivery, writeProgress } from '@poke/core';
+import type { Logger, BatchRules, DeliveryUnit, TrackerDeliveryOptions, TrackerStats } from '@poke/core';
 import { WandbClient, WandbError } from './client.js';
 import type { UpsertVars, FileStreamBody } from './client.js';
-import { readDelivered, writeRunFile, STATE_FILE, NOTHING_DELIVERED } from './spool.js';
+import { WANDB_FILES, writeRunFile } from './spool.js';
 import { reconcile } from './reconcile.js';
 import type { ServerRun, SentLine } from './reconcile.js';
 import { wandbJson } from './wandb-json.js';
 import { derivedFiles, streamedConsoleLine } from './files.js';
-import type { Spool, SpoolEntry, RunFile, Delivered, ReadEntry } from './spool.js';
+import type { Spool, SpoolEntry, RunFile, Delivered } from './spool.js';
 
-export interface DeliveryOptions {
-  /** Gather entries this long before a request, so steps go in batches. @default 1000 */
-  flushIntervalMs?: number;
-  /** Longest wait between retries. @default 30000 */
-  maxBackoffMs?: number;
-  /** Per request. @default 15000 */
-  requestTimeoutMs?: number;
-  /** Prefix of every message. @default "wandb" */
-  label?: string;
-  /** Most history rows in one file_stream request. @default 500 */
+export interface DeliveryOptions extends TrackerDeliveryOptions {
+  /** Most history rows, system-metrics and console entries in one file_stream request. @default 500 */
   maxRows?: number;
   /** The run is resumed: ask the server what it holds even if nothing was delivered from this spool. */
   resuming?: boolean;
 }
 
-export interface DeliveryStats {
+export interface DeliveryStats extends TrackerStats {
   /** History rows sent. */
   rows: number;
-  /** History entries not sent because the server already has their step. */
-  skipped: number;
   /** UpsertBucket calls (run and config). */
   upserts: number;
   summaries: number;
@@ -42,27 +32,18 @@ export interface DeliveryStats {
   files: number;
 }
 
-export interface DrainResult {
-  /** Entries left in the spool, undelivered. */
-  pendingEntries: number;
-  /** History rows among them that the server does not have. */
-  pendingRows: number;
-  /** Why delivery is stuck, when it is. */
-  lastError: string | undefined;
-}
+type Streamed<T extends SpoolEntry['t']> = Array<Extract<SpoolEntry, { t: T }>>;
 
-type Streamed = Extract<SpoolEntry, { t: 'history' | 'events' | 'console' }>;
-type Single = Exclude<SpoolEntry, Streamed>;
-/** One file_stream request: consecutive history rows, system metrics and console lines. */
-interface Stream {
-  kind: 'stream';
-  history: Array<Extract<SpoolEntry, { t: 'history' }>>;
-  events: Array<Extract<SpoolEntry, { t: 'events' }>>;
-  console: Array<Extract<SpoolEntry, { t: 'console' }>>;
-  skipped: number;
-  end: number;
+/** A file_stream request's entries, by the file they go to. */
+function streams(entries: readonly SpoolEntry[]): { history: Streamed<'history'>; events: Streamed<'events'>; console: Streamed<'console'> } {
+  const out = { history: [] as Streamed<'history'>, events: [] as Streamed<'events'>, console: [] as Streamed<'console'> };
+  for (const entry of entries) {
+    if (entry.t === 'history') out.history.push(entry);
+    else if (entry.t === 'events') out.events.push(entry);
+    else if (entry.t === 'console') out.console.push(entry);
+  }
+  return out;
 }
-type Unit = Stream | { kind: 'single'; entry: Single; end: number } | { kind: 'skip'; skipped: number; end: number };
 
 /** W&B's config format, as the SDK sends it: every top-level key as `{ value }`; a key without a value is left out, as JSON leaves it. */
 export function wandbConfig(config: Record<string, unknown>): Record<string, { value: unknown }> {
@@ -70,18 +51,17 @@ export function wandbConfig(config: Record<string, unknown>): Record<string, { v
 }
 
 /**
- * Sends the spool to W&B in order, in the background (SpoolSender does the
- * reading, retrying and progress): upserts the run, streams history rows,
+ * Sends the spool to W&B in order, in the background (TrackerDelivery does the
+ * reading, batching, retrying and progress): upserts the run, streams history rows,
  * system metrics and console lines with explicit line offsets (a resent
  * request overwrites the same lines, never adds), uploads the run's files, the
  * summary and the exit code. Before writing to a run it sent to before, it asks
  * the server what it holds (RunResumeStatus) and goes on from there
  * (reconcile.ts). Used by the plugin while training and by `poke wandb sync`.
  */
-export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
+export class Delivery extends TrackerDelivery<SpoolEntry, Delivered, DeliveryStats> {
   readonly stats: DeliveryStats = { rows: 0, skipped: 0, upserts: 0, summaries: 0, finishes: 0, events: 0, logs: 0, files: 0 };
   readonly client: WandbClient;
-  private readonly label: string;
   private readonly maxRows: number;
   private readonly resuming: boolean;
   private checked = false;
@@ -90,56 +70,41 @@ export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
   /** Entries before this offset were delivered once; when history is sent again, only its rows are. */
   private replayUntil = 0;
 
-  private constructor(
-    readonly dir: string,
-    spool: Spool,
-    public run: RunFile,
-    delivered: Delivered,
-    apiKey: string | undefined,
-    logger: Logger,
-    options: DeliveryOptions,
-  ) {
-    const label = options.label ?? 'wandb';
-    super(spool, join(dir, STATE_FILE), delivered, logger, {
-      label,
-      syncCommand: 'poke wandb sync',
-      flushIntervalMs: options.flushIntervalMs,
-      maxBackoffMs: options.maxBackoffMs,
-    });
-    this.label = label;
+  private constructor(dir: string, spool: Spool, public run: RunFile, delivered: Delivered, apiKey: string | undefined, logger: Logger, options: DeliveryOptions) {
+    super(dir, spool, WANDB_FILES.names, delivered, logger, options);
     this.maxRows = options.maxRows ?? 500;
     this.resuming = options.resuming ?? false;
     this.client = new WandbClient(run.baseUrl, apiKey, { timeoutMs: options.requestTimeoutMs ?? 15_000, signal: this.signal });
   }
 
   static async open(dir: string, spool: Spool, run: RunFile, apiKey: string | undefined, logger: Logger, options: DeliveryOptions = {}): Promise<Delivery> {
-    const delivered = await readDelivered(dir);
-    if (delivered.offset > spool.size) {
-      // The spool is shorter than what state.json says was delivered (edited by hand): resend it all.
-      // Line offsets start again at 0, so what the server has is overwritten, not doubled.
-      logger.warn(`wandb: ${spool.path} is shorter than ${dir}/state.json says was delivered; sending it all again`);
-      Object.assign(delivered, NOTHING_DELIVERED);
-    }
-    return new Delivery(dir, spool, run, delivered, apiKey, logger, options);
+    // Line offsets start again at 0 when the spool is sent again, so what the server has is overwritten, not doubled.
+    return new Delivery(dir, spool, run, await WANDB_FILES.startingProgress(dir, spool, logger), apiKey, logger, options);
   }
 
-  /** Deliver everything now, for at most `timeoutMs`; then stop. */
-  async drain(timeoutMs: number): Promise<DrainResult> {
-    const { pending, lastError } = await this.flush(timeoutMs);
-    return {
-      pendingEntries: pending.length,
-      pendingRows: pending.filter((p) => p.entry.t === 'history' && p.entry.step > this.delivered.step).length,
-      lastError,
-    };
-  }
-
-  protected get target(): string {
+  get target(): string {
     return this.client.baseUrl;
   }
 
   /** An outage: no connection, a timeout, 408, 429 or 5xx. */
   protected retryable(err: unknown): boolean {
     return err instanceof WandbError && err.retryable;
+  }
+
+  protected stepOf(entry: SpoolEntry): number | undefined {
+    return entry.t === 'history' ? entry.step : undefined;
+  }
+
+  /**
+   * History, system metrics and console lines share file_stream requests; once the
+   * server lost history, entries sent before are passed over but for history rows.
+   */
+  protected batchRules(): Omit<BatchRules<SpoolEntry>, 'highest' | 'stepOf'> {
+    return {
+      streamed: (entry) => entry.t === 'events' || entry.t === 'console',
+      maxSize: this.maxRows,
+      passed: (_entry, end) => end <= this.replayUntil,
+    };
   }
 
   protected async prepare(): Promise<void> {
@@ -150,14 +115,15 @@ export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
     }
   }
 
-  protected advance(delivered: Delivered, unit: Unit): Delivered {
-    if (unit.kind !== 'stream') return delivered;
+  protected override advance(delivered: Delivered, unit: DeliveryUnit<SpoolEntry>): Delivered {
+    const next = super.advance(delivered, unit);
+    if (unit.kind !== 'batch') return next;
+    const { history, events, console } = streams(unit.entries);
     return {
-      ...delivered,
-      step: Math.max(delivered.step, ...unit.history.map((e) => e.step)),
-      lines: delivered.lines + unit.history.length,
-      events: delivered.events + unit.events.length,
-      logs: delivered.logs + unit.console.reduce((n, e) => n + e.lines.length, 0),
+      ...next,
+      lines: delivered.lines + history.length,
+      events: delivered.events + events.length,
+      logs: delivered.logs + console.reduce((n, e) => n + e.lines.length, 0),
     };
   }
 
@@ -222,61 +188,7 @@ export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
     return lines;
   }
 
-  /**
-   * Consecutive history, events and console entries share a request; history at or
-   * below the highest delivered step is skipped (W&B keeps steps increasing).
-   */
-  protected batches(entries: ReadEntry[]): Unit[] {
-    const units: Unit[] = [];
-    let batch: Stream | undefined;
-    let highest = this.delivered.step;
-    const close = () => {
-      if (batch) units.push(batch);
-      batch = undefined;
-    };
-    const skip = (end: number) => {
-      if (batch) {
-        batch.skipped++;
-        batch.end = end;
-      } else units.push({ kind: 'skip', skipped: 1, end });
-    };
-    for (const { entry, end } of entries) {
-      // sent once already: only history is sent again, to a server that lost it
-      if (end <= this.replayUntil && entry.t !== 'history') {
-        close();
-        units.push({ kind: 'skip', skipped: 0, end });
-        continue;
-      }
-      if (entry.t !== 'history' && entry.t !== 'events' && entry.t !== 'console') {
-        close();
-        units.push({ kind: 'single', entry, end });
-        continue;
-      }
-      if (entry.t === 'history' && entry.step <= highest) {
-        // the server has this step already (sent before a resume): W&B would drop it as a non-increasing step
-        skip(end);
-        continue;
-      }
-      if (batch && batch.history.length + batch.events.length + batch.console.length >= this.maxRows) close();
-      batch ??= { kind: 'stream', history: [], events: [], console: [], skipped: 0, end };
-      if (entry.t === 'history') {
-        batch.history.push(entry);
-        highest = entry.step;
-      } else if (entry.t === 'events') batch.events.push(entry);
-      else batch.console.push(entry);
-      batch.end = end;
-    }
-    close();
-    return units;
-  }
-
-  protected async send(unit: Unit): Promise<void> {
-    if (unit.kind === 'skip') {
-      this.stats.skipped += unit.skipped;
-      return;
-    }
-    if (unit.kind === 'stream') return this.sendStream(unit);
-    const { entry } = unit;
+  protected async sendEntry(entry: SpoolEntry, end: number): Promise<void> {
     const { run } = this;
     const entity = run.entity!;
     switch (entry.t) {
@@ -289,7 +201,7 @@ export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
         this.stats.summaries++;
         return;
       case 'files':
-        return this.uploadFiles(entry, entity, unit.end);
+        return this.uploadFiles(entry, entity, end);
       case 'finish':
         await this.client.fileStream(entity, run.project, run.id, { complete: true, exitcode: entry.exitcode });
         this.stats.finishes++;
@@ -297,18 +209,19 @@ export class Delivery extends SpoolSender<SpoolEntry, Delivered, Unit> {
     }
   }
 
-  private async sendStream(unit: Stream): Promise<void> {
+  /** One file_stream request: history rows, system metrics and console lines, each file at the line offset the server has. */
+  protected async sendBatch(entries: SpoolEntry[]): Promise<void> {
     const { run, delivered } = this;
+    const { history, events, console } = streams(entries);
     const files: NonNullable<FileStreamBody['files']> = {};
-    if (unit.history.length) files['wandb-history.jsonl'] = { offset: delivered.lines, content: unit.history.map((e) => wandbJson(e.row)) };
-    if (unit.events.length) files['wandb-events.jsonl'] = { offset: delivered.events, content: unit.events.map((e) => wandbJson(e.row)) };
-    const logs = unit.console.flatMap((e) => e.lines.map((line) => streamedConsoleLine(e, line)));
+    if (history.length) files['wandb-history.jsonl'] = { offset: delivered.lines, content: history.map((e) => wandbJson(e.row)) };
+    if (events.length) files['wandb-events.jsonl'] = { offset: delivered.events, content: events.map((e) => wandbJson(e.row)) };
+    const logs = console.flatMap((e) => e.lines.map((line) => streamedConsoleLine(e, line)));
     if (logs.length) files['output.log'] = { offset: delivered.logs, content: logs };
     await this.client.fileStream(run.entity!, run.project, run.id, { files });
-    this.stats.rows += unit.history.length;
-    this.stats.events += unit.events.length;
+    this.stats.rows += history.length;
+    this.stats.events += events.length;
     this.stats.logs += logs.length;
-    this.stats.skipped += unit.skipped;
   }
 
   /**

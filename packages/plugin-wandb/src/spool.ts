@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeJsonAtomic, readProgress, writeProgress, Spool as TrackerSpool, readSpool as readTrackerSpool } from '@poke/core';
-import type { SpoolLine } from '@poke/core';
+import { trackerFiles } from '@poke/core';
+import type { Spool as TrackerSpool, TrackerProgress } from '@poke/core';
 
 /**
  * What the plugin sends, one JSON line each in runs/<run>/wandb/offline.jsonl.
@@ -41,11 +39,7 @@ export interface RunFile {
 }
 
 /** runs/<run>/wandb/state.json. */
-export interface Delivered {
-  /** Bytes of offline.jsonl the server has (whole entries). */
-  offset: number;
-  /** Highest history step on the server; a history entry at or below it is never sent. */
-  step: number;
+export interface Delivered extends TrackerProgress {
   /** History lines on the server: the file_stream offset of the next row. */
   lines: number;
   /** wandb-events.jsonl lines on the server. */
@@ -54,50 +48,11 @@ export interface Delivered {
   logs: number;
 }
 
-export const SPOOL_FILE = 'offline.jsonl';
-export const RUN_FILE = 'run.json';
-export const STATE_FILE = 'state.json';
 export const NOTHING_DELIVERED: Delivered = Object.freeze({ offset: 0, step: -1, lines: 0, events: 0, logs: 0 });
 
-export function wandbDir(runDir: string): string {
-  return join(runDir, 'wandb');
-}
+/** runs/<run>/wandb: run.json, the spool offline.jsonl (appended synchronously, one write to the page cache) and state.json. */
+export const WANDB_FILES = trackerFiles<SpoolEntry, RunFile, Delivered>({ id: 'wandb', spool: 'offline.jsonl', run: 'run.json', progress: 'state.json', nothing: NOTHING_DELIVERED });
 
-async function readJsonFile<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${path} is damaged: ${(err as Error).message}`);
-  }
-}
-
-export function readRunFile(dir: string): Promise<RunFile | undefined> {
-  return readJsonFile<RunFile>(join(dir, RUN_FILE));
-}
-
-export function writeRunFile(dir: string, run: RunFile): Promise<void> {
-  return writeJsonAtomic(join(dir, RUN_FILE), run);
-}
-
-export function readDelivered(dir: string): Promise<Delivered> {
-  return readProgress(join(dir, STATE_FILE), NOTHING_DELIVERED);
-}
-
-export function writeDelivered(dir: string, delivered: Delivered): Promise<void> {
-  return writeProgress(join(dir, STATE_FILE), delivered);
-}
-
-export type ReadEntry = SpoolLine<SpoolEntry>;
-
-/** runs/<run>/wandb/offline.jsonl: appended synchronously (one write to the page cache), read from an offset. */
-export class Spool extends TrackerSpool<SpoolEntry> {
-  constructor(dir: string) {
-    super(dir, SPOOL_FILE);
-  }
-}
-
-/** Whole lines from `offset`; a last line without its newline (a crash cut it short) is left out. */
-export function readSpool(path: string, offset: number, maxBytes?: number): Promise<ReadEntry[]> {
-  return readTrackerSpool<SpoolEntry>(path, offset, maxBytes);
-}
+export const { spool: SPOOL_FILE, run: RUN_FILE, progress: STATE_FILE } = WANDB_FILES.names;
+export const { readRunFile, writeRunFile, readSpool, Spool, dir: wandbDir, readProgress: readDelivered, writeProgress: writeDelivered } = WANDB_FILES;
+export type Spool = TrackerSpool<SpoolEntry>;

@@ -1,40 +1,18 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger, MetricsRecord, Trainer, UserConfig, PokePlugin } from '@poke/core';
+import type { MetricsRecord } from '@poke/core';
 import { makeTrainer, smallConfig, tempDir } from '../../core/test/helpers.js';
+import { trackerRunFile } from '../../core/test/tracker-helpers.js';
 
 export { makeTrainer, smallConfig, tempDir };
+export { recordingLogger, collectRecords, readJson, trainer } from '../../core/test/tracker-helpers.js';
+
+export function runFileOf(dir: string, run: string): Promise<any> {
+  return trackerRunFile(dir, run, 'wandb');
+}
 
 /** 40 characters, like a real W&B key; tests grep for it to prove it never leaks. */
 export const API_KEY = 'local0test0key0' + 'f'.repeat(25);
-
-export function recordingLogger(): Logger & { lines: string[]; warnings(): string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => void lines.push(m),
-    warn: (m) => void lines.push(`warning: ${m}`),
-    warnings: () => lines.filter((l) => l.startsWith('warning: ')),
-  };
-}
-
-export function collectRecords(trainer: Trainer): MetricsRecord[] {
-  const records: MetricsRecord[] = [];
-  trainer.hooks.log.tap('test:collect', (r) => void records.push(r));
-  return records;
-}
-
-export async function readJson(path: string): Promise<any> {
-  return JSON.parse(await readFile(path, 'utf8'));
-}
-
-export function runFileOf(dir: string, run: string): Promise<any> {
-  return readJson(join(dir, 'runs', run, 'wandb', 'run.json'));
-}
-
-export async function trainer(dir: string, user: UserConfig, plugins: PokePlugin[], extra: { logger?: Logger; resume?: string } = {}): Promise<Trainer> {
-  return makeTrainer(smallConfig(user), dir, { plugins, ...(extra.logger ? { logger: extra.logger } : {}), ...(extra.resume ? { resume: extra.resume } : {}) });
-}
 
 /** History rows as the server holds them, reduced to what the trainer logged: step, then the metrics. */
 export function historyRows(history: Array<Record<string, any>>): Array<{ step: number; metrics: Record<string, number> }> {

@@ -7,20 +7,25 @@ export interface SpoolProgress {
   offset: number;
 }
 
-/** The saved progress, or `nothing` when none was saved yet; fields a file lacks come from `nothing`. */
-export async function readProgress<P extends SpoolProgress>(path: string, nothing: P): Promise<P> {
+/** A JSON file a tracker keeps (run.json, the progress), or undefined when there is none yet; a damaged one is an error naming it. */
+export async function readJsonFile<T>(path: string): Promise<T | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...nothing };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
   try {
-    return { ...nothing, ...(JSON.parse(text) as Partial<P>) };
+    return JSON.parse(text) as T;
   } catch (err) {
     throw new Error(`${path} is damaged: ${(err as Error).message}`);
   }
+}
+
+/** The saved progress, or `nothing` when none was saved yet; fields a file lacks come from `nothing`. */
+export async function readProgress<P extends SpoolProgress>(path: string, nothing: P): Promise<P> {
+  return { ...nothing, ...(await readJsonFile<Partial<P>>(path)) };
 }
 
 /** Replaced atomically: a crash leaves the old offset (entries are sent again and recognized) or the new one, never a torn file. */

@@ -97,6 +97,11 @@ export abstract class SpoolSender<E, P extends SpoolProgress, B extends SpoolBat
     this.wakePromise = this.newWake();
   }
 
+  /** Prefix of every message, e.g. "mlflow sync". */
+  protected get label(): string {
+    return this.options.label;
+  }
+
   get pendingBytes(): number {
     return this.spool.size - this.delivered.offset;
   }
