@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { Rng, deriveSeed } from '../util/rng.js';
-import { decodedBytesPerSample, readShardFile } from './shards.js';
+import { decodedBytesPerSample } from './shards.js';
+import { ShardReader } from './shard-reader.js';
 import type { ShardIndex } from './shards.js';
 import type { Batch, Dataset, SampleArrays, Split } from './dataset.js';
-import { copySample, emptyBatch, firstInvalidInBatch } from './dataset.js';
+import { copySample, emptyBatch } from './dataset.js';
 
 /** One shard file of a streamed dataset, and where its samples start in the whole. */
 interface ShardRef {
@@ -31,9 +31,9 @@ interface Plan {
  * whole. An epoch visits the shards in a seeded order, a window of them at a
  * time, and the samples of a window in a seeded order: a function of (seed,
  * epoch), so an epoch resumed mid-way visits the same samples. While a window
- * trains, the next one is read (read-ahead); a shard no longer needed is
- * dropped. Each shard is checked as it is read: size and sha256 against the
- * index, labels legal, features finite.
+ * trains, the next one is read (read-ahead, on a worker thread); a shard no
+ * longer needed is dropped. Each shard is checked as it is read: size and
+ * sha256 against the index, labels legal, features finite.
  */
 export class ShardStream implements Dataset {
   readonly size: number;
@@ -46,6 +46,7 @@ export class ShardStream implements Dataset {
   private readonly resident = new Map<number, Decoded>();
   private readonly loading = new Map<number, Promise<Decoded>>();
   private plan: Plan | undefined;
+  private readonly reader = new ShardReader();
   private failure: unknown;
 
   constructor(
@@ -232,10 +233,9 @@ export class ShardStream implements Dataset {
   private load(k: number): void {
     if (this.resident.has(k) || this.loading.has(k)) return;
     const ref = this.shards[k]!;
-    const loading = readShardFile(ref.dir, ref.entry, ref.index)
+    const loading = this.reader
+      .read(ref.dir, ref.entry, ref.index)
       .then((decoded) => {
-        const invalid = firstInvalidInBatch({ size: ref.entry.samples, ...decoded }, this.actionCount, this.featureSize);
-        if (invalid) throw new UserError(`shards: ${join(ref.dir, ref.entry.file)}: sample ${invalid.index}: ${invalid.reason}`, 'fix or remove that shard; the run can be resumed');
         this.resident.set(k, decoded);
         return decoded;
       })

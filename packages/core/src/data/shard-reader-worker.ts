@@ -1,0 +1,38 @@
+import { parentPort } from 'node:worker_threads';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import { readShardFile } from './shards.js';
+import type { ShardIndex } from './shards.js';
+import { firstInvalidInBatch } from './dataset.js';
+
+export interface ReadRequest {
+  readonly id: number;
+  readonly dir: string;
+  readonly entry: ShardIndex['shards'][number];
+  readonly shape: Pick<ShardIndex, 'featureSize' | 'actionCount' | 'encoding'>;
+}
+
+export type ReadReply =
+  | { readonly id: number; readonly features: Float32Array; readonly labels: Int32Array; readonly masks: Uint8Array }
+  | { readonly id: number; readonly error: { readonly message: string; readonly hint?: string; readonly user: boolean } };
+
+/** Read, verify (size, sha256, labels, finite features) and decode one shard, off the training thread. */
+async function read({ dir, entry, shape }: ReadRequest): Promise<{ features: Float32Array; labels: Int32Array; masks: Uint8Array }> {
+  const decoded = await readShardFile(dir, entry, shape);
+  const invalid = firstInvalidInBatch({ size: entry.samples, ...decoded }, shape.actionCount, shape.featureSize);
+  if (invalid) throw new UserError(`shards: ${join(dir, entry.file)}: sample ${invalid.index}: ${invalid.reason}`, 'fix or remove that shard; the run can be resumed');
+  return decoded;
+}
+
+parentPort!.on('message', (request: ReadRequest) => {
+  read(request).then(
+    (decoded) => {
+      const buffers = [...new Set([decoded.features.buffer, decoded.labels.buffer, decoded.masks.buffer])] as ArrayBuffer[];
+      parentPort!.postMessage({ id: request.id, ...decoded } satisfies ReadReply, buffers);
+    },
+    (err: unknown) => {
+      const e = err as UserError;
+      parentPort!.postMessage({ id: request.id, error: { message: e.message ?? String(err), ...(e.hint ? { hint: e.hint } : {}), user: e instanceof UserError } } satisfies ReadReply);
+    },
+  );
+});

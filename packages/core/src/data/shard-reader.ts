@@ -1,0 +1,55 @@
+import { Worker } from 'node:worker_threads';
+import { UserError } from '../errors.js';
+import type { SampleArrays } from './dataset.js';
+import type { ReadReply, ReadRequest } from './shard-reader-worker.js';
+
+/**
+ * Reads shards on a worker thread: reading, hashing and checking a shard of
+ * hundreds of megabytes would otherwise stall training for as long. The decoded
+ * arrays come back transferred, not copied. The worker does not keep the
+ * process alive.
+ */
+export class ShardReader {
+  private worker: Worker | undefined;
+  private next = 0;
+  private readonly pending = new Map<number, { resolve: (d: SampleArrays) => void; reject: (e: unknown) => void }>();
+
+  read(dir: string, entry: ReadRequest['entry'], shape: ReadRequest['shape']): Promise<SampleArrays> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.started().postMessage({ id, dir, entry, shape } satisfies ReadRequest);
+    });
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./shard-reader-worker.js', import.meta.url));
+    worker.unref();
+    worker.on('message', (reply: ReadReply) => this.settle(reply));
+    worker.on('error', (err) => this.failAll(err));
+    worker.on('exit', (code) => {
+      this.worker = undefined;
+      if (this.pending.size) this.failAll(new Error(`the shard reader thread exited (code ${code})`));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(reply: ReadReply): void {
+    const waiting = this.pending.get(reply.id);
+    if (!waiting) return;
+    this.pending.delete(reply.id);
+    if ('error' in reply) {
+      const { message, hint, user } = reply.error;
+      waiting.reject(user ? new UserError(message, hint) : new Error(message));
+    } else {
+      waiting.resolve({ features: reply.features, labels: reply.labels, masks: reply.masks });
+    }
+  }
+
+  private failAll(err: unknown): void {
+    for (const { reject } of this.pending.values()) reject(err);
+    this.pending.clear();
+  }
+}
