@@ -1,4 +1,4 @@
-import { coreConfigSchema, optionRows } from '@poke/core';
+import { coreConfigSchema, optionRows, syntheticSource, shardsSource } from '@poke/core';
 import type { OptionRow } from '@poke/core';
 
 /** A value as TypeScript source: `'runs'`, `[256, 256]`, `{ epochs: 5 }`. */
@@ -23,15 +23,24 @@ function meaning(row: OptionRow): string {
   return [values, row.description].filter(Boolean).join('; ');
 }
 
-/** docs/config.md's table of keys, written from the core's schema (scripts/config-docs.mjs puts it there). */
+function cells(row: OptionRow, key = row.key): string {
+  return `\`${key}\` | ${row.hasDefault ? `\`${jsonLiteral(row.value)}\`` : ''} | ${meaning(row)}`;
+}
+
+/**
+ * docs/config.md's tables of keys, the core's and its built-in data sources',
+ * written from their schemas (scripts/config-docs.mjs puts them there).
+ */
 export function configKeyTable(): string {
   const lines = ['| key | default | meaning |', '|---|---|---|'];
-  for (const row of optionRows(coreConfigSchema)) {
-    lines.push(`| \`${row.key}\` | ${row.hasDefault ? `\`${jsonLiteral(row.value)}\`` : ''} | ${meaning(row)} |`);
+  for (const row of optionRows(coreConfigSchema)) lines.push(`| ${cells(row)} |`);
+  lines.push('', 'The built-in data sources take these keys in `data`:', '', '| `data.source` | key | default | meaning |', '|---|---|---|---|');
+  for (const source of [syntheticSource, shardsSource]) {
+    for (const row of optionRows(source.schema).filter((r) => r.description)) lines.push(`| \`${source.name}\` | ${cells(row, `data.${row.key}`)} |`);
   }
   return lines.join('\n');
 }
 
 /** The marks around the generated table in docs/config.md. */
-export const TABLE_START = '<!-- keys: written from coreConfigSchema by `npm run docs:config`; edit the schema, not this table -->';
+export const TABLE_START = "<!-- keys: written from the core's schemas by `npm run docs:config`; edit the schemas, not these tables -->";
 export const TABLE_END = '<!-- /keys -->';
