@@ -40,3 +40,46 @@ describe('config keys, defaults and descriptions come from the schema', () => {
     for (const key of Object.keys(coreConfigSchema.properties)) expect(STARTER_CONFIG, `poke init shows ${key}`).to.match(new RegExp(`\\b${key}: `));
   });
 });
+
+/** Each markdown table in `text`: its rows as cells, the header left out. */
+function tables(text: string): string[][][] {
+  const blocks = text.split(/\n(?!\|)/).map((block) => block.split('\n').filter((line) => line.startsWith('|')));
+  return blocks.filter((rows) => rows.length > 2).map((rows) => rows.slice(2).map((row) => row.split('|').slice(1, -1).map((cell) => cell.trim())));
+}
+
+/** The first word of a default cell, as a value: `"epoch"`, `1`, `gen9randombattle`, `[]`. */
+function shownDefault(cell: string): string {
+  return (/^`([^`]*)`/.exec(cell)?.[1] ?? cell.split(/[\s,(]/)[0]!).trim();
+}
+
+describe("the plugins' option tables in docs/ agree with their schemas", () => {
+  const PLUGIN_TABLES: Array<[string, string, () => Promise<object>]> = [
+    ['checkpoints.md', 'checkpoint', async () => (await import('@poke/plugin-checkpoint')).checkpointOptionsSchema],
+    ['checkpoints.md', 'retention', async () => (await import('@poke/plugin-retention')).retentionOptionsSchema],
+    ['logging.md', 'csv', async () => (await import('@poke/plugin-csv')).csvOptionsSchema],
+    ['logging.md', 'mlflow', async () => (await import('@poke/plugin-mlflow')).mlflowOptionsSchema],
+    ['logging.md', 'wandb', async () => (await import('@poke/plugin-wandb')).wandbOptionsSchema],
+    ['logging.md', 'tensorboard', async () => (await import('@poke/plugin-tensorboard')).tensorboardOptionsSchema],
+    ['storage.md', 'storage', async () => (await import('@poke/plugin-storage')).storageOptionsSchema],
+    ['compare.md', 'compare', async () => (await import('@poke/plugin-compare')).comparePluginSchema],
+    ['showdown.md', 'showdown source', async () => (await import('@poke/showdown')).showdownSourceSchema],
+  ];
+  for (const [file, name, schemaOf] of PLUGIN_TABLES) {
+    it(`${name} (docs/${file}): the same keys, and the schema's defaults`, async () => {
+      // The core's own keys in a source's schema are documented with the config.
+      const rows = optionRows(await schemaOf()).filter((row) => row.key !== 'source' && row.key !== 'valFraction');
+      const keys = rows.map((row) => row.key);
+      const docTables = tables(await readFile(join(REPO_ROOT, 'docs', file), 'utf8'));
+      const documented = (table: string[][]) => table.flatMap(([cell]) => [...cell!.matchAll(/`(\w+)`/g)].map((m) => m[1]!));
+      const table = docTables.find((t) => documented(t).some((key) => keys.includes(key)) && documented(t).length >= keys.length);
+      expect(table, `docs/${file} has a table of ${name}'s options`).to.not.equal(undefined);
+      expect(documented(table!).sort(), `docs/${file}: ${name}'s options`).to.deep.equal([...keys].sort());
+      for (const row of rows.filter((r) => r.hasDefault)) {
+        const cell = table!.find(([key]) => key!.includes(`\`${row.key}\``))![1]!;
+        const value = shownDefault(cell);
+        const expected = [JSON.stringify(row.value), ...(typeof row.value === 'string' ? [row.value] : [])];
+        expect(expected, `docs/${file}: default of ${name}'s ${row.key} is ${cell}`).to.include(value);
+      }
+    });
+  }
+});
