@@ -8,7 +8,10 @@ import type { ObjectOptions, SchemaOptions, Static, TArray, TObject, TOptional, 
  * `OptionsOf` (what a user writes) and `ResolvedOptionsOf` (what validation returns).
  */
 
-/** TypeBox, re-exported: a plugin builds its schema with the same copy the core reads, so the types line up. */
+/**
+ * TypeBox, re-exported: a plugin outside this repository builds its schema with
+ * the copy the core reads, so the types line up and it needs no TypeBox of its own.
+ */
 export { Type };
 export type { TSchema };
 
