@@ -12,7 +12,7 @@ export type { Logger } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
 
 export { defineConfig } from './config/define.js';
-export { coreConfigSchema, ACTIVATIONS, BACKENDS } from './config/schema.js';
+export { coreConfigSchema } from './config/schema.js';
 export type { UserConfig, ResolvedConfig, Activation, BackendName } from './config/schema.js';
 export { storageConfigSchema, parseStorageUrl } from './config/storage.js';
 export type { StorageConfig, ResolvedStorageConfig } from './config/storage.js';
@@ -28,6 +28,7 @@ export { parseSetValue } from './config/set.js';
 export type { PokePlugin, PluginFactory, PluginSpec } from './plugins/types.js';
 export { validatePluginOptions } from './plugins/options.js';
 export { Type, defineOptions, withDefault, choice } from './plugins/define-options.js';
+export { ACTIVATIONS, BACKENDS } from './config/schema.js';
 export type { OptionsOf, ResolvedOptionsOf, TDefault, TSchema } from './plugins/define-options.js';
 export { optionRows, defaultsOf } from './plugins/option-rows.js';
 export type { OptionRow } from './plugins/option-rows.js';
