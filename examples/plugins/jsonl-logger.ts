@@ -4,25 +4,22 @@
  */
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { validatePluginOptions } from '@poke/core';
-import type { PokePlugin, Trainer, MetricsRecord, OptionsOf, ResolvedOptionsOf } from '@poke/core';
+import { Type, defineOptions, withDefault, validatePluginOptions } from '@poke/core';
+import type { PokePlugin, Trainer, MetricsRecord, OptionsOf } from '@poke/core';
 
 const PLUGIN_NAME = 'example:jsonl-logger';
 
-// The one definition of the options: the schema checked at run time, its
-// defaults, and (below) the TypeScript types read from it.
-export const schema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    file: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', default: 'metrics.jsonl', description: 'file name inside the run folder' },
-  },
-} as const;
+// The one definition of the options: the JSON schema checked at run time, its
+// defaults and descriptions, and (below) the TypeScript type read from it.
+export const schema = defineOptions({
+  file: withDefault(Type.String({ pattern: '^[A-Za-z0-9._-]+$', description: 'file name inside the run folder' }), 'metrics.jsonl'),
+});
 
 export type JsonlLoggerOptions = OptionsOf<typeof schema>;
 
 export default function jsonlLogger(options?: JsonlLoggerOptions): PokePlugin {
-  const { file } = validatePluginOptions<ResolvedOptionsOf<typeof schema>>(PLUGIN_NAME, schema, options);
+  // Typed from the schema: `file` is a string, its default filled in.
+  const { file } = validatePluginOptions(PLUGIN_NAME, schema, options);
   return {
     name: PLUGIN_NAME,
     apply(trainer: Trainer) {

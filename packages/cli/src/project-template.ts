@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
+import { coreConfigSchema, defaultsOf } from '@poke/core';
 import { DEFAULT_BATTLES, DEFAULT_PLUGINS } from './defaults.js';
+import { tsLiteral } from './config-keys.js';
 
 /**
  * The packages a project `poke init` writes depends on: the CLI, the core,
@@ -9,9 +11,20 @@ import { DEFAULT_BATTLES, DEFAULT_PLUGINS } from './defaults.js';
  */
 export const PROJECT_PACKAGES = ['@poke/cli', '@poke/core', '@poke/showdown', ...DEFAULT_PLUGINS, '@poke/plugin-compare'] as const;
 
+const DEFAULTS = defaultsOf(coreConfigSchema);
+
+/** A top-level key commented out: `// seed: 42,` and, with `note`, its description as a comment. */
+function commented(key: string, value = tsLiteral(DEFAULTS[key]), note = false): string {
+  const line = `  // ${key}: ${value},`;
+  if (!note) return line;
+  const description = (coreConfigSchema.properties as Record<string, { description?: string }>)[key]!.description!;
+  return `${line.padEnd(33)} // ${description.replace(/`/g, '')}`;
+}
+
 /**
  * poke.config.ts holding exactly the built-in default (what `poke train` runs
  * without a config); every other key is shown commented out with its default.
+ * Defaults and descriptions are read from the core's schema, so they cannot drift.
  */
 export const STARTER_CONFIG = `import { defineConfig } from '@poke/core';
 
@@ -19,16 +32,17 @@ export const STARTER_CONFIG = `import { defineConfig } from '@poke/core';
 // \`poke train\` runs without a config file; every key left out keeps the
 // default shown in its comment (docs/config.md lists them all).
 export default defineConfig({
-  // runName: 'baseline',        // folder under runsDir; default run-<date>-<time>
-  // runsDir: 'runs',
-  // seed: 42,                   // weight init, split, shuffling and dropout all derive from it
+${commented('runName', "'baseline'", true)}
+${commented('runsDir', undefined, true)}
+${commented('seed', undefined, true)}
 
   // ${DEFAULT_BATTLES} seeded battles of gen9randombattle in the Showdown simulator (an expert
   // heuristic against a random player), cached in runs/.cache/showdown after the first run.
-  data: { source: 'showdown', battles: ${DEFAULT_BATTLES} /* , valFraction: 0.1 */ },
+  data: { source: 'showdown', battles: ${DEFAULT_BATTLES} /* , valFraction: ${tsLiteral((DEFAULTS['data'] as Record<string, unknown>)['valFraction'])} */ },
 
-  // model: { hiddenSizes: [256, 256], activation: 'relu', dropout: 0.1 },
-  // train: { epochs: 5, batchSize: 256, learningRate: 0.001, logEvery: 50, backend: 'auto' },
+${commented('model')}
+${commented('train')}
+${commented('storage', "{ url: 's3://bucket/prefix' }", true)}
 
   // Plugins by package or short name, [name, options] pairs, paths such as
   // './plugins/my-plugin.ts', or factories' results, e.g. csv({ flushEvery: 10 }).

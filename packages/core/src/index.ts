@@ -27,7 +27,12 @@ export { parseSetValue } from './config/set.js';
 
 export type { PokePlugin, PluginFactory, PluginSpec } from './plugins/types.js';
 export { validatePluginOptions } from './plugins/options.js';
-export type { OptionsOf, ResolvedOptionsOf, ValueOf } from './plugins/schema-types.js';
+export { Type, defineOptions, withDefault, choice } from './plugins/define-options.js';
+export { ACTIVATIONS, BACKENDS } from './config/schema.js';
+export type { OptionsOf, ResolvedOptionsOf, TDefault, TSchema } from './plugins/define-options.js';
+export { optionRows, defaultsOf } from './plugins/option-rows.js';
+export type { OptionRow } from './plugins/option-rows.js';
+export { deliveryOptions } from './tracking/delivery-options.js';
 export { resolvePlugin, resolvePlugins, locatePlugin, candidatePackages } from './plugins/resolve.js';
 
 export { ArrayDataset, splitIndices, epochOrder, firstInvalidSample } from './data/dataset.js';

@@ -13,5 +13,5 @@ export { readManifest, MANIFEST_FILE, bestOf, byStep } from './manifest.js';
 export type { CheckpointOrder } from './manifest.js';
 export { CheckpointError } from './errors.js';
 export { checkpointOptionsSchema } from './schema.js';
-export type { CheckpointOptions } from './schema.js';
+export type { CheckpointOptions, ResolvedCheckpointOptions } from './schema.js';
 export type { CheckpointMetadata, Manifest, ManifestEntry, LoadedCheckpoint, CheckpointContent, SaveReason } from './types.js';

@@ -6,7 +6,7 @@ import {
 } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, TrainingStateSnapshot } from '@poke/core';
 import { checkpointOptionsSchema } from './schema.js';
-import type { CheckpointOptions } from './schema.js';
+import type { CheckpointOptions, ResolvedCheckpointOptions as Resolved } from './schema.js';
 import { CheckpointManager } from './manager.js';
 import { initFrom } from './init.js';
 import { getCheckpointHooks } from './hooks.js';
@@ -19,8 +19,6 @@ import { PLUGIN_NAME } from './name.js';
 import type { CheckpointContent, SaveReason, LoadedCheckpoint } from './types.js';
 
 export { PLUGIN_NAME };
-
-type Resolved = Required<Omit<CheckpointOptions, 'monitor' | 'mode'>> & Pick<CheckpointOptions, 'monitor' | 'mode'>;
 
 /**
  * Saves checkpoints into runs/<run>/checkpoints/, decides the best one after
@@ -48,7 +46,7 @@ export class CheckpointPlugin implements PokePlugin {
   }
 
   constructor(options?: CheckpointOptions) {
-    this.options = validatePluginOptions<Resolved>(PLUGIN_NAME, checkpointOptionsSchema, options);
+    this.options = validatePluginOptions(PLUGIN_NAME, checkpointOptionsSchema, options);
   }
 
   apply(trainer: Trainer): void {

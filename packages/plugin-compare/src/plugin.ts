@@ -1,27 +1,15 @@
 import { dirname, resolve } from 'node:path';
 import { Stage, validatePluginOptions } from '@poke/core';
 import type { PokePlugin, Trainer } from '@poke/core';
-import type { MonitorMode } from '@poke/core';
 import { compareRuns } from './compare.js';
+import { comparePluginSchema } from './schema.js';
+import type { ComparePluginOptions } from './schema.js';
 import { fmt, printable } from './table.js';
 
 export const PLUGIN_NAME = 'poke:compare';
 
-export interface ComparePluginOptions {
-  /** The metric that ranks the runs. @default "val_loss" */
-  metric?: string;
-  /** Default: max for accuracy-like names, min otherwise. */
-  mode?: MonitorMode;
-}
-
-export const comparePluginSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    metric: { type: 'string', minLength: 1, default: 'val_loss', description: 'metric that ranks the runs' },
-    mode: { enum: ['min', 'max'], description: 'min: lower is better; max: higher is better' },
-  },
-} as const;
+export { comparePluginSchema };
+export type { ComparePluginOptions };
 
 /**
  * At `done`, says where this run ranks among the runs beside it in the same
@@ -29,7 +17,7 @@ export const comparePluginSchema = {
  * final save and the loggers' flushes. Silent when the run failed.
  */
 export function compare(options?: ComparePluginOptions): PokePlugin {
-  const resolved = validatePluginOptions<ComparePluginOptions & { metric: string }>(PLUGIN_NAME, comparePluginSchema, options);
+  const resolved = validatePluginOptions(PLUGIN_NAME, comparePluginSchema, options);
   return {
     name: PLUGIN_NAME,
     apply(trainer: Trainer) {

@@ -1,3 +1,15 @@
+import { Type } from '@sinclair/typebox';
+import { choice, defineOptions, withDefault } from '@poke/core';
+import type { OptionsOf } from '@poke/core';
+
+/** The one definition of `compare()`'s options: their types, JSON schema, defaults and descriptions. */
+export const comparePluginSchema = defineOptions({
+  metric: withDefault(Type.String({ minLength: 1, description: 'metric that ranks the runs' }), 'val_loss'),
+  mode: Type.Optional(choice(['min', 'max'], { description: 'min: lower is better; max: higher is better (default: max for accuracy-like names, min otherwise)' })),
+});
+
+export type ComparePluginOptions = OptionsOf<typeof comparePluginSchema>;
+
 /** JSON schema of one `CompareRow`, as `poke compare --json` prints them (an array, best first). */
 const num = { type: ['number', 'null'] } as const;
 const int = { type: ['integer', 'null'], minimum: 0 } as const;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { validatePluginOptions, configForDisk, writeJsonAtomic, UserError, plural, describeDiskError } from '@poke/core';
 import type { PokePlugin, Trainer, MetricsRecord, RunContext } from '@poke/core';
 import { csvOptionsSchema } from './schema.js';
-import type { CsvOptions } from './schema.js';
+import type { CsvOptions, ResolvedCsvOptions } from './schema.js';
 import { CsvFile, FIXED_COLUMNS } from './csv-file.js';
 import type { CsvFileStats } from './csv-file.js';
 import { SPLITS, recordFor, splitOf, splitPath } from './split.js';
@@ -11,7 +11,7 @@ import type { Split } from './split.js';
 
 export const PLUGIN_NAME = 'poke:csv';
 export { csvOptionsSchema, csvOptionsSchema as schema, CsvFile, FIXED_COLUMNS, splitOf, splitPath };
-export type { CsvOptions, CsvFileStats, Split };
+export type { CsvOptions, ResolvedCsvOptions, CsvFileStats, Split };
 
 /** Files the core keeps in the run folder; appending rows to them would corrupt them. */
 const CORE_FILES = ['run.json', 'config.json'];
@@ -27,8 +27,8 @@ interface Target {
   readonly split?: Split;
 }
 
-function resolveOptions(options: CsvOptions | undefined): Required<CsvOptions> {
-  const resolved = validatePluginOptions<Required<CsvOptions>>(PLUGIN_NAME, csvOptionsSchema, options);
+function resolveOptions(options: CsvOptions | undefined): ResolvedCsvOptions {
+  const resolved = validatePluginOptions(PLUGIN_NAME, csvOptionsSchema, options);
   if (CORE_FILES.includes(resolved.path)) {
     throw new UserError(`plugin ${PLUGIN_NAME}: options.path must not be ${resolved.path}, which the core writes`, 'use the default, metrics.csv');
   }

@@ -1,12 +1,6 @@
-/** Options of `csv()`; every key is optional. */
-export interface CsvOptions {
-  /** File inside the run folder, e.g. `metrics.csv` or `logs/metrics.csv`. @default "metrics.csv" */
-  path?: string;
-  /** fsync after this many rows; the file is always fsynced when it closes. @default 1 */
-  flushEvery?: number;
-  /** One file per split: `<name>.train.csv` and `<name>.val.csv`. @default false */
-  splitFiles?: boolean;
-}
+import { Type } from '@sinclair/typebox';
+import { defineOptions, withDefault } from '@poke/core';
+import type { OptionsOf, ResolvedOptionsOf } from '@poke/core';
 
 /**
  * Every segment starts with a letter, digit or underscore, so the schema alone
@@ -14,26 +8,21 @@ export interface CsvOptions {
  */
 const RELATIVE_PATH = '^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*$';
 
-export const csvOptionsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    path: {
-      type: 'string',
+/** The one definition of `csv()`'s options: their types, JSON schema, defaults and descriptions. */
+export const csvOptionsSchema = defineOptions({
+  path: withDefault(
+    Type.String({
       pattern: RELATIVE_PATH,
-      default: 'metrics.csv',
-      description: 'file inside the run folder; relative, "/"-separated, no ".." and no hidden names',
-    },
-    flushEvery: {
-      type: 'integer',
-      minimum: 1,
-      default: 1,
-      description: 'fsync after this many rows (1: every row); always fsynced at close',
-    },
-    splitFiles: {
-      type: 'boolean',
-      default: false,
-      description: 'one file per split: <name>.train.csv (every metric but val_*) and <name>.val.csv (val_*)',
-    },
-  },
-} as const;
+      description: 'file inside the run folder, e.g. metrics.csv or logs/metrics.csv; relative, "/"-separated, no ".." and no hidden names',
+    }),
+    'metrics.csv',
+  ),
+  flushEvery: withDefault(Type.Integer({ minimum: 1, description: 'fsync after this many rows (1: every row); always fsynced at close' }), 1),
+  splitFiles: withDefault(
+    Type.Boolean({ description: 'one file per split: <name>.train.csv (every metric but val_*) and <name>.val.csv (val_*)' }),
+    false,
+  ),
+});
+
+export type CsvOptions = OptionsOf<typeof csvOptionsSchema>;
+export type ResolvedCsvOptions = ResolvedOptionsOf<typeof csvOptionsSchema>;

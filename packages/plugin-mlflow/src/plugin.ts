@@ -3,7 +3,7 @@ import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, gitComm
 import type { PokePlugin, RunContext, RunSummary } from '@poke/core';
 import { getCheckpointHooks } from '@poke/plugin-checkpoint/hooks';
 import { mlflowOptionsSchema } from './schema.js';
-import type { MlflowOptions } from './schema.js';
+import type { MlflowOptions, ResolvedMlflowOptions } from './schema.js';
 import { publicUri, LIMITS } from './client.js';
 import type { RunStatus } from './client.js';
 import { Delivery } from './delivery.js';
@@ -13,13 +13,13 @@ import { flattenParams, metricValue } from './params.js';
 
 export const PLUGIN_NAME = 'poke:mlflow';
 
-export type ResolvedMlflowOptions = Required<Omit<MlflowOptions, 'runName'>> & Pick<MlflowOptions, 'runName'>;
+export type { ResolvedMlflowOptions };
 
 const STATUS: Record<RunSummary['status'], RunStatus> = { completed: 'FINISHED', interrupted: 'KILLED', failed: 'FAILED' };
 
 /** Validate options; the tracking URI falls back to MLFLOW_TRACKING_URI. */
 export function resolveMlflowOptions(options: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedMlflowOptions {
-  const resolved = validatePluginOptions<MlflowOptions>(PLUGIN_NAME, mlflowOptionsSchema, options);
+  const resolved = validatePluginOptions(PLUGIN_NAME, mlflowOptionsSchema, options);
   const uri = resolved.trackingUri ?? env.MLFLOW_TRACKING_URI;
   if (!uri) {
     throw new UserError(`plugin ${PLUGIN_NAME}: options.trackingUri is required when MLFLOW_TRACKING_URI is not set`, 'e.g. { trackingUri: "http://127.0.0.1:5000" }');
@@ -27,7 +27,7 @@ export function resolveMlflowOptions(options: unknown, env: NodeJS.ProcessEnv = 
   if (!/^https?:\/\/\S+$/.test(uri)) {
     throw new UserError(`plugin ${PLUGIN_NAME}: MLFLOW_TRACKING_URI must be an http(s) URI of a tracking server, got "${redactUrl(uri)}"`);
   }
-  return { ...(resolved as ResolvedMlflowOptions), trackingUri: uri };
+  return { ...resolved, trackingUri: uri };
 }
 
 /** What `mlflow()` returns: `{ name, apply }`. */

@@ -1,43 +1,31 @@
-/** Options of `@poke/plugin-mlflow`. */
-export interface MlflowOptions {
-  /** `http(s)://host:port` of the tracking server. @default process.env.MLFLOW_TRACKING_URI */
-  trackingUri?: string;
-  /** Experiment name; created when missing. @default "poke" */
-  experiment?: string;
-  /** MLflow run name. @default the run folder's name */
-  runName?: string;
-  /** Extra tags on the run. */
-  tags?: Record<string, string>;
-  /** Upload checkpoints as artifacts under `checkpoints/<id>/`: none, the best ones, or all. @default false */
-  logCheckpoints?: false | 'best' | 'all';
-  /** Seconds between rounds of requests while records arrive; the first goes at once. @default 1 */
-  flushInterval?: number;
-  /** Seconds `done` may spend delivering what is left; the rest stays in the spool. @default 10 */
-  finishTimeout?: number;
-  /** Seconds per request. @default 15 */
-  requestTimeout?: number;
-  /** Longest wait between retries, in seconds. @default 30 */
-  maxBackoff?: number;
-}
+import { Type } from '@sinclair/typebox';
+import { choice, defineOptions, deliveryOptions, withDefault } from '@poke/core';
+import type { OptionsOf, ResolvedOptionsOf } from '@poke/core';
 
-export const mlflowOptionsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    trackingUri: { type: 'string', pattern: '^https?://[^\\s]+$', description: 'http(s) URI of the tracking server (default: MLFLOW_TRACKING_URI)' },
-    experiment: { type: 'string', minLength: 1, maxLength: 500, default: 'poke', description: 'experiment name; created when missing' },
-    runName: { type: 'string', minLength: 1, maxLength: 250, description: "MLflow run name (default: the run folder's name)" },
-    tags: {
-      type: 'object',
+/** The one definition of `mlflow()`'s options: their types, JSON schema, defaults and descriptions. */
+export const mlflowOptionsSchema = defineOptions({
+  trackingUri: Type.Optional(
+    Type.String({ pattern: '^https?://[^\\s]+$', description: 'http(s)://host:port of the tracking server (default: MLFLOW_TRACKING_URI)' }),
+  ),
+  experiment: withDefault(Type.String({ minLength: 1, maxLength: 500, description: 'experiment name; created when missing' }), 'poke'),
+  runName: Type.Optional(Type.String({ minLength: 1, maxLength: 250, description: "MLflow run name (default: the run folder's name)" })),
+  tags: withDefault(
+    Type.Record(Type.String(), Type.String({ maxLength: 8000 }), {
       propertyNames: { maxLength: 250, minLength: 1 },
-      additionalProperties: { type: 'string', maxLength: 8000 },
-      default: {},
       description: 'extra run tags',
-    },
-    logCheckpoints: { enum: [false, 'best', 'all'], default: false, description: 'upload checkpoints as artifacts' },
-    flushInterval: { type: 'number', minimum: 0, maximum: 3600, default: 1, description: 'seconds between rounds of requests while records arrive' },
-    finishTimeout: { type: 'number', minimum: 0, maximum: 3600, default: 10, description: 'seconds the end of a run may spend delivering' },
-    requestTimeout: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 15, description: 'seconds per request' },
-    maxBackoff: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 30, description: 'longest wait between retries, seconds' },
-  },
-} as const;
+    }),
+    {},
+  ),
+  logCheckpoints: withDefault(
+    choice([false, 'best', 'all'], { description: 'upload checkpoints as artifacts under checkpoints/<id>/: none, the best ones, or all' }),
+    false,
+  ),
+  flushInterval: withDefault(
+    Type.Number({ minimum: 0, maximum: 3600, description: 'seconds between rounds of requests while records arrive; the first goes at once' }),
+    1,
+  ),
+  ...deliveryOptions,
+});
+
+export type MlflowOptions = OptionsOf<typeof mlflowOptionsSchema>;
+export type ResolvedMlflowOptions = ResolvedOptionsOf<typeof mlflowOptionsSchema> & { trackingUri: string };

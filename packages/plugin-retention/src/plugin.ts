@@ -3,13 +3,11 @@ import type { PokePlugin, Trainer, Logger } from '@poke/core';
 import { getCheckpointHooks, PLUGIN_NAME as CHECKPOINT_PLUGIN_NAME } from '@poke/plugin-checkpoint/hooks';
 import type { CheckpointManager } from '@poke/plugin-checkpoint/hooks';
 import { retentionOptionsSchema } from './schema.js';
-import type { RetentionOptions } from './schema.js';
+import type { RetentionOptions, ResolvedRetention } from './schema.js';
 import { selectForDeletion } from './policy.js';
 import type { Deletion, RetentionPolicy } from './policy.js';
 
 export const PLUGIN_NAME = 'poke:retention';
-
-export type ResolvedRetention = Required<Omit<RetentionOptions, 'keepEvery' | 'maxTotalBytes'>> & Pick<RetentionOptions, 'keepEvery' | 'maxTotalBytes'>;
 
 /** The policy for the checkpoints `manager` holds now. */
 export function policyFor(options: ResolvedRetention, manager: CheckpointManager): RetentionPolicy {
@@ -40,7 +38,7 @@ export async function prune(options: ResolvedRetention, manager: CheckpointManag
 }
 
 export function resolveRetentionOptions(options: unknown): ResolvedRetention {
-  return validatePluginOptions<ResolvedRetention>(PLUGIN_NAME, retentionOptionsSchema, options);
+  return validatePluginOptions(PLUGIN_NAME, retentionOptionsSchema, options);
 }
 
 /** Deletes checkpoints after each save, by the policy; needs the checkpoint plugin. */

@@ -2,8 +2,8 @@ import { randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, readRunInfo, trackerPlugin, UserError } from '@poke/core';
 import type { PokePlugin, Trainer, RunContext, RunSummary, MetricsRecord } from '@poke/core';
-import { wandbOptionsSchema, MODES } from './schema.js';
-import type { WandbOptions, WandbMode } from './schema.js';
+import { wandbOptionsSchema, MODES, BASE_URL } from './schema.js';
+import type { WandbOptions, WandbMode, ResolvedWandbOptions } from './schema.js';
 import { DEFAULT_BASE_URL, findApiKey } from './auth.js';
 import { Delivery } from './delivery.js';
 import { WANDB_FILES } from './spool.js';
@@ -17,31 +17,14 @@ import type { RunOrigin } from './metadata.js';
 
 export const PLUGIN_NAME = 'poke:wandb';
 
-export interface ResolvedWandbOptions {
-  project: string;
-  entity: string | undefined;
-  name: string | undefined;
-  group: string | undefined;
-  tags: string[];
-  notes: string | undefined;
-  mode: WandbMode;
-  baseUrl: string;
-  flushInterval: number;
-  statsInterval: number;
-  finishTimeout: number;
-  requestTimeout: number;
-  maxBackoff: number;
-}
+export type { ResolvedWandbOptions };
 
 /** Exit codes as W&B reads them: 0 finished, non-zero failed; 255 is what W&B's own SDK reports for a Ctrl-C. */
 export const EXIT_CODES: Record<RunSummary['status'], number> = { completed: 0, failed: 1, interrupted: 255 };
 
-// No credentials, query or fragment: paths are appended to it, and the key travels in a header.
-const BASE_URL = /^https?:\/\/[^\s/@?#]+(\/[^\s@?#]*)?$/;
-
 /** Validate options; mode falls back to WANDB_MODE and baseUrl to WANDB_BASE_URL. */
 export function resolveWandbOptions(options: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedWandbOptions {
-  const o = validatePluginOptions<WandbOptions>(PLUGIN_NAME, wandbOptionsSchema, options);
+  const o = validatePluginOptions(PLUGIN_NAME, wandbOptionsSchema, options);
   let mode = o.mode;
   if (mode === undefined && env.WANDB_MODE) {
     const fromEnv = env.WANDB_MODE === 'dryrun' ? 'offline' : env.WANDB_MODE === 'run' ? 'online' : env.WANDB_MODE;
@@ -54,21 +37,7 @@ export function resolveWandbOptions(options: unknown, env: NodeJS.ProcessEnv = p
   if (!BASE_URL.test(baseUrl)) {
     throw new UserError(`plugin ${PLUGIN_NAME}: WANDB_BASE_URL must be an http(s) URL without credentials or query, got "${redactUrl(baseUrl)}"`, 'e.g. https://wandb.example.com');
   }
-  return {
-    project: o.project ?? 'poke',
-    entity: o.entity,
-    name: o.name,
-    group: o.group,
-    tags: o.tags ?? [],
-    notes: o.notes,
-    mode: mode ?? 'online',
-    baseUrl,
-    flushInterval: o.flushInterval ?? 15,
-    statsInterval: o.statsInterval ?? 15,
-    finishTimeout: o.finishTimeout ?? 10,
-    requestTimeout: o.requestTimeout ?? 15,
-    maxBackoff: o.maxBackoff ?? 30,
-  };
+  return { ...o, mode: mode ?? 'online', baseUrl };
 }
 
 /** A W&B-style run id: 8 characters of base 36. */

@@ -2,43 +2,28 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readShards, writeShards } from '@poke/core';
-import type { DataSource, Dataset } from '@poke/core';
+import { Type } from '@sinclair/typebox';
+import { readShards, writeShards, choice, defineOptions, withDefault } from '@poke/core';
+import type { DataSource, Dataset, ResolvedOptionsOf } from '@poke/core';
 import { generateDemonstrations } from './generate.js';
 import { DEMONSTRATORS, OPPONENTS } from './generate.js';
 import type { Demonstrator, Opponent } from './generate.js';
 import { ENCODER_VERSION, FEATURE_SIZE, describeLayout } from './encoder/layout.js';
 import { ACTION_COUNT } from './actions.js';
 
-export interface ShowdownSourceOptions {
-  /** Expert battles to generate. @default 200 */
-  battles: number;
-  /** @default "gen9randombattle" */
-  format: string;
-  /** @default "random" */
-  opponent: Opponent;
-  /** The demonstrator whose decisions are recorded. @default "expert" */
-  player?: Demonstrator;
-  /** Seed of the battles; defaults to the run's seed. */
-  seed?: number;
-  /** worker_threads; defaults to os.availableParallelism(). Does not change the data. */
-  workers?: number;
-}
+/** The `data` section when `source: 'showdown'`: the one definition of its keys, types and defaults. */
+export const showdownSourceSchema = defineOptions({
+  source: Type.Optional(Type.Literal('showdown')),
+  valFraction: Type.Optional(Type.Number()),
+  battles: withDefault(Type.Integer({ minimum: 1, description: 'expert battles to generate' }), 200),
+  format: withDefault(Type.String({ pattern: '^gen9[a-z0-9]*randombattle$', description: 'a gen 9 random battle format' }), 'gen9randombattle'),
+  opponent: withDefault(choice(OPPONENTS, { description: "the demonstrator's opponent" }), 'random'),
+  player: withDefault(choice(DEMONSTRATORS, { description: 'the demonstrator whose decisions are recorded' }), 'expert'),
+  seed: Type.Optional(Type.Integer({ description: "seed of the battles (default: the run's seed)" })),
+  workers: Type.Optional(Type.Integer({ minimum: 1, description: 'worker threads (default: os.availableParallelism()); does not change the data' })),
+});
 
-export const showdownSourceSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    source: { const: 'showdown' },
-    valFraction: { type: 'number' },
-    battles: { type: 'integer', minimum: 1, default: 200, description: 'expert battles to generate' },
-    format: { type: 'string', pattern: '^gen9[a-z0-9]*randombattle$', default: 'gen9randombattle', description: 'a gen 9 random battle format' },
-    opponent: { enum: [...OPPONENTS], default: 'random', description: "the demonstrator's opponent" },
-    player: { enum: [...DEMONSTRATORS], default: 'expert', description: 'the demonstrator whose decisions are recorded' },
-    seed: { type: 'integer', description: "seed of the battles (default: the run's seed)" },
-    workers: { type: 'integer', minimum: 1, description: 'worker threads (default: all cores); does not change the data' },
-  },
-} as const;
+export type ShowdownSourceOptions = ResolvedOptionsOf<typeof showdownSourceSchema>;
 
 /** The cache key: every option that changes the data, and the encoder version. */
 export function fingerprint(options: { battles: number; format: string; opponent: Opponent; player?: Demonstrator; seed: number }): string {

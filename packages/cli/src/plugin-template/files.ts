@@ -67,22 +67,20 @@ const TSCONFIG = `${JSON.stringify(
   2,
 )}\n`;
 
-const SCHEMA = `import type { OptionsOf, ResolvedOptionsOf } from '@poke/core';
+const SCHEMA = `import { Type, choice, defineOptions, withDefault } from '@poke/core';
+import type { OptionsOf, ResolvedOptionsOf } from '@poke/core';
 
 /**
- * The one definition of the options. The JSON schema is checked when the
- * factory runs (a typo gets a did-you-mean), its defaults are filled in, and
- * the TypeScript types below are read from it.
+ * The one definition of the options, in TypeBox (as @poke/core exports it):
+ * a JSON schema checked when the factory runs (a typo gets a did-you-mean),
+ * its defaults filled in, and the TypeScript types below read from it.
+ * Adding an option is adding one line here.
  */
-export const schema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    monitor: { type: 'string', minLength: 1, default: 'val_loss', description: 'validation metric to track' },
-    mode: { type: 'string', enum: ['min', 'max'], default: 'min', description: 'min: lower is better; max: higher is better' },
-    file: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', default: 'best.json', description: 'file name inside the run folder' },
-  },
-} as const;
+export const schema = defineOptions({
+  monitor: withDefault(Type.String({ minLength: 1, description: 'validation metric to track' }), 'val_loss'),
+  mode: withDefault(choice(['min', 'max'], { description: 'min: lower is better; max: higher is better' }), 'min'),
+  file: withDefault(Type.String({ pattern: '^[A-Za-z0-9._-]+$', description: 'file name inside the run folder' }), 'best.json'),
+});
 
 /** What a user may pass: every key optional. */
 export type Options = OptionsOf<typeof schema>;
@@ -95,7 +93,7 @@ function index(n: PluginNames): string {
 import { validatePluginOptions, writeJsonAtomic, UserError } from '@poke/core';
 import type { PokePlugin, Trainer } from '@poke/core';
 import { schema } from './schema.js';
-import type { Options, ResolvedOptions } from './schema.js';
+import type { Options } from './schema.js';
 
 /** Names every tap, and this plugin in error messages. */
 export const PLUGIN_NAME = '${n.plugin}';
@@ -112,7 +110,7 @@ interface Best {
 /** Tracks the best value of a validation metric and writes it to the run folder when the run ends. */
 export default function ${n.factory}(options?: Options): PokePlugin {
   // Options are checked once, here; a mistake names the plugin and the option.
-  const { monitor, mode, file } = validatePluginOptions<ResolvedOptions>(PLUGIN_NAME, schema, options);
+  const { monitor, mode, file } = validatePluginOptions(PLUGIN_NAME, schema, options);
   let best: Best | undefined;
   const improves = (value: number) => best === undefined || (mode === 'min' ? value < best.value : value > best.value);
 

@@ -1,6 +1,9 @@
 import { readFile, mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { defineOptions, withDefault } from '../plugins/define-options.js';
+import type { ResolvedOptionsOf } from '../plugins/define-options.js';
 import { ArrayDataset } from './dataset.js';
 import type { Dataset, SampleArrays } from './dataset.js';
 import { decodeFeatures, encodeFeatures, featureBytes, featureEncodingSchema, fitEncoding } from './encoding.js';
@@ -212,29 +215,25 @@ function featuresOf(dataset: Dataset & { features?: Float32Array }): Float32Arra
   return dataset.features ?? dataset.gather(Array.from({ length: dataset.size }, (_, i) => i)).features;
 }
 
-export interface ShardsOptions {
-  /** Folder holding index.json, or sub-folders that each do (read as one dataset); relative to the config file. */
-  path: string;
-  /** Shard files up to this size in all are loaded whole; larger sets are streamed within it. */
-  memoryBudgetMB: number;
-}
-
-export const shardsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['path'],
-  properties: {
-    source: { const: 'shards' },
-    valFraction: { type: 'number' },
-    path: { type: 'string', minLength: 1 },
-    memoryBudgetMB: {
-      type: 'number',
+/** The `data` section when `source: 'shards'`: the one definition of its keys, types and defaults. */
+export const shardsSchema = defineOptions({
+  source: Type.Optional(Type.Literal('shards')),
+  valFraction: Type.Optional(Type.Number()),
+  path: Type.String({
+    minLength: 1,
+    description: 'required: a folder in the [shard format](data.md) holding index.json, or sub-folders that each do (read as one dataset); relative to the config file',
+  }),
+  memoryBudgetMB: withDefault(
+    Type.Number({
       exclusiveMinimum: 0,
-      default: 2048,
-      description: 'shard sets up to this size are loaded whole; larger ones are read as training goes, holding at most this much',
-    },
-  },
-} as const;
+      description:
+        'shard sets up to this size are loaded whole; larger ones are read as training goes, holding at most this much ([data.md](data.md#datasets-larger-than-memory))',
+    }),
+    2048,
+  ),
+});
+
+export type ShardsOptions = ResolvedOptionsOf<typeof shardsSchema>;
 
 /**
  * The shard set(s) in `dir` as a dataset: loaded whole when their files fit in

@@ -1,33 +1,25 @@
+import { Type } from '@sinclair/typebox';
+import { defineOptions, withDefault } from '../plugins/define-options.js';
+import type { ResolvedOptionsOf } from '../plugins/define-options.js';
 import { ArrayDataset } from './dataset.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import type { DataSource } from './source.js';
 
-export interface SyntheticOptions {
-  /** @default 20000 */
-  samples: number;
-  /** @default 64 */
-  features: number;
-  /** @default 10 */
-  actions: number;
-  /** Probability that each action is legal (at least one always is). @default 0.7 */
-  legalProbability: number;
-  /** Std-dev of noise added to the teacher's scores; 0 makes the teacher exact. @default 0.1 */
-  noise: number;
-}
+/** The `data` section when `source: 'synthetic'`: the one definition of its keys, types and defaults. */
+export const syntheticSchema = defineOptions({
+  source: Type.Optional(Type.Literal('synthetic')),
+  valFraction: Type.Optional(Type.Number()),
+  samples: withDefault(Type.Integer({ minimum: 2, description: 'demonstrations to generate' }), 20000),
+  features: withDefault(Type.Integer({ minimum: 1, description: 'length of each observation' }), 64),
+  actions: withDefault(Type.Integer({ minimum: 2, description: 'actions to choose from' }), 10),
+  legalProbability: withDefault(
+    Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'probability that each action is legal (at least one always is)' }),
+    0.7,
+  ),
+  noise: withDefault(Type.Number({ minimum: 0, description: "std-dev of noise added to the teacher's scores; 0 makes the teacher exact" }), 0.1),
+});
 
-export const syntheticSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    source: { const: 'synthetic' },
-    valFraction: { type: 'number' },
-    samples: { type: 'integer', minimum: 2, default: 20000 },
-    features: { type: 'integer', minimum: 1, default: 64 },
-    actions: { type: 'integer', minimum: 2, default: 10 },
-    legalProbability: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.7 },
-    noise: { type: 'number', minimum: 0, default: 0.1 },
-  },
-} as const;
+export type SyntheticOptions = ResolvedOptionsOf<typeof syntheticSchema>;
 
 /**
  * Demonstrations from a seeded random teacher: a fixed linear scorer picks the
