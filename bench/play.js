@@ -5,7 +5,8 @@
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { register } from 'tsx/esm/api';
-import { Rng, Trainer, resolveConfig, silentLogger } from '@poke/core';
+import { Trainer, resolveConfig, silentLogger } from '@poke/core';
+import { Rng } from '@poke/core/internal';
 import showdown, { Bot, agentAction, builtinAgent, encode, policyAgent } from '@poke/showdown';
 
 const BATTLES = Number(process.env.BENCH_PLAY_BATTLES ?? 40);

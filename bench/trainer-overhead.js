@@ -8,7 +8,8 @@ import { createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { selectBackend, generateSynthetic, buildPolicy, forward, maskLogits, lossAndCorrect } from '@poke/core';
+import { selectBackend, generateSynthetic, buildPolicy } from '@poke/core';
+import { forward, maskLogits, lossAndCorrect } from '@poke/core/internal';
 import { REFERENCE, median, table, trainerSamplesPerSecond } from './reference.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,5 +1,5 @@
-import { coreConfigSchema, optionRows, syntheticSource, shardsSource } from '@poke/core';
-import type { OptionRow } from '@poke/core';
+import { coreConfigSchema, syntheticSource, shardsSource, optionRows } from '@poke/core/internal';
+import type { OptionRow } from '@poke/core/internal';
 
 /** A value as TypeScript source: `'runs'`, `[256, 256]`, `{ epochs: 5 }`. */
 export function tsLiteral(value: unknown): string {

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { throttle } from '@poke/core';
+import { throttle } from '@poke/core/internal';
 
 /** Shows counted work (battles generated, files imported). */
 export interface CountedProgress {

@@ -1,4 +1,4 @@
-import { locatePlugin } from '@poke/core';
+import { locatePlugin } from '@poke/core/internal';
 import type { UserConfig } from '@poke/core';
 import { CLI_DIR } from './extensions.js';
 

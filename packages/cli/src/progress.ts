@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import { countedProgress } from './counted-progress.js';
-import { plural } from '@poke/core';
+import { plural } from '@poke/core/internal';
 import type { DataProgress, PokePlugin, Trainer, RunSummary } from '@poke/core';
 
 const PLUGIN_NAME = 'poke:progress';

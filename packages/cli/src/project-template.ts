@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import { coreConfigSchema, defaultsOf } from '@poke/core';
+import { coreConfigSchema, defaultsOf } from '@poke/core/internal';
 import { DEFAULT_BATTLES, DEFAULT_PLUGINS } from './defaults.js';
 import { tsLiteral } from './config-keys.js';
 

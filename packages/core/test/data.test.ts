@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateSynthetic, splitIndices, epochOrder, writeShards, readShards, UserError, ArrayDataset, firstInvalidSample, throttle } from '@poke/core';
+import { generateSynthetic, writeShards, readShards, UserError, ArrayDataset } from '@poke/core';
+import { splitIndices, epochOrder, firstInvalidSample, throttle } from '@poke/core/internal';
 import type { Batch, DataProgress, DataSource, Dataset, PokePlugin } from '@poke/core';
 import { tempDir, makeTrainer, smallConfig } from './helpers.js';
 

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTrainerHooks, PluginError } from '@poke/core';
+import { PluginError } from '@poke/core';
+import { createTrainerHooks } from '@poke/core/internal';
 import type { PokePlugin, Trainer, MetricsRecord } from '@poke/core';
 import { makeTrainer, smallConfig, tempDir } from './helpers.js';
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs-core';
-import { buildPolicy, maskLogits, lossAndCorrect, predictActions, countParameters, selectBackend } from '@poke/core';
+import { buildPolicy, predictActions, countParameters, selectBackend } from '@poke/core';
+import { maskLogits, lossAndCorrect } from '@poke/core/internal';
 
 describe('BC policy model', () => {
   before(async () => {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Trainer, createTrainerHooks, resolveConfig, silentLogger } from '@poke/core';
+import { Trainer, resolveConfig, silentLogger } from '@poke/core';
+import { createTrainerHooks } from '@poke/core/internal';
 import { REPO_ROOT, smallConfig, tempDir } from './helpers.js';
 
 /** docs/plugins.md states facts about the trainer a plugin author relies on; keep them true. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { redactSecrets, redactUrl } from '@poke/core';
+import { redactSecrets, redactUrl } from '@poke/core/internal';
 
 describe('redaction', () => {
   it('removes the userinfo of every URL in a text, up to the last @ before the host', () => {

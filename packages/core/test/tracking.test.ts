@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Spool, readSpool, readProgress, writeProgress, SpoolSender, backoffMs } from '@poke/core';
-import type { Logger, SenderOptions, SpoolLine, SpoolProgress } from '@poke/core';
+import { Spool, readSpool, readProgress, writeProgress, SpoolSender, backoffMs } from '@poke/core/internal';
+import type { Logger, SpoolLine } from '@poke/core';
+import type { SenderOptions, SpoolProgress } from '@poke/core/internal';
 import { batchEntries } from '../src/tracking/batches.js';
 import { tempDir } from './helpers.js';
 

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { captureOptimizer, captureWeights, restoreOptimizer, restoreWeights, UserError } from '@poke/core';
-import type { PokePlugin, Trainer, TrainingStateSnapshot, OptimizerState, SavedTensor, MetricsRecord } from '@poke/core';
+import { UserError } from '@poke/core';
+import { captureOptimizer, captureWeights, restoreOptimizer, restoreWeights } from '@poke/core/internal';
+import type { PokePlugin, Trainer, TrainingStateSnapshot, MetricsRecord } from '@poke/core';
+import type { OptimizerState, SavedTensor } from '@poke/core/internal';
 import { makeTrainer, smallConfig, tempDir, weightsOf } from './helpers.js';
 
 interface Saved {
@@ -157,7 +159,7 @@ describe('Trainer', () => {
   });
 
   it('redacts secret-looking keys anywhere in config.json', async () => {
-    const { configForDisk } = await import('@poke/core');
+    const { configForDisk } = await import('@poke/core/internal');
     const disk = configForDisk({
       ...(await makeTrainer(smallConfig(), await tempDir('redact'))).config,
       plugins: [['some-tracker', { apiKey: 'abc123', nested: { password: 'hunter2', token: 't' }, project: 'p' }]],

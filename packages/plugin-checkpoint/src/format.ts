@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { POKE_VERSION, TFJS_VERSION } from '@poke/core';
-import type { TrainingStateSnapshot, OptimizerState } from '@poke/core';
+import { POKE_VERSION } from '@poke/core';
+import { TFJS_VERSION } from '@poke/core/internal';
+import type { TrainingStateSnapshot } from '@poke/core';
+import type { OptimizerState, TensorSnapshot } from '@poke/core/internal';
 import type { CheckpointContent, CheckpointMetadata, LoadedCheckpoint } from './types.js';
 import { writeSynced, readHashed, bytesOf, splitFloat32, elementCount } from './files.js';
-import type { TensorSnapshot } from '@poke/core';
 import { CheckpointError } from './errors.js';
 import { CHECKPOINT_FILES, modelJsonSchema, optimizerJsonSchema, stateSchema } from './json-schemas.js';
 import { readJson, checked, readMetadata } from './read-json.js';

@@ -1,6 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UserError, restoreWeights, restoreOptimizer } from '@poke/core';
+import { UserError } from '@poke/core';
+import { restoreWeights, restoreOptimizer } from '@poke/core/internal';
 import type { InitRequest, RunParent, Trainer } from '@poke/core';
 import { CheckpointManager } from './manager.js';
 import { readCheckpoint } from './format.js';

@@ -1,7 +1,8 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fsyncDir, silentLogger, ATOMIC_TEMP_PATTERN, failpoint } from '@poke/core';
+import { silentLogger } from '@poke/core';
+import { fsyncDir, ATOMIC_TEMP_PATTERN, failpoint } from '@poke/core/internal';
 import type { Logger, MonitorMode } from '@poke/core';
 import type { CheckpointContent, LoadedCheckpoint, Manifest, ManifestEntry } from './types.js';
 import { checkpointId, readCheckpoint, writeCheckpointFiles } from './format.js';

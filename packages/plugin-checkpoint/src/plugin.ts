@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  Stage, Monitor, describeDiskError, selectBackend, validatePluginOptions, snapshotWeights, snapshotOptimizer, restoreWeights, restoreOptimizer, configForDisk, gitCommit,
-} from '@poke/core';
+import { Stage, Monitor, selectBackend, validatePluginOptions, describeDiskError } from '@poke/core';
+import { snapshotWeights, snapshotOptimizer, restoreWeights, restoreOptimizer, configForDisk, gitCommit } from '@poke/core/internal';
 import type { PokePlugin, Trainer, RunContext, TrainingStateSnapshot } from '@poke/core';
 import { checkpointOptionsSchema } from './schema.js';
 import type { CheckpointOptions, ResolvedCheckpointOptions as Resolved } from './schema.js';

@@ -1,4 +1,5 @@
-import type { RunParent, TrainingStateSnapshot, OptimizerState, TensorSnapshot, OptimizerSnapshot, MonitorMode } from '@poke/core';
+import type { RunParent, TrainingStateSnapshot, MonitorMode } from '@poke/core';
+import type { OptimizerState, TensorSnapshot, OptimizerSnapshot } from '@poke/core/internal';
 
 /** The source's CheckpointMetadata, and what poke adds to it. Stored as metadata.json. */
 export interface CheckpointMetadata {

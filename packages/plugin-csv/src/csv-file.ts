@@ -2,7 +2,8 @@ import { openSync, writeSync, fsyncSync, closeSync, readFileSync, existsSync, re
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
-import { writeFileAtomicSync, ATOMIC_TEMP_PATTERN, UserError } from '@poke/core';
+import { UserError } from '@poke/core';
+import { writeFileAtomicSync, ATOMIC_TEMP_PATTERN } from '@poke/core/internal';
 import type { MetricsRecord } from '@poke/core';
 
 /** The columns every file starts with; metric columns follow in the order they first appeared. */

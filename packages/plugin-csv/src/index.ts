@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { validatePluginOptions, configForDisk, writeJsonAtomic, UserError, plural, describeDiskError } from '@poke/core';
+import { validatePluginOptions, writeJsonAtomic, UserError, describeDiskError } from '@poke/core';
+import { configForDisk, plural } from '@poke/core/internal';
 import type { PokePlugin, Trainer, MetricsRecord, RunContext } from '@poke/core';
 import { csvOptionsSchema } from './schema.js';
 import type { CsvOptions, ResolvedCsvOptions } from './schema.js';

@@ -3,8 +3,10 @@ import { readFile, writeFile, appendFile, rm } from 'node:fs/promises';
 import { existsSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { Stage, UserError, captureOptimizer, captureWeights, restoreOptimizer, restoreWeights, resolveConfig, silentLogger, Trainer } from '@poke/core';
-import type { MetricsRecord, OptimizerState, PokePlugin, SavedTensor, TrainingStateSnapshot } from '@poke/core';
+import { Stage, UserError, resolveConfig, silentLogger, Trainer } from '@poke/core';
+import { captureOptimizer, captureWeights, restoreOptimizer, restoreWeights } from '@poke/core/internal';
+import type { MetricsRecord, PokePlugin, TrainingStateSnapshot } from '@poke/core';
+import type { OptimizerState, SavedTensor } from '@poke/core/internal';
 import csv, { CsvFile, csvOptionsSchema } from '@poke/plugin-csv';
 import { makeTrainer, smallConfig, tempDir } from '../../core/test/helpers.js';
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { registerSyncCommand, redactUrl, UserError } from '@poke/core';
+import { registerSyncCommand, UserError } from '@poke/core';
+import { redactUrl } from '@poke/core/internal';
 import type { SyncCommandContext } from '@poke/core';
 import { syncRun } from './sync.js';
 

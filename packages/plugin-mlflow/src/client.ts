@@ -1,4 +1,4 @@
-import { redactUrl } from '@poke/core';
+import { redactUrl } from '@poke/core/internal';
 
 /**
  * A small typed client for the MLflow tracking REST API (2.0 endpoints, as

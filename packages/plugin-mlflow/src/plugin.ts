@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
-import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, gitCommit, trackerPlugin, UserError, POKE_VERSION } from '@poke/core';
+import { validatePluginOptions, trackerPlugin, UserError, POKE_VERSION } from '@poke/core';
+import { configForDisk, redactSecrets, redactUrl, gitCommit } from '@poke/core/internal';
 import type { PokePlugin, RunContext, RunSummary } from '@poke/core';
 import { getCheckpointHooks } from '@poke/plugin-checkpoint/hooks';
 import { mlflowOptionsSchema } from './schema.js';

@@ -1,6 +1,7 @@
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, consoleLogger, readRecordedConfig, storageConfigSchema, validateWithSchema, parseStorageUrl } from '@poke/core';
+import { UserError, consoleLogger, validateWithSchema } from '@poke/core';
+import { storageConfigSchema, readRecordedConfig, parseStorageUrl } from '@poke/core/internal';
 import type { ResolvedStorageConfig } from '@poke/core';
 import { openStorage, checkAccess, defaultStorageOptions } from './plugin.js';
 import { pushCheckpoints, pushRunFiles } from './push.js';

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { Stage, UserError, parseStorageUrl, validatePluginOptions } from '@poke/core';
+import { Stage, UserError, validatePluginOptions } from '@poke/core';
+import { parseStorageUrl } from '@poke/core/internal';
 import type { PokePlugin, Trainer, RunContext, RunFetch, ResolvedStorageConfig, Logger } from '@poke/core';
 import { getCheckpointHooks } from '@poke/plugin-checkpoint/hooks';
 import { storageOptionsSchema } from './schema.js';

@@ -1,6 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { failpoint } from '@poke/core';
+import { failpoint } from '@poke/core/internal';
 import type { Logger } from '@poke/core';
 import { readManifest } from '@poke/plugin-checkpoint/hooks';
 import type { Bucket, FileDigest } from './remote.js';

@@ -1,4 +1,5 @@
-import { consoleLogger, parseStorageUrl, storageConfigSchema, validateWithSchema } from '@poke/core';
+import { consoleLogger, validateWithSchema } from '@poke/core';
+import { storageConfigSchema, parseStorageUrl } from '@poke/core/internal';
 import type { OpenRemoteFolder, RemoteFolder, ResolvedStorageConfig } from '@poke/core';
 import { openStorage, checkAccess, defaultStorageOptions } from './plugin.js';
 import { mirrorPrefix, uploadFolder } from './folder.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { parseStorageUrl, openShardSets, shardsSource } from '@poke/core';
+import { openShardSets } from '@poke/core';
+import { shardsSource, parseStorageUrl } from '@poke/core/internal';
 import type { DataSource, DataSourceContext, ShardsOptions } from '@poke/core';
 import type { Bucket } from './remote.js';
 import { mirrorPrefix } from './folder.js';

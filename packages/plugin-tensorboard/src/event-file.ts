@@ -5,7 +5,8 @@
 import { openSync, writeSync, fsyncSync, closeSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { UserError, writeFileAtomicSync, describeDiskError } from '@poke/core';
+import { UserError, describeDiskError } from '@poke/core';
+import { writeFileAtomicSync } from '@poke/core/internal';
 import { frameRecord, scanRecords } from './tfrecord.js';
 import { encodeEvent, fileVersionEvent, SESSION_START_TAG, SESSION_END_TAG } from './summaries.js';
 import type { EventObject } from './summaries.js';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { validatePluginOptions, configForDisk, Stage } from '@poke/core';
+import { validatePluginOptions, Stage } from '@poke/core';
+import { configForDisk } from '@poke/core/internal';
 import type { PokePlugin, Trainer, RunContext, RunStatus } from '@poke/core';
 import { getCheckpointHooks } from '@poke/plugin-checkpoint/hooks';
 import { tensorboardOptionsSchema } from './schema.js';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { TrackerDelivery, writeProgress } from '@poke/core';
+import { TrackerDelivery } from '@poke/core';
+import { writeProgress } from '@poke/core/internal';
 import type { Logger, BatchRules, DeliveryUnit, TrackerDeliveryOptions, TrackerStats } from '@poke/core';
 import { WandbClient, WandbError } from './client.js';
 import type { UpsertVars, FileStreamBody } from './client.js';

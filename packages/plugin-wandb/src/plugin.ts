@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
-import { validatePluginOptions, configForDisk, redactSecrets, redactUrl, readRunInfo, trackerPlugin, UserError } from '@poke/core';
+import { validatePluginOptions, trackerPlugin, UserError } from '@poke/core';
+import { configForDisk, redactSecrets, redactUrl, readRunInfo } from '@poke/core/internal';
 import type { PokePlugin, Trainer, RunContext, RunSummary, MetricsRecord } from '@poke/core';
 import { wandbOptionsSchema, MODES, BASE_URL } from './schema.js';
 import type { WandbOptions, WandbMode, ResolvedWandbOptions } from './schema.js';

@@ -1,6 +1,6 @@
 import { Battle, Teams } from '@pkmn/sim';
 import { TeamGenerators } from '@pkmn/randoms';
-import { Rng, deriveSeed } from '@poke/core';
+import { Rng, deriveSeed } from '@poke/core/internal';
 import { ACTION_COUNT, choiceOf, maskFromRequest, needsDecision } from './actions.js';
 import type { SimRequest } from './actions.js';
 import { PlayerView, channelLines } from './encoder/view.js';

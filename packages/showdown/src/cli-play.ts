@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Rng, UserError, selectBackend } from '@poke/core';
+import { UserError, selectBackend } from '@poke/core';
+import { Rng } from '@poke/core/internal';
 import type { BackendName } from '@poke/core';
 import { agentAction, builtinAgent } from './battle.js';
 import { loadPolicy, policyAgent } from './eval.js';

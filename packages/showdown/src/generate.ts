@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { ArrayDataset, deriveSeed } from '@poke/core';
+import { ArrayDataset } from '@poke/core';
+import { deriveSeed } from '@poke/core/internal';
 import { builtinAgent, playBattle } from './battle.js';
 import type { SideID } from './encoder/view.js';
 import type { Agent, Decision } from './battle.js';

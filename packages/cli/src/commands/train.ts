@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  Trainer, loadConfig, resolveConfig, resolvePlugins, UserError, redactUrl, latestRun, readRecordedConfig, resumeConfig, shapeDiff, configForDisk, parseSetValue,
-} from '@poke/core';
+import { Trainer, loadConfig, resolveConfig, UserError } from '@poke/core';
+import { resolvePlugins, redactUrl, latestRun, readRecordedConfig, resumeConfig, shapeDiff, configForDisk, parseSetValue } from '@poke/core/internal';
 import type { PluginSpec, LoadedConfig, PokePlugin, ResolvedConfig } from '@poke/core';
 import { progressPlugin } from '../progress.js';
 import { builtInDefault } from '../defaults.js';

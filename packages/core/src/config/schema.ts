@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { PluginSpec } from '../plugins/types.js';
+import type { PluginSpec } from '../plugins/spec.js';
 import { choice, defineOptions, withDefault } from '../plugins/define-options.js';
 import type { OptionsOf, ResolvedOptionsOf } from '../plugins/define-options.js';
 import { storageConfigSchema } from './storage.js';

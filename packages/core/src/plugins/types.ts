@@ -19,5 +19,4 @@ export interface PokePlugin {
 /** What a plugin module's default export is. */
 export type PluginFactory<Options = unknown> = (options?: Options) => PokePlugin;
 
-/** How a plugin may be named in a config: an instance, a module name or path, or [module, options]. */
-export type PluginSpec = PokePlugin | string | readonly [string, unknown?];
+export type { PluginSpec } from './spec.js';
