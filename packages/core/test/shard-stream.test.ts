@@ -4,6 +4,7 @@ import { writeFile, readFile } from 'node:fs/promises';
 import { ArrayDataset, ShardStream, generateSynthetic, openShardSets, readShardSets, readShardIndex, writeShards } from '@poke/core';
 import type { Trainer } from '@poke/core';
 import { makeTrainer, smallConfig, tempDir } from './helpers.js';
+import { poke } from '../../cli/test/helpers.js';
 
 const SAMPLES = 600;
 /** 12 features, 5 actions: 57 bytes a sample; shards of 60 samples are 3,420 bytes. */
@@ -95,6 +96,15 @@ describe('shards larger than data.memoryBudgetMB are streamed', () => {
     const trainer = await makeTrainer({ ...smallConfig({ runName: 'bad' }), data: { source: 'shards', path: 'data', memoryBudgetMB: BUDGET_MB } }, dir);
     const err = await trainer.run().then(() => undefined, (e: unknown) => e);
     expect(String((err as Error)?.message)).to.include(`${index.shards.at(-1)!.file} does not match its sha256 in index.json`);
+  });
+
+  it('poke train on a streamed set ends and exits by itself (the reader thread holds the process only while it reads)', async function () {
+    this.timeout(5 * 60_000);
+    const { dir } = await shardFolder();
+    await writeFile(join(dir, 'poke.config.json'), JSON.stringify({ ...smallConfig({}), data: { source: 'shards', path: 'data', memoryBudgetMB: BUDGET_MB } }));
+    const result = await poke(['train', '--no-progress', '--run-name', 'cli'], dir);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr).to.match(/streaming 10 shards, 3 at a time/);
   });
 
   it('refuses a budget that cannot hold a shard twice, saying what to raise it to', async () => {

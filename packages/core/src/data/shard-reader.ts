@@ -6,8 +6,8 @@ import type { ReadReply, ReadRequest } from './shard-reader-worker.js';
 /**
  * Reads shards on a worker thread: reading, hashing and checking a shard of
  * hundreds of megabytes would otherwise stall training for as long. The decoded
- * arrays come back transferred, not copied. The worker does not keep the
- * process alive.
+ * arrays come back transferred, not copied. The worker keeps the process
+ * alive only while a read is pending.
  */
 export class ShardReader {
   private worker: Worker | undefined;
@@ -18,20 +18,24 @@ export class ShardReader {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.started().postMessage({ id, dir, entry, shape } satisfies ReadRequest);
+      const worker = this.started();
+      // Held while a read is pending, so the process waits for it; idle, it keeps nothing alive.
+      worker.ref();
+      worker.postMessage({ id, dir, entry, shape } satisfies ReadRequest);
     });
   }
 
   private started(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./shard-reader-worker.js', import.meta.url));
-    worker.unref();
     worker.on('message', (reply: ReadReply) => this.settle(reply));
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', (code) => {
       this.worker = undefined;
       if (this.pending.size) this.failAll(new Error(`the shard reader thread exited (code ${code})`));
     });
+    // After the listeners, since attaching one refs the worker's port again.
+    worker.unref();
     this.worker = worker;
     return worker;
   }
@@ -40,6 +44,7 @@ export class ShardReader {
     const waiting = this.pending.get(reply.id);
     if (!waiting) return;
     this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker?.unref();
     if ('error' in reply) {
       const { message, hint, user } = reply.error;
       waiting.reject(user ? new UserError(message, hint) : new Error(message));
