@@ -1,7 +1,8 @@
 import { storage } from './plugin.js';
 
 export default storage;
-export { storage, StoragePlugin, PLUGIN_NAME, openStorage, checkAccess, defaultStorageOptions } from './plugin.js';
+export { storage, PLUGIN_NAME, openStorage, checkAccess, defaultStorageOptions } from './plugin.js';
+export type { StoragePlugin } from './plugin.js';
 export { storageOptionsSchema } from './schema.js';
 export type { StorageOptions, ResolvedStorageOptions } from './schema.js';
 export { RunLayout, COMMIT_SUFFIX } from './layout.js';

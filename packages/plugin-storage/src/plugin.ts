@@ -63,29 +63,36 @@ export async function checkAccess(bucket: Bucket, url: string, prefix: string, l
  * run.json, config.json and the CSV files follow at every epoch and at the end.
  * With `--resume`, a run missing locally is brought from the server first.
  */
-export class StoragePlugin implements PokePlugin {
-  readonly name = PLUGIN_NAME;
-  readonly options: ResolvedStorageOptions;
-  private trainer!: Trainer;
-  private storage!: ResolvedStorageConfig;
-  private bucket!: Bucket;
-  private layoutOf!: (runName: string) => RunLayout;
+export type StoragePlugin = PokePlugin & { readonly options: ResolvedStorageOptions };
+
+export function storage(options?: StorageOptions): StoragePlugin {
+  const resolved = validatePluginOptions<ResolvedStorageOptions>(PLUGIN_NAME, storageOptionsSchema, options);
+  return { name: PLUGIN_NAME, options: resolved, apply: (trainer) => new StorageSession(trainer, resolved).tap() };
+}
+
+/** One trainer's storage: its bucket, its run's layout, and the background upload passes. */
+class StorageSession {
+  private readonly storage: ResolvedStorageConfig;
+  private readonly bucket: Bucket;
+  private readonly layoutOf: (runName: string) => RunLayout;
+  private readonly bucketOf: (url: string) => Bucket;
   private syncer: Syncer | undefined;
 
-  constructor(options?: StorageOptions) {
-    this.options = validatePluginOptions<ResolvedStorageOptions>(PLUGIN_NAME, storageOptionsSchema, options);
-  }
-
-  apply(trainer: Trainer): void {
+  constructor(
+    private readonly trainer: Trainer,
+    private readonly options: ResolvedStorageOptions,
+  ) {
     const storage = trainer.config.storage;
     if (!storage) {
       throw new UserError(`plugin ${PLUGIN_NAME}: the config has no storage to mirror runs to`, 'set storage.url in the config, or pass --storage s3://bucket/prefix');
     }
-    this.trainer = trainer;
     this.storage = storage;
-    const opened = openStorage(storage, this.options);
-    ({ bucket: this.bucket, layoutOf: this.layoutOf } = opened);
-    trainer.registerDataSource(remoteShardsSource(opened.bucketOf));
+    ({ bucket: this.bucket, layoutOf: this.layoutOf, bucketOf: this.bucketOf } = openStorage(storage, options));
+  }
+
+  tap(): void {
+    const { trainer } = this;
+    trainer.registerDataSource(remoteShardsSource(this.bucketOf));
     trainer.hooks.fetchRun.tapPromise(PLUGIN_NAME, (request) => this.fetch(request));
     // First: credentials the server refuses end the run before any plugin opens anything (a checkpoint manager would save a last one).
     trainer.hooks.setup.tapPromise({ name: PLUGIN_NAME, stage: Stage.FIRST }, (context) => this.setup(context));
@@ -162,8 +169,4 @@ export class StoragePlugin implements PokePlugin {
       `storage: the run is not fully uploaded to ${this.storage.url} (${describe(outcome.error)}); the local run is complete: \`poke storage sync ${this.trainer.context?.runDir ?? 'runs/<name>'}\` uploads the rest, and so does the next --resume`,
     );
   }
-}
-
-export function storage(options?: StorageOptions): StoragePlugin {
-  return new StoragePlugin(options);
 }
