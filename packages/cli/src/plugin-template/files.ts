@@ -90,7 +90,7 @@ export type ResolvedOptions = ResolvedOptionsOf<typeof schema>;
 
 function index(n: PluginNames): string {
   return `import { join } from 'node:path';
-import { validatePluginOptions, writeJsonAtomic, UserError } from '@poke/core';
+import { validatePluginOptions, writeJsonAtomic, isBetter, UserError } from '@poke/core';
 import type { PokePlugin, Trainer } from '@poke/core';
 import { schema } from './schema.js';
 import type { Options } from './schema.js';
@@ -112,7 +112,8 @@ export default function ${n.factory}(options?: Options): PokePlugin {
   // Options are checked once, here; a mistake names the plugin and the option.
   const { monitor, mode, file } = validatePluginOptions(PLUGIN_NAME, schema, options);
   let best: Best | undefined;
-  const improves = (value: number) => best === undefined || (mode === 'min' ? value < best.value : value > best.value);
+  // The core's rule for which way a metric improves, as the built-in plugins use it.
+  const improves = (value: number) => best === undefined || isBetter(value, best.value, mode);
 
   return {
     name: PLUGIN_NAME,
