@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArrayDataset } from './dataset.js';
-import { readShardIndex, readShards } from './shards.js';
+import { readShardIndex, loadShardSet } from './shards.js';
 import type { ShardIndex } from './shards.js';
 import { UserError } from '../errors.js';
 
@@ -25,11 +25,14 @@ function partOf(index: ShardIndex): PartMeta | undefined {
  * machine. Parts of one sharded generation must all be there.
  */
 export async function readShardSets(dir: string): Promise<ArrayDataset> {
-  const sets = await listShardSets(dir);
-  if (sets.length === 1 && sets[0]!.dir === dir) return readShards(dir);
+  return loadShardSets(await listShardSets(dir));
+}
+
+/** The sets listShardSets gave, loaded whole as one dataset in that order. */
+export async function loadShardSets(sets: ReadonlyArray<{ dir: string; index: ShardIndex }>): Promise<ArrayDataset> {
   const datasets: ArrayDataset[] = [];
-  for (const set of sets) datasets.push(await readShards(set.dir));
-  return concatDatasets(datasets);
+  for (const set of sets) datasets.push(await loadShardSet(set.dir, set.index));
+  return datasets.length === 1 ? datasets[0]! : concatDatasets(datasets);
 }
 
 /**

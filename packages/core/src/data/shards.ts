@@ -102,9 +102,8 @@ export async function readShardIndex(dir: string): Promise<ShardIndex> {
  * the index alone must not make us allocate (a hostile `samples` could ask
  * for petabytes).
  */
-export async function checkShardSizes(dir: string, index: ShardIndex): Promise<number> {
+export async function checkShardSizes(dir: string, index: ShardIndex): Promise<void> {
   const per = bytesPerSample(index);
-  let total = 0;
   for (const shard of index.shards) {
     const path = join(dir, shard.file);
     const size = await stat(path).then(
@@ -116,9 +115,7 @@ export async function checkShardSizes(dir: string, index: ShardIndex): Promise<n
     if (size !== shard.samples * per) {
       throw new UserError(`shards: ${path} has ${size} bytes, expected ${shard.samples * per} for ${shard.samples} samples`);
     }
-    total += size;
   }
-  return total;
 }
 
 /** One shard file's bytes as its three arrays; views where the bytes allow, copies where not. */
@@ -150,7 +147,11 @@ export async function readShardFile(dir: string, shard: ShardIndex['shards'][num
 
 /** Load every shard of `dir` into memory, checking sizes, checksums and labels. */
 export async function readShards(dir: string): Promise<ArrayDataset> {
-  const index = await readShardIndex(dir);
+  return loadShardSet(dir, await readShardIndex(dir));
+}
+
+/** Load the shards an index already read lists; see readShards. */
+export async function loadShardSet(dir: string, index: ShardIndex): Promise<ArrayDataset> {
   await checkShardSizes(dir, index);
   const total = index.shards.reduce((sum, s) => sum + s.samples, 0);
   const { featureSize: F, actionCount: A } = index;
@@ -240,15 +241,13 @@ export type ShardsOptions = ResolvedOptionsOf<typeof shardsSchema>;
  * the budget, as they always were, else streamed within it (ShardStream).
  */
 export async function openShardSets(dir: string, memoryBudgetMB: number, log: (message: string) => void = () => {}): Promise<Dataset> {
-  const { listShardSets, readShardSets } = await import('./shard-sets.js');
+  const { listShardSets, loadShardSets } = await import('./shard-sets.js');
   const sets = await listShardSets(dir);
-  let total = 0;
-  for (const set of sets) {
-    await checkShardSizes(set.dir, set.index);
-    total += set.index.shards.reduce((n, shard) => n + shard.samples, 0) * decodedBytesPerSample(set.index);
-  }
+  const total = sets.reduce((sum, set) => sum + set.index.shards.reduce((n, shard) => n + shard.samples, 0) * decodedBytesPerSample(set.index), 0);
   const budget = memoryBudgetMB * 2 ** 20;
-  if (total <= budget) return readShardSets(dir);
+  if (total <= budget) return loadShardSets(sets);
+  // Loading whole checks sizes as it goes; a stream checks them all before its first read.
+  for (const set of sets) await checkShardSizes(set.dir, set.index);
   const { ShardStream } = await import('./shard-stream.js');
   const stream = new ShardStream(sets, budget);
   log(`shards: ${(total / 2 ** 30).toFixed(2)} GB once read is more than data.memoryBudgetMB (${memoryBudgetMB}): streaming ${stream.shardCount} shards, ${stream.window} at a time`);
