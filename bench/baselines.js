@@ -6,10 +6,8 @@
 //   BENCH_BASELINES_OPPONENT  the expert's opponent in the training data (default heuristic)
 //   BENCH_BASELINES_EPOCHS    epochs (default 12)
 //   BENCH_BASELINES_PAIRS     only these pairs, e.g. "policy:heuristic,expert:heuristic"
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { Trainer, resolveConfig, silentLogger } from '@poke/core';
-import showdown, { OPPONENTS, builtinFor, playMatch, policyAgent } from '@poke/showdown';
+import { OPPONENTS, builtinFor, playMatch, policyAgent } from '@poke/showdown';
+import { benchDir, trainShowdownPolicy } from './showdown-policy.js';
 
 const BATTLES = Number(process.env.BENCH_BASELINES_BATTLES ?? 1000);
 const TRAIN = Number(process.env.BENCH_BASELINES_TRAIN ?? 2000);
@@ -20,20 +18,8 @@ const PAIRS = process.env.BENCH_BASELINES_PAIRS?.split(',').map((p) => p.split('
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 
 async function trainPolicy() {
-  const root = join(process.cwd(), '.cache', 'bench-baselines');
-  mkdirSync(root, { recursive: true });
-  const dir = mkdtempSync(join(root, 'run-'));
-  const user = {
-    runName: 'bc',
-    seed: 1,
-    data: { source: 'showdown', battles: TRAIN, opponent: OPPONENT, seed: 777 },
-    model: { hiddenSizes: [256, 256], dropout: 0.1 },
-    train: { epochs: EPOCHS, batchSize: 256, learningRate: 0.001 },
-  };
-  const { config } = await resolveConfig({ user, file: undefined, baseDir: dir });
-  const trainer = new Trainer(config, { plugins: [showdown()], baseDir: dir, logger: silentLogger });
   const started = performance.now();
-  const summary = await trainer.run();
+  const { trainer, summary } = await trainShowdownPolicy(benchDir('baselines'), { runName: 'bc', data: { battles: TRAIN, opponent: OPPONENT, seed: 777 }, epochs: EPOCHS });
   console.log(`policy: ${TRAIN} expert-vs-${OPPONENT} battles, ${trainer.dataset.size} decisions, ${EPOCHS} epochs in ` +
     `${((performance.now() - started) / 1000).toFixed(0)} s; val_accuracy ${summary.finalMetrics.val_accuracy?.toFixed(3)}`);
   return trainer.model;

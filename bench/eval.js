@@ -6,24 +6,15 @@
 //   BENCH_EVAL_BATTLES      battles per concurrency (default 200)
 //   BENCH_EVAL_CONCURRENCY  the concurrencies, comma-separated (default 1,32,128; the first is the baseline)
 //   BENCH_EVAL_GENERATE     battles of generation (default 200)
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { Trainer, resolveConfig, silentLogger } from '@poke/core';
-import showdown, { evaluatePolicy, generateDemonstrations, policyAgent } from '@poke/showdown';
+import { evaluatePolicy, generateDemonstrations, policyAgent } from '@poke/showdown';
+import { benchDir, trainShowdownPolicy } from './showdown-policy.js';
 
 const BATTLES = Number(process.env.BENCH_EVAL_BATTLES ?? 200);
 const CONCURRENCY = (process.env.BENCH_EVAL_CONCURRENCY ?? '1,32,128').split(',').map(Number);
 const GENERATE = Number(process.env.BENCH_EVAL_GENERATE ?? 200);
-
-async function trainQuickly(dir) {
-  const user = { runName: 'eval', seed: 1, data: { source: 'showdown', battles: 200, seed: 5 }, model: { hiddenSizes: [256, 256] }, train: { epochs: 3, batchSize: 256 } };
-  const { config } = await resolveConfig({ user, file: undefined, baseDir: dir });
-  const trainer = new Trainer(config, { plugins: [showdown()], baseDir: dir, logger: silentLogger });
-  await trainer.run();
-  return trainer.model;
-}
 
 /** The policy agent, counting its forward passes, their rows and their time. */
 function counted(model) {
@@ -49,11 +40,9 @@ async function generationRate(workers) {
 
 export async function run() {
   const cores = availableParallelism();
-  const root = join(process.cwd(), '.cache', 'bench-eval');
-  mkdirSync(root, { recursive: true });
-  const dir = mkdtempSync(join(root, 'run-'));
+  const dir = benchDir('eval');
   try {
-    const model = await trainQuickly(dir);
+    const model = (await trainShowdownPolicy(dir, { runName: 'eval', data: { battles: 200, seed: 5 }, epochs: 3 })).trainer.model;
     const oneWorker = await generationRate(1);
     const allCores = await generationRate(cores);
     console.log(`## eval: poke eval vs random, ${BATTLES} battles per concurrency, backend ${tf.getBackend()}, ${cores} cores (one thread for eval)`);

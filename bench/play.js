@@ -2,20 +2,16 @@
 // 127.0.0.1), a policy bot challenging a local heuristic bot, with 1 and 4 battles at once. The policy is a
 // quickly trained [256, 256] network: its inference cost is a real policy's, its strength does not matter here.
 //   BENCH_PLAY_BATTLES  battles per concurrency (default 40)
-import { mkdtempSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { register } from 'tsx/esm/api';
-import { Trainer, resolveConfig, silentLogger } from '@poke/core';
 import { Rng } from '@poke/core/internal';
-import showdown, { Bot, agentAction, builtinAgent, encode, policyAgent } from '@poke/showdown';
+import { Bot, agentAction, builtinAgent, encode, policyAgent } from '@poke/showdown';
+import { benchDir, trainShowdownPolicy } from './showdown-policy.js';
 
 const BATTLES = Number(process.env.BENCH_PLAY_BATTLES ?? 40);
 
-async function quickPolicy(root) {
-  const user = { runName: 'play', seed: 1, data: { source: 'showdown', battles: 100, seed: 5 }, model: { hiddenSizes: [256, 256] }, train: { epochs: 2, batchSize: 256 } };
-  const { config } = await resolveConfig({ user, file: undefined, baseDir: root });
-  const trainer = new Trainer(config, { plugins: [showdown()], baseDir: root, logger: silentLogger });
-  await trainer.run();
+async function quickPolicy(dir) {
+  const { trainer } = await trainShowdownPolicy(dir, { runName: 'play', data: { battles: 100, seed: 5 }, epochs: 2 });
   const agent = policyAgent(trainer.model);
   return (view, mask) => agent.choose(encode(view), mask);
 }
@@ -29,9 +25,7 @@ function heuristic() {
 export async function run() {
   register();
   const { startShowdownServer } = await import('../test/showdown-server.ts');
-  const root = join(process.cwd(), '.cache', 'bench-play');
-  mkdirSync(root, { recursive: true });
-  const dir = mkdtempSync(join(root, 'run-'));
+  const dir = benchDir('play');
   const policy = await quickPolicy(dir);
   const server = await startShowdownServer();
   console.log(`## play: poke play (policy) vs a local heuristic bot on pokemon-showdown at ${server.url}, ${BATTLES} battles each`);

@@ -2,12 +2,12 @@
 // target experiment: train on 2,000 expert battles (vs random), accuracy on 200 held-out battles
 // (another seed), win rate of the argmax policy against the random player over 500 battles.
 // BENCH_SHOWDOWN_BATTLES / _TEST / _EVAL / _EPOCHS scale it down.
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { Trainer, resolveConfig, silentLogger, predictActions } from '@poke/core';
-import showdown, { generateDemonstrations, evaluatePolicy, policyAgent, FEATURE_SIZE, ACTION_COUNT } from '@poke/showdown';
+import { predictActions } from '@poke/core';
+import { generateDemonstrations, evaluatePolicy, policyAgent, FEATURE_SIZE, ACTION_COUNT } from '@poke/showdown';
+import { benchDir, trainShowdownPolicy } from './showdown-policy.js';
 
 const BATTLES = Number(process.env.BENCH_SHOWDOWN_BATTLES ?? 2000);
 const TEST = Number(process.env.BENCH_SHOWDOWN_TEST ?? 200);
@@ -34,21 +34,10 @@ export async function run() {
     `${(SPEED / speed.seconds).toFixed(1)} battles/s, ${(speed.decisions / speed.seconds).toFixed(0)} decisions/s (target ≥ 20 battles/s)`);
 
   console.log(`## showdown: train on ${BATTLES} expert battles, ${EPOCHS} epochs`);
-  const root = join(process.cwd(), '.cache', 'bench-showdown');
-  mkdirSync(root, { recursive: true });
-  const dir = mkdtempSync(join(root, 'run-'));
+  const dir = benchDir('showdown');
   try {
-    const user = {
-      runName: 'bench',
-      seed: 1,
-      data: { source: 'showdown', battles: BATTLES, seed: 1 },
-      model: { hiddenSizes: [256, 256], dropout: 0.1 },
-      train: { epochs: EPOCHS, batchSize: 256, learningRate: 0.001 },
-    };
-    const { config } = await resolveConfig({ user, file: undefined, baseDir: dir });
-    const trainer = new Trainer(config, { plugins: [showdown()], baseDir: dir, logger: silentLogger });
     let started = performance.now();
-    const summary = await trainer.run();
+    const { trainer, summary } = await trainShowdownPolicy(dir, { runName: 'bench', data: { battles: BATTLES, seed: 1 }, epochs: EPOCHS });
     console.log(`generated + trained in ${((performance.now() - started) / 1000).toFixed(1)} s: ${trainer.dataset.size} decisions, ` +
       `val_accuracy ${summary.finalMetrics.val_accuracy?.toFixed(4)} (random 10% of decisions)`);
     const test = await generateDemonstrations({ battles: TEST, seed: 2 });
