@@ -1,9 +1,9 @@
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, consoleLogger, validateWithSchema } from '@poke/core';
-import { storageConfigSchema, readRecordedConfig, parseStorageUrl } from '@poke/core/internal';
+import { UserError, consoleLogger } from '@poke/core';
+import { readRecordedConfig, parseStorageUrl } from '@poke/core/internal';
 import type { ResolvedStorageConfig } from '@poke/core';
-import { openStorage, checkAccess, defaultStorageOptions } from './plugin.js';
+import { openStorage, checkAccess, checkedStorage, defaultStorageOptions } from './plugin.js';
 import { pushCheckpoints, pushRunFiles } from './push.js';
 import { pullRunFiles } from './pull.js';
 import { uploadFolder } from './folder.js';
@@ -20,15 +20,12 @@ async function storageOf(runDir: string, url: string | undefined): Promise<Resol
   const recorded = (await readRecordedConfig(runDir)) as { storage?: unknown } | undefined;
   const storage = structuredClone(url ? { ...(recorded?.storage as object | undefined), url } : recorded?.storage);
   if (!storage) throw new UserError(`${runDir}: its config.json names no storage`, 'give one with --storage s3://bucket/prefix');
-  validateWithSchema(storageConfigSchema, storage, url ? `--storage ${url}` : join(runDir, 'config.json'), 'storage');
-  return storage as ResolvedStorageConfig;
+  return checkedStorage(storage, url ? `--storage ${url}` : join(runDir, 'config.json'));
 }
 
 /** The storage flags of `poke storage push`, checked as the config's `storage` is. */
 function storageFromFlags(url: string, flags: ServerFlags): ResolvedStorageConfig {
-  const storage = { url, ...(flags.endpoint ? { endpoint: flags.endpoint } : {}), ...(flags.region ? { region: flags.region } : {}), forcePathStyle: Boolean(flags.forcePathStyle) };
-  validateWithSchema(storageConfigSchema, storage, url, 'storage');
-  return storage as ResolvedStorageConfig;
+  return checkedStorage({ url, ...(flags.endpoint ? { endpoint: flags.endpoint } : {}), ...(flags.region ? { region: flags.region } : {}), forcePathStyle: Boolean(flags.forcePathStyle) }, url);
 }
 
 type ServerFlags = { endpoint?: string; region?: string; forcePathStyle?: boolean };

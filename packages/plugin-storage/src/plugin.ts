@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { Stage, UserError, validatePluginOptions } from '@poke/core';
-import { parseStorageUrl } from '@poke/core/internal';
+import { Stage, UserError, validatePluginOptions, validateWithSchema } from '@poke/core';
+import { parseStorageUrl, storageConfigSchema } from '@poke/core/internal';
 import type { PokePlugin, Trainer, RunContext, RunFetch, ResolvedStorageConfig, Logger } from '@poke/core';
 import { getCheckpointHooks } from '@poke/plugin-checkpoint/hooks';
 import { storageOptionsSchema } from './schema.js';
@@ -20,6 +20,12 @@ export const PLUGIN_NAME = 'poke:storage';
 
 /** How many more times the last pass of a run is tried before the run ends with uploads behind. */
 const LAST_PASS_RETRIES = 2;
+
+/** `value` checked as the config's `storage` key is (defaults filled in); `where` names it in an error. */
+export function checkedStorage(value: object, where: string): ResolvedStorageConfig {
+  validateWithSchema(storageConfigSchema, value, where, 'storage');
+  return value as ResolvedStorageConfig;
+}
 
 /** The plugin's options with every default: what `poke storage` and remote folders use. */
 export function defaultStorageOptions(): ResolvedStorageOptions {

@@ -1,7 +1,6 @@
-import { consoleLogger, validateWithSchema } from '@poke/core';
-import { storageConfigSchema, parseStorageUrl } from '@poke/core/internal';
-import type { OpenRemoteFolder, RemoteFolder, ResolvedStorageConfig } from '@poke/core';
-import { openStorage, checkAccess, defaultStorageOptions } from './plugin.js';
+import { parseStorageUrl } from '@poke/core/internal';
+import type { OpenRemoteFolder, RemoteFolder } from '@poke/core';
+import { openStorage, checkAccess, checkedStorage, defaultStorageOptions } from './plugin.js';
 import { mirrorPrefix, uploadFolder } from './folder.js';
 
 /**
@@ -10,12 +9,10 @@ import { mirrorPrefix, uploadFolder } from './folder.js';
  * Wrong credentials or a missing bucket are refused here, before any work.
  */
 const openS3Folder: OpenRemoteFolder = async (url, context) => {
-  const storage = { ...context.storage, url };
-  validateWithSchema(storageConfigSchema, storage, url, 'storage');
-  const { bucket } = openStorage(storage as ResolvedStorageConfig, defaultStorageOptions());
+  const { bucket } = openStorage(checkedStorage({ ...context.storage, url }, url), defaultStorageOptions());
   const { prefix } = parseStorageUrl(url);
   try {
-    await checkAccess(bucket, url, prefix, context.logger ?? consoleLogger);
+    await checkAccess(bucket, url, prefix, context.logger);
   } catch (err) {
     bucket.client.destroy();
     throw err;
