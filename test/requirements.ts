@@ -5,6 +5,7 @@
  * (test/setup.ts prints the list); with POKE_REQUIRE_ALL=1, as CI sets, it fails
  * instead, so CI runs everything. No test skips in any other way.
  */
+import { createRequire } from 'node:module';
 import type { Context, Runnable, Suite } from 'mocha';
 
 export interface Requirement {
@@ -45,4 +46,19 @@ export function requirementOf(test: Runnable): { owner: Suite | Runnable; requir
     if (requirement) return { owner: node, requirement };
   }
   return undefined;
+}
+
+/** Whether the native tensorflow backend's package resolves here (`npm ci` builds it where it can). */
+export const NATIVE_TENSORFLOW_INSTALLED = (() => {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Skip the suite when the native backend is missing (or fail under POKE_REQUIRE_ALL=1); `npm run setup-native` builds it and names any missing prerequisite. */
+export function requireNativeTensorflow(ctx: Context): void {
+  if (!NATIVE_TENSORFLOW_INSTALLED) skipOrFail(ctx, { missing: '@tensorflow/tfjs-node (the native backend) is not installed', fix: 'npm run setup-native' });
 }

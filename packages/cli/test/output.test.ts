@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 import { poke, tempDir, FAST, POKE_BIN } from './helpers.js';
-import { skipOrFail } from '../../../test/requirements.js';
+import { requireNativeTensorflow } from '../../../test/requirements.js';
 
 /**
  * `poke …` in a shell pipeline (`poke … 2>&1 | cat`), so stderr is a pipe as in a
@@ -36,11 +35,7 @@ describe('poke train output', () => {
 
   describe('on the native tensorflow backend', () => {
     before(function () {
-      try {
-        createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
-      } catch {
-        skipOrFail(this, { missing: '@tensorflow/tfjs-node (the native backend) is not installed', fix: 'npm run setup-native' });
-      }
+      requireNativeTensorflow(this);
     });
 
     const chatter = /absl::InitializeLog|oneDNN|cpu_feature_guard/;

@@ -12,6 +12,7 @@ import { consoleLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { selectBackend } from './backend/select.js';
 import { buildPolicy, countParameters } from './model/policy.js';
+import { FlatAdam } from './model/flat-adam.js';
 import { splitIndices, epochOrder, firstInvalidSample } from './data/dataset.js';
 import type { Dataset, Split } from './data/dataset.js';
 import type { DataSource, DataSourceContext } from './data/source.js';
@@ -224,7 +225,7 @@ export class Trainer {
       ...config.model,
       seed: config.seed,
     });
-    this.built.optimizer = tf.train.adam(config.train.learningRate);
+    this.built.optimizer = new FlatAdam(config.train.learningRate);
     if (this.resumeFrom !== undefined) {
       await this.hooks.fetchRun.promise({ runsDir: resolve(this.baseDir, config.runsDir), runName: config.runName, resume: this.resumeFrom });
     }

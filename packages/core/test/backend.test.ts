@@ -1,22 +1,11 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRequire } from 'node:module';
 import { selectBackend, UserError } from '@poke/core';
 import { makeTrainer, smallConfig, tempDir } from './helpers.js';
-import { skipOrFail } from '../../../test/requirements.js';
+import { requireNativeTensorflow, NATIVE_TENSORFLOW_INSTALLED } from '../../../test/requirements.js';
 
 /** CI sets POKE_EXPECT_TENSORFLOW=1 when `npm ci` built the native addon: then it must load. */
 const EXPECT_TENSORFLOW = process.env.POKE_EXPECT_TENSORFLOW === '1';
-/** What builds the addon; `npm ci` runs it too, and it names any missing prerequisite (python3-venv, g++, make). */
-const NATIVE_FIX = 'npm run setup-native';
-const NATIVE_INSTALLED = (() => {
-  try {
-    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 function matmulOn(backend: string, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], ta: boolean, tb: boolean) {
   return tf.tidy(() => {
@@ -49,7 +38,7 @@ function swapLast(shape: number[], transposed: boolean): number[] {
 describe('backends', () => {
   it('auto picks native tensorflow when installed, else wasm, and says why', async () => {
     const choice = await selectBackend('auto');
-    if (EXPECT_TENSORFLOW || NATIVE_INSTALLED) {
+    if (EXPECT_TENSORFLOW || NATIVE_TENSORFLOW_INSTALLED) {
       expect(choice.name).to.equal('tensorflow');
       expect(choice.reason).to.match(/^tensorflow via @tensorflow\/tfjs-node/);
     } else {
@@ -59,7 +48,7 @@ describe('backends', () => {
   });
 
   it('an explicit tensorflow backend is used when installed, and is a user error with a hint when not', async () => {
-    if (EXPECT_TENSORFLOW || NATIVE_INSTALLED) {
+    if (EXPECT_TENSORFLOW || NATIVE_TENSORFLOW_INSTALLED) {
       expect((await selectBackend('tensorflow')).name).to.equal('tensorflow');
       return;
     }
@@ -71,9 +60,9 @@ describe('backends', () => {
 
   describe('native tensorflow', () => {
     before(function () {
-      if (EXPECT_TENSORFLOW && !NATIVE_INSTALLED) throw new Error('POKE_EXPECT_TENSORFLOW=1 but @tensorflow/tfjs-node is not installed');
+      if (EXPECT_TENSORFLOW && !NATIVE_TENSORFLOW_INSTALLED) throw new Error('POKE_EXPECT_TENSORFLOW=1 but @tensorflow/tfjs-node is not installed');
       // Without the addon there is nothing to test: a listed skip, a failure under POKE_REQUIRE_ALL=1.
-      if (!NATIVE_INSTALLED) skipOrFail(this, { missing: '@tensorflow/tfjs-node (the native backend) is not installed', fix: NATIVE_FIX });
+      requireNativeTensorflow(this);
     });
 
     it('agrees with cpu on matmul for every transpose combination, 2-d, batched and broadcast', async () => {
@@ -100,6 +89,28 @@ describe('backends', () => {
           expect(maxDiff, `${label}, transposeA=${ta}, transposeB=${tb}`).to.be.lessThan(1e-5);
         }
       }
+    });
+
+    it("differentiates ReLU with TensorFlow's ReluGrad: tfjs's values, in one kernel", async () => {
+      await selectBackend('tensorflow');
+      const x = random(4096, 11).map((v, i) => (i % 97 === 0 ? 0 : v));
+      const dy = random(4096, 13);
+      const gradient = () =>
+        tf.tidy(() => {
+          const input = tf.tensor1d(x);
+          const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), tf.tensor1d(dy))))(input);
+          return g.dataSync().slice();
+        });
+      const profile = await tf.profile(() => void gradient());
+      // tfjs's own gradient, dy · step(x), computed directly.
+      const expected = tf.tidy(() => tf.mul(tf.tensor1d(dy), tf.cast(tf.step(tf.tensor1d(x)), 'float32')).dataSync().slice());
+      const actual = gradient();
+      // Equal as numbers: only the sign of a zero may differ (dy · 0 is −0 where dy < 0).
+      expect(Array.from(actual).every((v, i) => v === expected[i])).to.equal(true);
+      expect(actual.filter((v) => v !== 0).length).to.be.greaterThan(1000);
+      expect(profile.kernelNames).to.include('PokeNativeReluGrad');
+      expect(profile.kernelNames).not.to.include('Step');
+      await selectBackend('cpu');
     });
 
     it('trains the policy: a Trainer run on backend tensorflow learns', async () => {

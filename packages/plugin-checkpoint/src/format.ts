@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { POKE_VERSION } from '@poke/core';
 import { TFJS_VERSION } from '@poke/core/internal';
 import type { TrainingStateSnapshot } from '@poke/core';
-import type { OptimizerState, TensorSnapshot } from '@poke/core/internal';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { OptimizerState } from '@poke/core/internal';
 import type { CheckpointContent, CheckpointMetadata, LoadedCheckpoint } from './types.js';
 import { writeSynced, readHashed, bytesOf, splitFloat32, elementCount } from './files.js';
 import { CheckpointError } from './errors.js';
@@ -31,10 +32,10 @@ export async function writeCheckpointFiles(dir: string, id: string, content: Che
       { paths: ['weights.bin'], weights: content.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) },
     ],
   };
-  files['weights.bin'] = await writeSynced(join(dir, 'weights.bin'), await dataOf(content.weights));
+  files['weights.bin'] = await writeSynced(join(dir, 'weights.bin'), await bytesOfAll(content.weights.map((w) => w.tensor)));
   files['model.json'] = await writeSynced(join(dir, 'model.json'), JSON.stringify(modelJson));
-  const { slots, ...optimizerHead } = content.optimizer;
-  files['optimizer.bin'] = await writeSynced(join(dir, 'optimizer.bin'), await dataOf(slots));
+  const { slots, buffers: _buffers, ...optimizerHead } = content.optimizer;
+  files['optimizer.bin'] = await writeSynced(join(dir, 'optimizer.bin'), await bytesOfAll(content.optimizer.buffers));
   files['optimizer.json'] = await writeSynced(
     join(dir, 'optimizer.json'),
     JSON.stringify({ ...optimizerHead, slots: slots.map((s) => ({ name: s.name, shape: s.shape })) }, null, 2),
@@ -68,10 +69,10 @@ export async function writeCheckpointFiles(dir: string, id: string, content: Che
   return metadata;
 }
 
-/** The snapshots' bytes, in order, without concatenating them. */
-async function dataOf(snapshots: readonly TensorSnapshot[]): Promise<Uint8Array[]> {
+/** The tensors' bytes, in order, without concatenating them. */
+async function bytesOfAll(tensors: readonly tf.Tensor[]): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
-  for (const s of snapshots) out.push(bytesOf((await s.tensor.data()) as Float32Array));
+  for (const t of tensors) out.push(bytesOf((await t.data()) as Float32Array));
   return out;
 }
 

@@ -172,7 +172,7 @@ export class CheckpointPlugin implements PokePlugin {
       this.onSaveFailure(err, checkpointId(content.epoch, content.step));
       return;
     } finally {
-      for (const s of [...content.weights, ...content.optimizer.slots]) s.tensor.dispose();
+      for (const t of [...content.weights.map((w) => w.tensor), ...content.optimizer.buffers]) t.dispose();
     }
     const { entry, isBest, skipped } = saved;
     if (skipped) return;

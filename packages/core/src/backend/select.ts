@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { useNativeReluGrad } from './native-relu-grad.js';
 import type { BackendName } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { patchWasmMatMul } from './wasm-matmul.js';
@@ -42,6 +43,7 @@ async function loadNative(): Promise<{ pkg: string } | { missing: string[]; erro
 
 async function activate(name: BackendChoice['name']): Promise<boolean> {
   if (name === 'wasm') patchWasmMatMul();
+  if (name === 'tensorflow') useNativeReluGrad();
   try {
     const ok = await tf.setBackend(name);
     await tf.ready();

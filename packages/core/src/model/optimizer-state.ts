@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { FlatAdam } from './flat-adam.js';
+import type { NamedSlot } from './flat-adam.js';
 
 /** A named tensor copied out to plain memory, safe from later training steps. */
 export interface SavedTensor {
@@ -18,44 +20,33 @@ export interface OptimizerState {
   readonly slots: readonly SavedTensor[];
 }
 
-interface AdamInternals {
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-  iterations_: number;
-}
-
 function copy(name: string, tensor: tf.Tensor): SavedTensor {
   return { name, shape: [...tensor.shape], values: (tensor.dataSync() as Float32Array).slice() };
 }
 
+/** The optimizer the Trainer makes; anything else has no state poke knows how to save. */
+function flatAdam(optimizer: tf.Optimizer): FlatAdam {
+  if (optimizer instanceof FlatAdam) return optimizer;
+  throw new Error(`optimizer: expected poke's Adam (FlatAdam), got ${optimizer.getClassName()}`);
+}
+
 /** Copy the optimizer's state out of its tensors (synchronously, so no later step can leak in). */
 export function captureOptimizer(optimizer: tf.Optimizer): OptimizerState {
-  const adam = optimizer as unknown as AdamInternals & {
-    accumulatedFirstMoment: Array<{ originalName: string; variable: tf.Variable }>;
-    accumulatedSecondMoment: Array<{ originalName: string; variable: tf.Variable }>;
-  };
-  const slots = [...adam.accumulatedFirstMoment, ...adam.accumulatedSecondMoment].map((s) => copy(s.originalName, s.variable));
-  return {
-    kind: 'adam',
-    iterations: adam.iterations_,
-    accBeta1: adam.accBeta1.dataSync()[0]!,
-    accBeta2: adam.accBeta2.dataSync()[0]!,
-    slots,
-  };
+  const adam = flatAdam(optimizer);
+  // The buffers' data, one after the other, is the slots' in order.
+  const data = adam.slotBuffers().map((b) => b.dataSync() as Float32Array);
+  let buffer = 0;
+  let at = 0;
+  const slots = adam.slotNames().map((slot) => {
+    const size = slot.shape.reduce((a, b) => a * b, 1);
+    if (at === data[buffer]!.length) [buffer, at] = [buffer + 1, 0];
+    return { name: slot.name, shape: slot.shape, values: data[buffer]!.slice(at, (at += size)) };
+  });
+  return { kind: 'adam', iterations: adam.iterations, ...adam.betaPowers(), slots };
 }
 
 export async function restoreOptimizer(optimizer: tf.Optimizer, state: OptimizerState): Promise<void> {
-  const weights = [
-    { name: 'iter', tensor: tf.scalar(state.iterations, 'int32') },
-    ...state.slots.map((s) => ({ name: s.name, tensor: tf.tensor(s.values, [...s.shape], 'float32') })),
-  ];
-  await optimizer.setWeights(weights);
-  for (const w of weights) w.tensor.dispose();
-  const adam = optimizer as unknown as AdamInternals;
-  tf.tidy(() => {
-    adam.accBeta1.assign(tf.scalar(state.accBeta1));
-    adam.accBeta2.assign(tf.scalar(state.accBeta2));
-  });
+  flatAdam(optimizer).restore(state);
 }
 
 export function captureWeights(model: LayersModel): SavedTensor[] {
@@ -90,7 +81,10 @@ export interface OptimizerSnapshot {
   readonly iterations: number;
   readonly accBeta1: number;
   readonly accBeta2: number;
-  readonly slots: readonly TensorSnapshot[];
+  /** The slots' names and shapes, first moments then second. */
+  readonly slots: readonly NamedSlot[];
+  /** Clones of the flat moment buffers: their data, concatenated, is the slots' in order. Dispose them when done. */
+  readonly buffers: readonly tf.Tensor[];
 }
 
 function snapshot(name: string, tensor: tf.Tensor): TensorSnapshot {
@@ -107,15 +101,12 @@ export function snapshotWeights(model: LayersModel): TensorSnapshot[] {
 }
 
 export function snapshotOptimizer(optimizer: tf.Optimizer): OptimizerSnapshot {
-  const adam = optimizer as unknown as AdamInternals & {
-    accumulatedFirstMoment: Array<{ originalName: string; variable: tf.Variable }>;
-    accumulatedSecondMoment: Array<{ originalName: string; variable: tf.Variable }>;
-  };
+  const adam = flatAdam(optimizer);
   return {
     kind: 'adam',
-    iterations: adam.iterations_,
-    accBeta1: adam.accBeta1.dataSync()[0]!,
-    accBeta2: adam.accBeta2.dataSync()[0]!,
-    slots: [...adam.accumulatedFirstMoment, ...adam.accumulatedSecondMoment].map((s) => snapshot(s.originalName, s.variable)),
+    iterations: adam.iterations,
+    ...adam.betaPowers(),
+    slots: adam.slotNames(),
+    buffers: adam.slotBuffers().map((b) => tf.clone(b)),
   };
 }

@@ -1,0 +1,178 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedTensorMap } from '@tensorflow/tfjs-core';
+
+interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+
+/** Where one variable's moments sit in the flat slot buffers. */
+interface SlotLayout {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly size: number;
+}
+
+/** A slot of Adam's state as one tensor: a variable's first (`/m`) or second (`/v`) moment. */
+export interface NamedSlot {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Adam with its moments held in two flat buffers, one update for all variables.
+ *
+ * tfjs's AdamOptimizer runs fourteen elementwise kernels per variable per step;
+ * on a native backend each kernel costs a dispatch, which for a small MLP is
+ * most of a step. Here the gradients are concatenated once and the same
+ * elementwise ops run once, in the same order and with the same constants, so
+ * every value is bit for bit what AdamOptimizer computes (elementwise float
+ * ops do not depend on how the elements are grouped). Checkpoints hold the same
+ * slots, named and ordered as AdamOptimizer names them.
+ */
+export class FlatAdam extends tf.Optimizer {
+  static get className(): string {
+    return 'Adam';
+  }
+
+  private readonly epsilon: number;
+  private readonly accBeta1: tf.Variable;
+  private readonly accBeta2: tf.Variable;
+  private layout: SlotLayout[] = [];
+  private firstMoment: tf.Variable | undefined;
+  private secondMoment: tf.Variable | undefined;
+
+  constructor(private readonly learningRate: number) {
+    super();
+    this.epsilon = tf.backend().epsilon();
+    [this.accBeta1, this.accBeta2] = tf.tidy(() => [tf.scalar(BETA1).variable(), tf.scalar(BETA2).variable()]);
+  }
+
+  applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
+    const named = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+    const values = named.map(({ name, tensor }) => {
+      if (!tensor) throw new Error(`optimizer: no gradient for ${name}; every trainable variable must reach the loss`);
+      return tf.engine().registeredVariables[name]!;
+    });
+    this.ensureSlots(values);
+    tf.tidy(() => {
+      const gradient = named.length === 1 ? tf.reshape(named[0]!.tensor, [-1]) : tf.concat(named.map((g) => tf.reshape(g.tensor, [-1])));
+      const oneMinusAccBeta1 = tf.sub(1, this.accBeta1);
+      const oneMinusAccBeta2 = tf.sub(1, this.accBeta2);
+      const newFirstMoment = tf.add(tf.mul(this.firstMoment!, BETA1), tf.mul(gradient, 1 - BETA1));
+      const newSecondMoment = tf.add(tf.mul(this.secondMoment!, BETA2), tf.mul(tf.square(gradient), 1 - BETA2));
+      const biasCorrectedFirstMoment = tf.div(newFirstMoment, oneMinusAccBeta1);
+      const biasCorrectedSecondMoment = tf.div(newSecondMoment, oneMinusAccBeta2);
+      this.firstMoment!.assign(newFirstMoment);
+      this.secondMoment!.assign(newSecondMoment);
+      const update = tf.mul(tf.div(biasCorrectedFirstMoment, tf.add(tf.sqrt(biasCorrectedSecondMoment), this.epsilon)), -this.learningRate);
+      const parts = values.length === 1 ? [update] : tf.split(update, this.layout.map((l) => l.size));
+      values.forEach((value, i) => value.assign(tf.add(tf.reshape(parts[i]!, value.shape), value)));
+      this.accBeta1.assign(tf.mul(this.accBeta1, BETA1));
+      this.accBeta2.assign(tf.mul(this.accBeta2, BETA2));
+    });
+    this.incrementIterations();
+  }
+
+  /** Zero moments on the first step; afterwards the variables must be the ones the slots were made for. */
+  private ensureSlots(values: readonly tf.Variable[]): void {
+    if (!this.firstMoment) {
+      this.layout = values.map((v) => ({ name: v.name, shape: [...v.shape], size: v.size }));
+      const total = this.layout.reduce((a, l) => a + l.size, 0);
+      this.firstMoment = tf.tidy(() => tf.zeros([total]).variable(false));
+      this.secondMoment = tf.tidy(() => tf.zeros([total]).variable(false));
+      return;
+    }
+    const fits = values.length === this.layout.length && values.every((v, i) => v.size === this.layout[i]!.size);
+    if (!fits) {
+      throw new Error(`optimizer: its state is for ${this.layout.length} variables (${this.layout.map((l) => `[${l.shape}]`).join(', ')}), the step has ${values.length} (${values.map((v) => `[${v.shape}]`).join(', ')})`);
+    }
+  }
+
+  /** The slots' names and shapes, first moments then second, as AdamOptimizer orders them; empty before the first step. */
+  slotNames(): NamedSlot[] {
+    return [...this.layout.map((l) => ({ name: `${l.name}/m`, shape: l.shape })), ...this.layout.map((l) => ({ name: `${l.name}/v`, shape: l.shape }))];
+  }
+
+  /** The two flat moment buffers; their concatenated data is the slots of slotNames() in order. */
+  slotBuffers(): tf.Variable[] {
+    return this.firstMoment ? [this.firstMoment, this.secondMoment!] : [];
+  }
+
+  /** β₁ᵗ and β₂ᵗ as the steps accumulated them (recomputing them with pow() differs in the last bits). */
+  betaPowers(): { accBeta1: number; accBeta2: number } {
+    return { accBeta1: this.accBeta1.dataSync()[0]!, accBeta2: this.accBeta2.dataSync()[0]! };
+  }
+
+  /** Continue from saved state: the step count, β powers and slots (first moments then second, as slotNames() gives them). */
+  restore(state: { iterations: number; accBeta1: number; accBeta2: number; slots: ReadonlyArray<NamedSlot & { values: Float32Array }> }): void {
+    const count = state.slots.length / 2;
+    if (!Number.isInteger(count)) throw new Error(`optimizer: ${state.slots.length} slots; Adam's come in pairs`);
+    this.disposeSlots();
+    this.iterations_ = state.iterations;
+    tf.tidy(() => {
+      this.accBeta1.assign(tf.scalar(state.accBeta1));
+      this.accBeta2.assign(tf.scalar(state.accBeta2));
+    });
+    if (count === 0) return;
+    this.layout = state.slots.slice(0, count).map((s) => ({ name: s.name.replace(/\/m$/, ''), shape: [...s.shape], size: sizeOf(s.shape) }));
+    const flat = (slots: typeof state.slots) => {
+      const out = new Float32Array(slots.reduce((a, s) => a + s.values.length, 0));
+      let at = 0;
+      for (const s of slots) {
+        out.set(s.values, at);
+        at += s.values.length;
+      }
+      return tf.tensor1d(out).variable(false);
+    };
+    this.firstMoment = flat(state.slots.slice(0, count));
+    this.secondMoment = flat(state.slots.slice(count));
+  }
+
+  private disposeSlots(): void {
+    this.firstMoment?.dispose();
+    this.secondMoment?.dispose();
+    this.firstMoment = this.secondMoment = undefined;
+    this.layout = [];
+  }
+
+  override dispose(): void {
+    this.accBeta1.dispose();
+    this.accBeta2.dispose();
+    this.disposeSlots();
+  }
+
+  /** tfjs's optimizer weights: the step count, then one tensor per slot (callers dispose them). */
+  override async getWeights(): Promise<NamedTensor[]> {
+    const slots = this.slotNames();
+    const buffers = this.slotBuffers();
+    const tensors = buffers.length
+      ? tf.tidy(() => {
+          const sizes = this.layout.map((l) => l.size);
+          return buffers.flatMap((b) => tf.split(b, sizes)).map((t, i) => tf.reshape(t, slots[i]!.shape as number[]));
+        })
+      : [];
+    return [await this.saveIterations(), ...tensors.map((tensor, i) => ({ name: slots[i]!.name, tensor }))];
+  }
+
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const slots = await this.extractIterations(weightValues);
+    // As AdamOptimizer.setWeights does: the powers recomputed, which may differ in the last bits from accumulated ones.
+    const [accBeta1, accBeta2] = tf.tidy(() => [BETA1, BETA2].map((b) => tf.pow(b, this.iterations_ + 1).dataSync()[0]!));
+    this.restore({
+      iterations: this.iterations_,
+      accBeta1,
+      accBeta2,
+      slots: slots.map((s) => ({ name: s.name, shape: s.tensor.shape, values: s.tensor.dataSync() as Float32Array })),
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.learningRate, beta1: BETA1, beta2: BETA2, epsilon: this.epsilon };
+  }
+}

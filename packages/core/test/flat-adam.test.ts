@@ -1,0 +1,119 @@
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs-core';
+import { buildPolicy, selectBackend } from '@poke/core';
+import { captureOptimizer, forward, lossAndCorrect, maskLogits, restoreOptimizer } from '@poke/core/internal';
+import { FlatAdam } from '../src/model/flat-adam.js';
+import { requireNativeTensorflow } from '../../../test/requirements.js';
+
+const F = 24;
+const A = 5;
+const B = 32;
+
+function random(n: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1);
+}
+
+function batch(seed: number) {
+  const labels = Int32Array.from(random(B, seed + 1), (v) => Math.floor(((v + 1) / 2) * A) % A);
+  return { x: tf.tensor2d(random(B * F, seed), [B, F]), y: tf.tensor1d(labels, 'int32'), m: tf.ones([B, A]) as tf.Tensor2D };
+}
+
+/** Train a small ReLU policy `steps` steps with `optimizer`, returning its weights' values (and disposing everything). */
+function train(optimizer: tf.Optimizer, steps: number, from = 0): { weights: Float32Array[]; optimizer: tf.Optimizer } {
+  const model = buildPolicy({ featureSize: F, actionCount: A, hiddenSizes: [16, 8], activation: 'relu', dropout: 0, seed: 7 });
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  for (let i = from; i < from + steps; i++) {
+    const b = batch(i);
+    tf.tidy(() => {
+      optimizer.minimize(() => lossAndCorrect(maskLogits(forward(model, b.x), b.m), b.y, A).loss, false, variables);
+    });
+    tf.dispose(b);
+  }
+  const weights = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
+  model.dispose();
+  return { weights, optimizer };
+}
+
+function sameBits(a: Float32Array[], b: Float32Array[]): boolean {
+  return a.length === b.length && a.every((w, i) => w.length === b[i]!.length && w.every((v, j) => Object.is(v, b[i]![j])));
+}
+
+describe('FlatAdam: one update over flat moment buffers', () => {
+  for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
+    describe(`on ${backend}`, () => {
+      before(async function () {
+        if (backend === 'tensorflow') requireNativeTensorflow(this);
+        await selectBackend(backend);
+      });
+      after(async () => {
+        await selectBackend('cpu');
+      });
+
+      it('gives bit for bit the weights of tfjs AdamOptimizer, step after step', () => {
+        const stock = train(tf.train.adam(0.01), 12);
+        const before = tf.memory().numTensors;
+        const flat = train(new FlatAdam(0.01), 12);
+        flat.optimizer.dispose();
+        expect(tf.memory().numTensors, 'tensors left behind').to.equal(before);
+        expect(sameBits(flat.weights, stock.weights)).to.equal(true);
+        // A step that changed nothing would also agree: the weights moved.
+        expect(sameBits(flat.weights, train(new FlatAdam(0.01), 0).weights)).to.equal(false);
+        stock.optimizer.dispose();
+      });
+
+      it('holds the slots AdamOptimizer holds, by name and value', async () => {
+        const stock = train(tf.train.adam(0.01), 5).optimizer;
+        const flat = train(new FlatAdam(0.01), 5).optimizer;
+        const expected = await stock.getWeights();
+        const actual = await flat.getWeights();
+        // Each model's variables get a unique suffix (kernel_19, kernel_20): compare the names without it.
+        const unsuffixed = (name: string) => name.replace(/_\d+(?=\/[mv]$)/, '');
+        expect(actual.map((w) => unsuffixed(w.name))).to.deep.equal(expected.map((w) => unsuffixed(w.name)));
+        actual.forEach((w, i) => {
+          expect(w.tensor.shape).to.deep.equal(expected[i]!.tensor.shape);
+          expect(sameBits([w.tensor.dataSync() as Float32Array], [expected[i]!.tensor.dataSync() as Float32Array]), w.name).to.equal(true);
+        });
+        tf.dispose(actual.map((w) => w.tensor));
+        stock.dispose();
+        flat.dispose();
+      });
+
+      it('continues bit for bit from captured state, as if never stopped', async () => {
+        const straight = train(new FlatAdam(0.01), 8);
+        const first = train(new FlatAdam(0.01), 4);
+        const state = captureOptimizer(first.optimizer);
+        first.optimizer.dispose();
+        const resumed = new FlatAdam(0.01);
+        await restoreOptimizer(resumed, state);
+        // train() rebuilds the model from its seed, so carry the first half's weights over.
+        const model = buildPolicy({ featureSize: F, actionCount: A, hiddenSizes: [16, 8], activation: 'relu', dropout: 0, seed: 7 });
+        model.setWeights(first.weights.map((w, i) => tf.tensor(w, model.getWeights()[i]!.shape)));
+        const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+        for (let i = 4; i < 8; i++) {
+          const b = batch(i);
+          tf.tidy(() => {
+            resumed.minimize(() => lossAndCorrect(maskLogits(forward(model, b.x), b.m), b.y, A).loss, false, variables);
+          });
+          tf.dispose(b);
+        }
+        expect(sameBits(model.getWeights().map((w) => w.dataSync() as Float32Array), straight.weights)).to.equal(true);
+        expect(resumed.iterations).to.equal(8);
+        model.dispose();
+        resumed.dispose();
+        straight.optimizer.dispose();
+      });
+    });
+  }
+
+  it('refuses a step over other variables than its state was made for, naming both', async () => {
+    await selectBackend('cpu');
+    const adam = new FlatAdam(0.01);
+    const a = tf.variable(tf.zeros([3]));
+    const b = tf.variable(tf.zeros([2, 2]));
+    adam.minimize(() => tf.sum(tf.square(tf.sub(a, 1))) as tf.Scalar, false, [a]);
+    expect(() => adam.minimize(() => tf.sum(tf.square(tf.sub(b, 1))) as tf.Scalar, false, [b])).to.throw(/state is for 1 variables \(\[3\]\), the step has 1 \(\[2,2\]\)/);
+    tf.dispose([a, b]);
+    adam.dispose();
+  });
+});
