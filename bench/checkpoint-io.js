@@ -1,25 +1,33 @@
 // Checkpoint save/load throughput vs plain fs + fsync of the same bytes, and the time an
-// async save blocks training vs a synchronous save; all measured side by side in one run.
+// async save blocks training vs a synchronous save; all measured side by side in one run,
+// on each backend. The save's parts are timed alone too: reading the tensors back from the
+// backend, hashing, and writing with fsync.
+//   BENCH_CKPT_HIDDEN       hidden sizes on cpu and tensorflow (default 6000,6000: 48.4M parameters)
+//   BENCH_CKPT_HIDDEN_WASM  hidden sizes on wasm, whose 32-bit heap holds less (default 3000,3000)
+//   BENCH_CKPT_BACKENDS     backends to measure (default cpu,tensorflow,wasm; one not installed is skipped)
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { open, readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { Trainer, resolveConfig, silentLogger } from '@poke/core';
+import { createHash } from 'node:crypto';
+import { Trainer, resolveConfig, selectBackend, silentLogger } from '@poke/core';
+import { snapshotOptimizer, snapshotWeights } from '@poke/core/internal';
 import { CheckpointPlugin } from '@poke/plugin-checkpoint';
 import { median, table } from './reference.js';
 
-const HIDDEN = (process.env.BENCH_CKPT_HIDDEN ?? '6000,6000').split(',').map(Number);
+const sizes = (text) => text.split(',').map(Number);
+const HIDDEN = { cpu: sizes(process.env.BENCH_CKPT_HIDDEN ?? '6000,6000'), wasm: sizes(process.env.BENCH_CKPT_HIDDEN_WASM ?? '3000,3000') };
+const BACKENDS = (process.env.BENCH_CKPT_BACKENDS ?? 'cpu,tensorflow,wasm').split(',');
 const FEATURES = Number(process.env.BENCH_CKPT_FEATURES ?? 2048);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** A trainer that ran one tiny step on the big model, so Adam has its slots; and its checkpoint plugin. */
-async function trainedPlugin(runsDir, name, async) {
+async function trainedPlugin(runsDir, name, async, backend) {
   const user = {
     runsDir, runName: name, seed: 1,
     data: { source: 'synthetic', samples: 9, features: FEATURES, actions: 10, valFraction: 0 },
-    model: { hiddenSizes: HIDDEN, dropout: 0 },
-    // cpu: two 50M-parameter models with Adam slots do not fit the wasm backend's 32-bit heap.
-    train: { epochs: 1, batchSize: 8, backend: 'cpu' },
+    model: { hiddenSizes: HIDDEN[backend] ?? HIDDEN.cpu, dropout: 0 },
+    train: { epochs: 1, batchSize: 8, backend },
   };
   const plugin = new CheckpointPlugin({ async, saveLast: false, onValidate: false, every: { steps: 1_000_000 } });
   const { config } = await resolveConfig({ user, file: undefined, baseDir: runsDir });
@@ -38,13 +46,50 @@ async function plainWrite(dir, files) {
   }
 }
 
-export async function run() {
-  const runsDir = mkdtempSync(join(tmpdir(), 'poke-bench-ckpt-'));
+/** The save's parts alone: the snapshot's tensors read back, their bytes hashed. */
+async function parts(trainer) {
+  const tensors = [...snapshotWeights(trainer.model).map((w) => w.tensor), ...snapshotOptimizer(trainer.optimizer).buffers];
+  let t = performance.now();
+  const data = [];
+  for (const tensor of tensors) data.push(await tensor.data());
+  const readBack = performance.now() - t;
+  t = performance.now();
+  const hash = createHash('sha256');
+  for (const values of data) hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  hash.digest();
+  const hashing = performance.now() - t;
+  for (const tensor of tensors) tensor.dispose();
+  return { readBack, hashing };
+}
+
+async function available(backend) {
   try {
-    const sync = await trainedPlugin(runsDir, 'sync', false);
-    const background = await trainedPlugin(runsDir, 'async', true);
+    return (await selectBackend(backend)).name === backend;
+  } catch {
+    return false;
+  }
+}
+
+export async function run() {
+  for (const backend of BACKENDS) {
+    if (!(await available(backend))) {
+      console.log(`\nCheckpoint I/O on ${backend}: skipped, the backend is not available`);
+      continue;
+    }
+    await runOn(backend);
+  }
+}
+
+async function runOn(backend) {
+  const runsDir = mkdtempSync(join(tmpdir(), 'poke-bench-ckpt-'));
+  const trained = [];
+  try {
+    const sync = await trainedPlugin(runsDir, 'sync', false, backend);
+    trained.push(sync);
+    const background = await trainedPlugin(runsDir, 'async', true, backend);
+    trained.push(background);
     const params = sync.trainer.context.parameterCount;
-    const r = { save: [], plainWrite: [], load: [], plainRead: [], syncBlock: [], asyncBlock: [] };
+    const r = { save: [], plainWrite: [], load: [], plainRead: [], syncBlock: [], asyncBlock: [], readBack: [], hashing: [] };
     let bytes = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const { trainer } of [sync, background]) trainer.state.globalStep += 1;
@@ -68,6 +113,10 @@ export async function run() {
       for (const [name] of files) await readFile(join(runsDir, `plain-${round}`, name));
       r.plainRead.push(performance.now() - t);
 
+      const alone = await parts(sync.trainer);
+      r.readBack.push(alone.readBack);
+      r.hashing.push(alone.hashing);
+
       t = performance.now();
       await background.plugin.save('manual');
       r.asyncBlock.push(performance.now() - t);
@@ -77,15 +126,22 @@ export async function run() {
     }
     const mbs = (ms) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
     const m = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]));
-    console.log(`\nCheckpoint I/O — ${(params / 1e6).toFixed(1)}M parameters (${FEATURES}→${HIDDEN.join('→')}→10), ${(bytes / 1e6).toFixed(0)} MB per checkpoint with Adam slots, median of ${ROUNDS}\n`);
+    const hidden = HIDDEN[backend] ?? HIDDEN.cpu;
+    console.log(`\nCheckpoint I/O on ${backend} — ${(params / 1e6).toFixed(1)}M parameters (${FEATURES}→${hidden.join('→')}→10), ${(bytes / 1e6).toFixed(0)} MB per checkpoint with Adam slots, median of ${ROUNDS}\n`);
     console.log(table([
       { what: 'save (checkpoint)', ms: m.save.toFixed(0), 'MB/s': mbs(m.save), 'vs plain fs': (m.plainWrite / m.save).toFixed(2) },
       { what: 'write (plain fs + fsync)', ms: m.plainWrite.toFixed(0), 'MB/s': mbs(m.plainWrite), 'vs plain fs': '1.00' },
       { what: 'load + verify (checkpoint)', ms: m.load.toFixed(0), 'MB/s': mbs(m.load), 'vs plain fs': (m.plainRead / m.load).toFixed(2) },
       { what: 'read (plain fs)', ms: m.plainRead.toFixed(0), 'MB/s': mbs(m.plainRead), 'vs plain fs': '1.00' },
     ], ['what', 'ms', 'MB/s', 'vs plain fs']));
+    console.log(`\nWhere a save's time goes, each part alone: reading the tensors back ${m.readBack.toFixed(0)} ms, sha256 ${m.hashing.toFixed(0)} ms, write + fsync ${m.plainWrite.toFixed(0)} ms (save: ${m.save.toFixed(0)} ms)`);
     console.log(`\nTraining blocked by a save: sync ${m.syncBlock.toFixed(0)} ms, async ${m.asyncBlock.toFixed(0)} ms = ${((m.asyncBlock / m.syncBlock) * 100).toFixed(1)}% (goal: ≤ 10%)`);
   } finally {
+    // Two large models per backend: freed before the next backend makes its own.
+    for (const { trainer } of trained) {
+      trainer.model.dispose();
+      trainer.optimizer.dispose();
+    }
     rmSync(runsDir, { recursive: true, force: true });
   }
 }

@@ -12,9 +12,15 @@ function* chunks(parts: readonly Uint8Array[]): Generator<Uint8Array> {
 
 /**
  * Write `parts` back to back into a new file inside a not-yet-published
- * checkpoint folder and fsync it; returns its sha256 and size. Each chunk is
- * hashed on this thread while the previous one is being written by libuv's
- * pool, so hashing costs almost nothing on top of the write.
+ * checkpoint folder and fsync it; returns its sha256 and size.
+ *
+ * The bytes are written first, then hashed on this thread while libuv's pool
+ * waits for the fsync: the disk's time and the hash's time overlap, and the
+ * writes (page-cache copies) do not compete with the hash for memory
+ * bandwidth. Hashing while writing, chunk by chunk, measured slower. The hash
+ * yields between chunks, so a save in the background does not stall training
+ * for the length of a whole file. The parts are snapshots nobody writes to, so
+ * hashing them after the write hashes what was written.
  */
 export async function writeSynced(path: string, data: readonly Uint8Array[] | Uint8Array | string): Promise<{ sha256: string; bytes: number }> {
   const parts = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
@@ -22,20 +28,27 @@ export async function writeSynced(path: string, data: readonly Uint8Array[] | Ui
   const handle = await open(path, 'wx');
   let bytes = 0;
   try {
-    let pending: Promise<unknown> = Promise.resolve();
     for (const chunk of chunks(parts)) {
-      await pending;
-      pending = handle.write(chunk, 0, chunk.byteLength);
-      hash.update(chunk);
+      await handle.write(chunk, 0, chunk.byteLength);
       bytes += chunk.byteLength;
     }
-    await pending;
-    await handle.sync();
+    const syncing = handle.sync();
+    // The fsync must be awaited even if hashing throws: no promise left unhandled.
+    try {
+      for (const chunk of chunks(parts)) {
+        hash.update(chunk);
+        await yieldToEventLoop();
+      }
+    } finally {
+      await syncing;
+    }
   } finally {
     await handle.close();
   }
   return { sha256: hash.digest('hex'), bytes };
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Read a whole file into one buffer, hashing each chunk while the next one is
