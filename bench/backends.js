@@ -12,6 +12,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 // cpu is ~30× slower than the others: fewer steps keep the run short without changing the rate.
 const STEPS = { cpu: 4, wasm: 40, tensorflow: 60 };
 const PYTHON = process.env.BENCH_TORCH_PYTHON ?? '/usr/bin/python3';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function available(backend) {
   try {
@@ -35,22 +36,35 @@ function torchReference() {
   return JSON.parse(result.stdout.trim().split('\n').at(-1));
 }
 
+/** The faster of two results: a shared machine's load comes and goes, and a rate can only be lowered by it. */
+const faster = (a, b) => (!a?.samples_per_sec || (b?.samples_per_sec ?? 0) > a.samples_per_sec ? b : a);
+
 export async function run() {
   const runsDir = mkdtempSync(join(tmpdir(), 'poke-bench-backends-'));
   const rows = [];
+  let torch;
   try {
-    for (const backend of ['tensorflow', 'wasm', 'cpu']) {
-      if (!(await available(backend))) {
-        rows.push({ backend, rate: undefined, note: backend === 'tensorflow' ? 'not installed (scripts/build-tfjs-node.sh builds it)' : 'failed to initialise' });
-        continue;
+    // tensorflow and PyTorch, the pair the target compares, alternate for ROUNDS rounds and the best of each is kept.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const backend of ['tensorflow', 'wasm', 'cpu']) {
+        if (round > 0 && backend !== 'tensorflow') continue;
+        const row = rows.find((r) => r.backend === backend) ?? rows[rows.push({ backend, rate: undefined }) - 1];
+        if (!(await available(backend))) {
+          row.note = backend === 'tensorflow' ? 'not installed (scripts/build-tfjs-node.sh builds it)' : 'failed to initialise';
+          continue;
+        }
+        const rate = await trainerSamplesPerSecond({ backend, steps: STEPS[backend], runsDir });
+        row.rate = Math.max(row.rate ?? 0, rate);
+        row.note = `poke Trainer, ${STEPS[backend]} timed steps${backend === 'tensorflow' ? `, best of ${ROUNDS}` : ''}`;
       }
-      rows.push({ backend, rate: await trainerSamplesPerSecond({ backend, steps: STEPS[backend], runsDir }), note: `poke Trainer, ${STEPS[backend]} timed steps` });
+      const result = torchReference();
+      torch = faster(torch, result);
+      if (result.skipped) break;
     }
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
   }
-  const torch = torchReference();
-  if (torch.samples_per_sec) rows.push({ backend: 'PyTorch', rate: torch.samples_per_sec, note: `torch ${torch.version}, ${torch.threads} intra-op thread${torch.threads === 1 ? '' : 's'}, ${torch.blas}` });
+  if (torch.samples_per_sec) rows.push({ backend: 'PyTorch', rate: torch.samples_per_sec, note: `torch ${torch.version}, ${torch.threads} intra-op thread${torch.threads === 1 ? '' : 's'}, ${torch.blas}, best of ${ROUNDS}` });
   const reference = torch.samples_per_sec ?? rows.find((r) => r.backend === 'wasm')?.rate;
   const against = torch.samples_per_sec ? 'PyTorch' : 'wasm';
   console.log(`\nBackends — reference MLP ${REFERENCE.features}→${REFERENCE.hidden.join('→')}→${REFERENCE.actions}, batch ${REFERENCE.batchSize}, Adam, masked cross-entropy\n`);
