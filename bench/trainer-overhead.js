@@ -9,7 +9,7 @@ import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectBackend, generateSynthetic, buildPolicy } from '@poke/core';
-import { forward, maskLogits, lossAndCorrect } from '@poke/core/internal';
+import { FlatAdam, forward, maskLogits, lossAndCorrect } from '@poke/core/internal';
 import { REFERENCE, median, table, trainerSamplesPerSecond } from './reference.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,7 +22,7 @@ const dataOptions = { samples: STEPS * REFERENCE.batchSize, features: REFERENCE.
 /** The same math as the Trainer's step, written as the shortest loop tfjs allows. */
 async function bareLoop(data) {
   const model = buildPolicy({ featureSize: REFERENCE.features, actionCount: REFERENCE.actions, hiddenSizes: REFERENCE.hidden, activation: 'relu', dropout: 0, seed: 1 });
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = new FlatAdam(1e-3);
   const B = REFERENCE.batchSize;
   const F = REFERENCE.features;
   const A = REFERENCE.actions;

@@ -19,6 +19,8 @@ export type { OptionRow } from './plugins/option-rows.js';
 export { splitIndices, epochOrder, firstInvalidSample } from './data/dataset.js';
 export { forward, maskLogits, lossAndCorrect } from './model/policy.js';
 export { patchWasmMatMul } from './backend/wasm-matmul.js';
+export { FlatAdam } from './model/flat-adam.js';
+export type { NamedSlot } from './model/flat-adam.js';
 export {
   captureOptimizer, restoreOptimizer, captureWeights, restoreWeights, snapshotWeights, snapshotOptimizer,
 } from './model/optimizer-state.js';

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildPolicy, selectBackend } from '@poke/core';
-import { captureOptimizer, forward, lossAndCorrect, maskLogits, restoreOptimizer } from '@poke/core/internal';
-import { FlatAdam } from '../src/model/flat-adam.js';
+import { FlatAdam, captureOptimizer, forward, lossAndCorrect, maskLogits, restoreOptimizer } from '@poke/core/internal';
 import { requireNativeTensorflow } from '../../../test/requirements.js';
 
 const F = 24;
