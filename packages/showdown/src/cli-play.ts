@@ -6,7 +6,8 @@ import { Rng } from '@poke/core/internal';
 import type { BackendName } from '@poke/core';
 import { agentAction, builtinAgent } from './battle.js';
 import { loadPolicy, policyAgent } from './eval.js';
-import { encode } from './encoder/encode.js';
+import { batchedChooser } from './play/batched-chooser.js';
+import type { BatchStats } from './play/batched-chooser.js';
 import { Bot, websocketUrl } from './play/bot.js';
 import type { PlayEvent, PlayMode } from './play/bot.js';
 import type { Chooser } from './play/session.js';
@@ -44,7 +45,7 @@ function modeOf(flags: PlayFlags): PlayMode {
 }
 
 /** The chooser for a run, a checkpoint or a built-in player, and the run folder if there is one. */
-export async function chooserFor(path: string, flags: { seed: number; backend: BackendName }, cwd: string): Promise<{ choose: Chooser; runDir?: string }> {
+export async function chooserFor(path: string, flags: { seed: number; backend: BackendName }, cwd: string): Promise<{ choose: Chooser; runDir?: string; batches?: BatchStats }> {
   const abs = resolve(cwd, path);
   if (isOpponent(path) && !existsSync(abs)) {
     const agent = builtinAgent(path, flags.seed);
@@ -53,9 +54,10 @@ export async function chooserFor(path: string, flags: { seed: number; backend: B
   }
   await selectBackend(flags.backend);
   const { model, runDir } = await loadPolicy(abs);
-  const agent = policyAgent(model);
-  // The same encoder and mask as training: features of the player's view, argmax over the legal actions.
-  return { choose: (view, mask) => agent.choose(encode(view), mask), ...(runDir ? { runDir } : {}) };
+  // The same encoder and mask as training: features of the player's view, argmax over the legal
+  // actions; the decisions of battles played at once answered together.
+  const batches: BatchStats = { passes: 0, decisions: 0 };
+  return { choose: batchedChooser(policyAgent(model), batches), batches, ...(runDir ? { runDir } : {}) };
 }
 
 function describe(event: PlayEvent): string {
@@ -94,7 +96,7 @@ export function registerPlay(program: Command, context: Context): void {
     .option('--search', 'search for battles in --format, --battles times')
     .option('--battles <n>', 'battles to play (--accept: stop after n; default: until Ctrl-C)', positiveInt('--battles'))
     .option('--format <id>', 'battle format (a random battle: the bot brings no team)', 'gen9randombattle')
-    .option('--max-concurrent <n>', 'battles at once', positiveInt('--max-concurrent'), 1)
+    .option('--max-concurrent <n>', 'battles at once; a policy answers the decisions that arrive together in one forward pass', positiveInt('--max-concurrent'), 1)
     .option('--timer', 'turn the battle timer on in every battle')
     .option('--out <dir>', "battle logs and results.jsonl (default: the run's play/ folder, else ./play)")
     .option('--forfeit-on-stop', 'on Ctrl-C forfeit running battles instead of finishing them')
@@ -112,7 +114,7 @@ export function registerPlay(program: Command, context: Context): void {
       }
       const password = flags.passwordEnv ? process.env[flags.passwordEnv] : undefined;
       if (flags.passwordEnv && !password) throw new UserError(`--password-env ${flags.passwordEnv}: the variable is not set`);
-      const { choose, runDir } = await chooserFor(path, flags, context.cwd);
+      const { choose, runDir, batches } = await chooserFor(path, flags, context.cwd);
       const outDir = flags.out ? resolve(context.cwd, flags.out) : runDir ? join(runDir, 'play') : resolve(context.cwd, 'play');
       const bot = new Bot({
         server: flags.server, name: flags.name, ...(password ? { password, loginServer: flags.loginServer } : {}),
@@ -129,8 +131,11 @@ export function registerPlay(program: Command, context: Context): void {
       process.on('SIGTERM', onSignal);
       try {
         const summary = await bot.start();
-        if (flags.json) console.log(JSON.stringify({ outDir, ...summary }, null, 2));
-        else console.log(`${summary.battles} battles: ${summary.wins} won, ${summary.losses} lost, ${summary.ties} tied, ${summary.aborted} aborted; ${summary.rejected} choices refused, ${summary.malformed} malformed lines, ${summary.reconnects} reconnects; logs in ${outDir}`);
+        if (flags.json) console.log(JSON.stringify({ outDir, ...summary, ...(batches ? { forwardPasses: batches.passes } : {}) }, null, 2));
+        else {
+          const passes = batches ? `; ${batches.decisions} decisions in ${batches.passes} forward passes` : '';
+          console.log(`${summary.battles} battles: ${summary.wins} won, ${summary.losses} lost, ${summary.ties} tied, ${summary.aborted} aborted; ${summary.rejected} choices refused, ${summary.malformed} malformed lines, ${summary.reconnects} reconnects${passes}; logs in ${outDir}`);
+        }
         if (interrupts) context.setExitCode(130);
       } finally {
         process.off('SIGINT', onSignal);

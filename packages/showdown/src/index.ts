@@ -26,6 +26,8 @@ export { Bot, websocketUrl } from './play/bot.js';
 export type { PlayOptions, PlayMode, PlayEvent, PlaySummary } from './play/bot.js';
 export { BattleSession } from './play/session.js';
 export type { Chooser, Outcome, SessionEnd } from './play/session.js';
+export { batchedChooser } from './play/batched-chooser.js';
+export type { BatchStats } from './play/batched-chooser.js';
 export { parseFrame, parseRequest, splitLine } from './play/protocol.js';
 export { RESULTS_FILE } from './play/results.js';
 export type { ResultLine } from './play/results.js';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { BattleSession, expertAction, needsDecision, parseFrame, parseRequest, playBattle } from '@poke/showdown';
-import type { SimRequest } from '@poke/showdown';
+import { buildPolicy, selectBackend } from '@poke/core';
+import { ACTION_COUNT, BattleSession, FEATURE_SIZE, batchedChooser, encode, expertAction, needsDecision, parseFrame, parseRequest, playBattle, policyAgent } from '@poke/showdown';
+import type { BatchStats, Chooser, PolicyAgent, SimRequest } from '@poke/showdown';
 
 /** A finished battle as p1 received it (its `|request|` lines after the lines they follow, as servers send them). */
 function playerLog(seed: number): { lines: string[]; winner: string | null } {
@@ -96,5 +97,50 @@ describe('@poke/showdown play: the battle session and the protocol parser', func
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('a policy answers the decisions of battles played at once in one forward pass each turn, choosing what it chooses one at a time', async () => {
+    await selectBackend('cpu');
+    const model = buildPolicy({ featureSize: FEATURE_SIZE, actionCount: ACTION_COUNT, hiddenSizes: [32], activation: 'relu', dropout: 0, seed: 3 });
+    const agent = policyAgent(model);
+    let rows = 0;
+    const counted: PolicyAgent = { ...agent, chooseBatch: (features, masks) => ((rows += masks.length), agent.chooseBatch!(features, masks)) };
+    // Each battle's messages in order; in each round every battle gets its next message, all in one turn of the event loop.
+    const play = async (choose: Chooser) => {
+      const logs = battles.map(({ lines }) => frames(lines));
+      const sent = logs.map(() => [] as string[]);
+      const sessions = logs.map((_, b) => new BattleSession(`battle-${b}`, 'poke-p1', choose, (m) => sent[b]!.push(m)));
+      for (let round = 0; round < Math.max(...logs.map((l) => l.length)); round++) {
+        logs.forEach((log, b) => log[round] && sessions[b]!.receive(log[round]!));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return { sent, sessions };
+    };
+    const one = await play((view, mask) => agent.choose(encode(view), mask));
+    const stats: BatchStats = { passes: 0, decisions: 0 };
+    const batched = await play(batchedChooser(counted, stats));
+    expect(batched.sent).to.deep.equal(one.sent);
+    const decisions = battles.reduce((n, { lines }) => n + decisionRequests(lines), 0);
+    expect(stats.decisions).to.equal(decisions);
+    expect(rows).to.equal(decisions);
+    // Three battles at once: while all three are running, each pass answers all of them.
+    expect(stats.passes).to.be.lessThan(decisions / 2);
+    expect(batched.sessions.map((s) => s.ended?.result)).to.deep.equal(one.sessions.map((s) => s.ended?.result));
+    model.dispose();
+  });
+
+  it('a forward pass that fails still answers the waiting decision with a legal action, counted as malformed', async () => {
+    const { lines } = battles[0]!;
+    const first = lines.findIndex((l) => l.startsWith('|request|') && needsDecision(JSON.parse(l.slice(9)) as SimRequest));
+    const failing: PolicyAgent = { kind: 'policy', choose: () => 0, chooseBatch: () => { throw new Error('the forward pass failed'); } };
+    const sent: string[] = [];
+    const s = new BattleSession('battle-x', 'poke-p1', batchedChooser(failing), (m) => sent.push(m));
+    s.receive(lines.slice(0, first + 1));
+    expect(sent).to.have.length(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.resolve();
+    expect(sent).to.have.length(1);
+    expect(sent[0]).to.match(/^\/choose (move|switch) \d/);
+    expect(s.malformed).to.equal(1);
   });
 });

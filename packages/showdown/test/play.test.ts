@@ -58,7 +58,7 @@ describe('poke play on a real pokemon-showdown server', function () {
     await acceptor.waitFor(/logged in as acceptor/);
     const challenger = await play(server, dir, 'runs/bot', 'challenger', ['--challenge', 'acceptor', '--battles', '5', '--max-concurrent', '2', '--timer', '--json']).result;
     expect(challenger.code, challenger.stderr).to.equal(0);
-    const summary = JSON.parse(challenger.stdout) as { battles: number; aborted: number; outDir: string; malformed: number };
+    const summary = JSON.parse(challenger.stdout) as { battles: number; aborted: number; outDir: string; malformed: number; forwardPasses: number };
     expect(summary).to.include({ battles: 5, aborted: 0, malformed: 0, outDir: join(dir, 'runs', 'bot', 'play') });
     const accepted = await acceptor.result;
     expect(accepted.code, accepted.stderr).to.equal(0);
@@ -66,6 +66,8 @@ describe('poke play on a real pokemon-showdown server', function () {
     const ours = await readResults(summary.outDir);
     const theirs = new Map((await readResults(join(dir, 'acceptor'))).map((l) => [l.battle, l]));
     expect(ours).to.have.length(5);
+    // Every decision went through a forward pass, some passes answering both battles at once or not.
+    expect(summary.forwardPasses).to.be.within(1, ours.reduce((n, l) => n + l.decisions, 0));
     expect(theirs.size).to.equal(5);
     const opposite = { win: 'loss', loss: 'win', tie: 'tie' } as Record<string, string>;
     for (const line of ours) {

@@ -12,8 +12,12 @@ import { PlayerView, channelLines } from '../encoder/view.js';
 import type { SideID } from '../encoder/view.js';
 import { isWellFormed, parseRequest, splitLine, toId } from './protocol.js';
 
-/** Chooses an action for the view's current request; `mask` holds the legal ones. */
-export type Chooser = (view: PlayerView, mask: Uint8Array) => number;
+/**
+ * Chooses an action for the view's current request; `mask` holds the legal ones. It reads
+ * the view before it returns (the view moves on with the battle's next lines); a promise
+ * lets it answer later, e.g. together with other battles' decisions in one forward pass.
+ */
+export type Chooser = (view: PlayerView, mask: Uint8Array) => number | Promise<number>;
 
 export type Outcome = 'win' | 'loss' | 'tie' | 'aborted';
 
@@ -169,15 +173,29 @@ export class BattleSession {
     if (!this.view) return;
     this.view.request = request;
     const mask = maskFromRequest(request, new Uint8Array(ACTION_COUNT));
-    let action: number;
+    let chosen: number | Promise<number>;
     try {
-      action = this.choose(this.view, mask);
+      chosen = this.choose(this.view, mask);
     } catch {
-      // The encoder could not read this state: play on with a legal action rather than stall the battle.
+      chosen = -1;
       this.malformed++;
-      action = -1;
     }
-    if (!(action >= 0 && mask[action])) action = mask.indexOf(1);
+    if (typeof chosen === 'number') this.decide(request, mask, chosen);
+    else {
+      chosen.then(
+        (action) => this.decide(request, mask, action),
+        () => {
+          this.malformed++;
+          this.decide(request, mask, -1);
+        },
+      );
+    }
+  }
+
+  /** Send the chosen action; one the chooser could not give (-1, or not legal: the encoder could not read this state) becomes the first legal one, so the battle never stalls. */
+  private decide(request: SimRequest, mask: Uint8Array, chosen: number): void {
+    if (this.ended) return;
+    const action = chosen >= 0 && mask[chosen] ? chosen : mask.indexOf(1);
     this.answered = { request, mask, tried: new Set([action]) };
     this.decisions++;
     this.sendChoice(request, action);
