@@ -20,8 +20,13 @@ export interface EvalJob {
   b: WorkerSide;
 }
 
-/** Driver → worker: the answers to the worker's last questions (in their order) and battles to start. */
+/**
+ * Driver → worker: the answers to the questions of one lane (in their order) and battles to start
+ * in it. A worker plays its battles in two lanes, so that it plays one while the other's questions
+ * are out.
+ */
 export interface EvalTurn {
+  lane: number;
   answers: number[];
   start: number[];
 }
@@ -36,9 +41,9 @@ export interface PackedQuestions {
   masks: Uint8Array;
 }
 
-/** Worker → driver: the battles that ended since the last round, then the questions its battles in play owe. */
+/** Worker → driver: the battles that ended since the last report, then the questions the lane's battles in play owe. */
 export type EvalReport =
-  | { type: 'round'; ended: Array<{ index: number; winner: SideID | null; turns: number }>; questions: PackedQuestions; running: number }
+  | { type: 'round'; lane: number; ended: Array<{ index: number; winner: SideID | null; turns: number }>; questions: PackedQuestions; running: number }
   | { type: 'error'; message: string };
 
 export function packQuestions(questions: readonly PolicyQuestion[], idOf: (agent: PolicyAgent) => number): PackedQuestions {

@@ -49,15 +49,23 @@ export async function evaluatePolicyParallel(agent: Agent, options: EvalOptions 
 
 interface Round {
   worker: number;
+  lane: number;
   questions: PackedQuestions;
   running: number;
+}
+
+/** A worker's lanes: two halves of its concurrency (one lane at concurrency 1), so it plays one while the other waits for answers. */
+function laneSizes(concurrency: number): number[] {
+  return concurrency > 1 ? [Math.ceil(concurrency / 2), Math.floor(concurrency / 2)] : [1];
 }
 
 /** Play battles 0..battles-1 on `count` workers; resolves once every worker has ended, rejects (all ended) on the first failure. */
 function runWorkers(count: number, concurrency: number, job: EvalJob, policies: readonly PolicyAgent[], battles: number, tally: MatchTally): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    const lanes = laneSizes(concurrency);
     const threads: Worker[] = [];
     const ending: Array<Promise<unknown> | undefined> = [];
+    const openLanes = new Array<number>(count).fill(lanes.length);
     let next = 0;
     let failed = false;
     let rounds: Round[] = [];
@@ -85,9 +93,9 @@ function runWorkers(count: number, concurrency: number, job: EvalJob, policies: 
         const answers = answerAll(due.flatMap((r) => unpackQuestions(r.questions, policies)));
         let at = 0;
         for (const r of due) {
-          const turn: EvalTurn = { answers: answers.slice(at, (at += r.questions.policies.length)), start: take(concurrency - r.running) };
+          const turn: EvalTurn = { lane: r.lane, answers: answers.slice(at, (at += r.questions.policies.length)), start: take(lanes[r.lane]! - r.running) };
           if (r.running || turn.start.length) threads[r.worker]!.postMessage(turn);
-          else end(r.worker);
+          else if (--openLanes[r.worker]! === 0) end(r.worker);
         }
       } catch (err) {
         fail(err as Error);
@@ -104,7 +112,7 @@ function runWorkers(count: number, concurrency: number, job: EvalJob, policies: 
         return fail(err as Error);
       }
       if (!rounds.length) setImmediate(answer);
-      rounds.push({ worker: w, questions: report.questions, running: report.running });
+      rounds.push({ worker: w, lane: report.lane, questions: report.questions, running: report.running });
     };
     for (let w = 0; w < count; w++) {
       const thread = new Worker(workerUrl('eval-worker', import.meta.url), { workerData: job });
@@ -114,8 +122,11 @@ function runWorkers(count: number, concurrency: number, job: EvalJob, policies: 
       thread.on('exit', (code) => {
         if (!ending[w]) fail(new Error(`poke eval: a worker thread exited (code ${code}) before its battles ended`));
       });
-      // The first battles are spread evenly, so a short match still uses every worker.
-      thread.postMessage({ answers: [], start: take(Math.min(concurrency, Math.ceil((battles - next) / (count - w)))) } satisfies EvalTurn);
     }
+    // The first battles are spread evenly over the lanes, so a short match still uses every worker.
+    const firsts = lanes.flatMap((size, lane) => threads.map((thread) => ({ thread, lane, size })));
+    firsts.forEach(({ thread, lane, size }, k) => {
+      thread.postMessage({ lane, answers: [], start: take(Math.min(size, Math.ceil((battles - next) / (firsts.length - k)))) } satisfies EvalTurn);
+    });
   });
 }

@@ -1,6 +1,6 @@
 /**
- * An eval worker thread: plays the battles the driver hands it, at most its concurrency at a
- * time, and sends the driver its policy sides' questions each round (see eval-messages.ts).
+ * An eval worker thread: plays the battles the driver hands it, in lanes (see EvalTurn), and
+ * sends the driver a lane's policy questions each round (see eval-messages.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { BattlePool } from './batch.js';
@@ -40,7 +40,12 @@ function sideOf(side: WorkerSide): AgentFor {
 const a = sideOf(job.a);
 const b = sideOf(job.b);
 let ended: Extract<EvalReport, { type: 'round' }>['ended'] = [];
-const pool = new BattlePool((i) => matchBattle(i, a, b, job.format, job.seed), (index, result) => ended.push({ index, winner: result.winner, turns: result.turns }));
+const lanes = new Map<number, BattlePool>();
+const laneOf = (lane: number) => {
+  let pool = lanes.get(lane);
+  if (!pool) lanes.set(lane, (pool = new BattlePool((i) => matchBattle(i, a, b, job.format, job.seed), (index, result) => ended.push({ index, winner: result.winner, turns: result.turns }))));
+  return pool;
+};
 
 function report(message: EvalReport, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(message, transfer);
@@ -48,10 +53,11 @@ function report(message: EvalReport, transfer: ArrayBuffer[] = []): void {
 
 parentPort!.on('message', (turn: EvalTurn) => {
   try {
+    const pool = laneOf(turn.lane);
     if (pool.size) pool.resume(turn.answers);
     for (const index of turn.start) pool.start(index);
     const questions = packQuestions(pool.questions(), (agent) => policyIds.get(agent)!);
-    report({ type: 'round', ended, questions, running: pool.size }, [questions.features.buffer as ArrayBuffer, questions.masks.buffer as ArrayBuffer]);
+    report({ type: 'round', lane: turn.lane, ended, questions, running: pool.size }, [questions.features.buffer as ArrayBuffer, questions.masks.buffer as ArrayBuffer]);
     ended = [];
   } catch (err) {
     report({ type: 'error', message: (err as Error).message });
