@@ -69,6 +69,7 @@ function runWorkers(count: number, concurrency: number, job: EvalJob, policies: 
     let next = 0;
     let failed = false;
     let rounds: Round[] = [];
+    let checking = false;
     const take = (n: number) => {
       const start: number[] = [];
       while (start.length < n && next < battles) start.push(next++);
@@ -84,7 +85,14 @@ function runWorkers(count: number, concurrency: number, job: EvalJob, policies: 
       failed = true;
       settle(error);
     };
-    // Questions that came in together are answered together: one forward pass per policy.
+    // Questions wait while every worker still has a lane to play, and are then all answered
+    // together: one forward pass per policy, as many rows as the workers' lanes gave.
+    const check = () => {
+      checking = false;
+      const waiting = new Array<number>(count).fill(0);
+      for (const r of rounds) waiting[r.worker]!++;
+      if (waiting.some((n, w) => n > 0 && n >= openLanes[w]!)) answer();
+    };
     const answer = () => {
       const due = rounds;
       rounds = [];
@@ -111,7 +119,10 @@ function runWorkers(count: number, concurrency: number, job: EvalJob, policies: 
       } catch (err) {
         return fail(err as Error);
       }
-      if (!rounds.length) setImmediate(answer);
+      if (!checking) {
+        checking = true;
+        setImmediate(check);
+      }
       rounds.push({ worker: w, lane: report.lane, questions: report.questions, running: report.running });
     };
     for (let w = 0; w < count; w++) {

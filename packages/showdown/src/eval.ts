@@ -21,7 +21,7 @@ export interface EvalOptions {
   format?: string;
   /** @default 1 */
   seed?: number;
-  /** Battles played at once, their policy decisions answered in one forward pass. @default 32 */
+  /** Battles played at once (by each worker thread with playMatchParallel), their policy decisions answered in one forward pass. @default 32 */
   concurrency?: number;
   onBattle?: (done: number, total: number) => void;
 }
@@ -35,7 +35,7 @@ export interface MatchOptions {
   format?: string;
   /** @default 1 */
   seed?: number;
-  /** Battles played at once, their policy decisions answered in one forward pass. @default 32 */
+  /** Battles played at once (by each worker thread with playMatchParallel), their policy decisions answered in one forward pass. @default 32 */
   concurrency?: number;
   onBattle?: (done: number, total: number) => void;
   /** Each battle's outcome for player A, by battle index (called in the order battles end, which with worker threads varies from run to run). */
