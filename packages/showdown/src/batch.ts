@@ -18,6 +18,56 @@ interface Running {
   questions: PolicyQuestion[];
 }
 
+/**
+ * The battles one thread has in play: each runs until it owes policy choices or ends. A driver
+ * starts battles, reads the questions of all of them (battle order, p1 before p2 within a battle)
+ * and resumes them all with the answers, in that order. A battle that throws is named in the error.
+ */
+export class BattlePool {
+  private running: Running[] = [];
+
+  constructor(
+    private readonly battle: (index: number) => BattleOptions,
+    private readonly onResult: (index: number, result: BattleResult) => void,
+  ) {}
+
+  /** Battles in play, each owing at least one answer. */
+  get size(): number {
+    return this.running.length;
+  }
+
+  /** Start battle `index` (after those in play: the gathering order is the starting order). */
+  start(index: number): void {
+    const started = this.advance(index, undefined);
+    if (started) this.running.push(started);
+  }
+
+  /** The questions every battle in play owes, in battle order. */
+  questions(): PolicyQuestion[] {
+    return this.running.flatMap((r) => r.questions);
+  }
+
+  /** Resume every battle in play with its answers (`answers` in the order of `questions()`). */
+  resume(answers: readonly number[]): void {
+    let at = 0;
+    this.running = this.running.flatMap((r) => this.advance(r.index, r, answers.slice(at, (at += r.questions.length))) ?? []);
+  }
+
+  private advance(index: number, running: Running | undefined, answers?: number[]): Running | undefined {
+    let steps = running?.steps;
+    let step: IteratorResult<PolicyQuestion[], BattleResult>;
+    try {
+      steps ??= battleSteps(this.battle(index));
+      step = answers ? steps.next(answers) : steps.next();
+    } catch (err) {
+      throw new Error(`battle ${index} failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (!step.done) return { index, steps, questions: step.value };
+    this.onResult(index, step.value);
+    return undefined;
+  }
+}
+
 /** Answer every question with its policy, one `chooseBatch` per policy (questions in the order given). */
 export function answerAll(questions: readonly PolicyQuestion[]): number[] {
   const answers = new Array<number>(questions.length);
@@ -45,27 +95,11 @@ export function answerAll(questions: readonly PolicyQuestion[]): number[] {
  * `onResult` gets each battle as it ends (in the order they end, which is itself fixed).
  */
 export function playBattles(count: number, battle: (index: number) => BattleOptions, concurrency: number, onResult: (index: number, result: BattleResult) => void): void {
-  let running: Running[] = [];
+  const pool = new BattlePool(battle, onResult);
   let next = 0;
-  const advance = (index: number, steps: Running['steps'], answers?: number[]): Running | undefined => {
-    const step = answers ? steps.next(answers) : steps.next();
-    if (!step.done) return { index, steps, questions: step.value };
-    onResult(index, step.value);
-    return undefined;
-  };
   for (;;) {
-    // Started in index order and kept in it: the gathering order below is the battles' order.
-    while (running.length < concurrency && next < count) {
-      const index = next++;
-      const started = advance(index, battleSteps(battle(index)));
-      if (started) running.push(started);
-    }
-    if (!running.length) return;
-    const answers = answerAll(running.flatMap((r) => r.questions));
-    let at = 0;
-    running = running.flatMap((r) => {
-      const mine = answers.slice(at, (at += r.questions.length));
-      return advance(r.index, r.steps, mine) ?? [];
-    });
+    while (pool.size < concurrency && next < count) pool.start(next++);
+    if (!pool.size) return;
+    pool.resume(answerAll(pool.questions()));
   }
 }

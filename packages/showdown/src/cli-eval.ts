@@ -6,7 +6,8 @@ import { UserError, selectBackend, writeJsonAtomic } from '@poke/core';
 import type { BackendName } from '@poke/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { OPPONENTS } from './generate.js';
-import { builtinFor, loadPolicy, playMatch, policyAgent } from './eval.js';
+import { builtinFor, loadPolicy, policyAgent, policyFor } from './eval.js';
+import { playMatchParallel } from './eval-parallel.js';
 import { DEFAULT_CONCURRENCY } from './batch.js';
 import type { AgentFor, EvalResult } from './eval.js';
 import { isOpponent, positiveInt } from './cli-common.js';
@@ -30,8 +31,8 @@ async function named(value: string, cwd: string): Promise<Named> {
   const path = resolve(cwd, value);
   if (isOpponent(value) && !existsSync(path)) return { name: value, agentFor: (role, seed) => builtinFor(value, seed, role) };
   const { model, checkpoint, runDir } = await loadPolicy(path);
-  const agent = policyAgent(model);
-  return { name: relative(cwd, path) || '.', agentFor: () => () => agent, model, checkpoint, ...(runDir ? { runDir } : {}) };
+  const agent = policyFor(policyAgent(model));
+  return { name: relative(cwd, path) || '.', agentFor: () => agent, model, checkpoint, ...(runDir ? { runDir } : {}) };
 }
 
 function listOf(value: string, previous: string[] | undefined): string[] {
@@ -72,6 +73,7 @@ interface EvalFlags {
   name: string;
   maxConcurrent: number;
   concurrency: number;
+  workers?: number;
   json?: boolean;
 }
 
@@ -111,7 +113,8 @@ export function registerEval(program: Command, context: Context): void {
     .option('--format <id>', 'battle format', 'gen9randombattle')
     .option('--seed <n>', 'seed of the battles', (v) => Number.parseInt(v, 10), 1)
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', 'auto')
-    .option('--concurrency <n>', 'battles played at once in the simulator, their policy decisions answered in one forward pass (results depend only on --seed: the same for any value on the cpu backend)', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
+    .option('--concurrency <n>', 'battles played at once in the simulator by each worker thread, their policy decisions answered in one forward pass (results depend only on --seed: the same for any value on the cpu backend)', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
+    .option('--workers <n>', 'worker threads (default: all cores) that play the battles; the policies answer all their decisions on the main thread (results the same for any value on the cpu backend)', positiveInt('--workers'))
     .option('--server <url>', 'play on this Showdown server instead of the simulator (with --vs-user)')
     .option('--vs-user <name>', 'with --server: the account to challenge, --battles times (any bot, e.g. a poke-env player)')
     .option('--name <name>', 'with --server: our user name (no password: a server without authentication)', 'poke-eval')
@@ -135,8 +138,8 @@ export function registerEval(program: Command, context: Context): void {
       for (const player of players) {
         for (const opponent of opponents) {
           const label = players.length * opponents.length > 1 ? `battles ${player.name} vs ${opponent.name}` : 'battles';
-          const options = { battles: flags.battles, format: flags.format, seed: flags.seed, concurrency: flags.concurrency, onBattle: context.progress(label) };
-          const result = playMatch(player.agentFor('player', flags.seed), opponent.agentFor('opponent', flags.seed), opponent.name, options);
+          const options = { battles: flags.battles, format: flags.format, seed: flags.seed, concurrency: flags.concurrency, ...(flags.workers ? { workers: flags.workers } : {}), onBattle: context.progress(label) };
+          const result = await playMatchParallel(player.agentFor('player', flags.seed), opponent.agentFor('opponent', flags.seed), opponent.name, options);
           const record = { ...result, ...(player.checkpoint ? { checkpoint: player.checkpoint } : {}), seed: flags.seed, timestamp: new Date().toISOString() };
           if (player.runDir) await recordEval(player.runDir, record);
           results.set(`${player.name}\n${opponent.name}`, result);

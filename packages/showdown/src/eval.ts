@@ -3,11 +3,13 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UserError } from '@poke/core';
-import { deriveSeed, forward } from '@poke/core/internal';
+import { forward } from '@poke/core/internal';
 import { loadPolicyModel, readManifest, MANIFEST_FILE } from '@poke/plugin-checkpoint';
-import { builtinAgent } from './battle.js';
 import type { Agent, PolicyAgent } from './battle.js';
 import { DEFAULT_CONCURRENCY, playBattles } from './batch.js';
+import { builtinFor, matchBattle, outcomeOf } from './match.js';
+import type { AgentFor } from './match.js';
+import type { SideID } from './encoder/view.js';
 import { ACTION_COUNT } from './actions.js';
 import { FEATURE_SIZE } from './encoder/layout.js';
 import type { Opponent } from './generate.js';
@@ -19,13 +21,13 @@ export interface EvalOptions {
   format?: string;
   /** @default 1 */
   seed?: number;
-  /** Battles played at once, their policy decisions answered in one forward pass. @default 32 */
+  /** Battles played at once (by each worker thread with playMatchParallel), their policy decisions answered in one forward pass. @default 32 */
   concurrency?: number;
   onBattle?: (done: number, total: number) => void;
 }
 
-/** A side of a match: the agent that plays battle pair `k` (built-in players get a seed per pair). */
-export type AgentFor = (pair: number) => Agent;
+export { builtinFor, policyFor } from './match.js';
+export type { AgentFor, PortableSide } from './match.js';
 
 export interface MatchOptions {
   battles: number;
@@ -33,10 +35,10 @@ export interface MatchOptions {
   format?: string;
   /** @default 1 */
   seed?: number;
-  /** Battles played at once, their policy decisions answered in one forward pass. @default 32 */
+  /** Battles played at once (by each worker thread with playMatchParallel), their policy decisions answered in one forward pass. @default 32 */
   concurrency?: number;
   onBattle?: (done: number, total: number) => void;
-  /** Each battle's outcome for player A, by battle index (called in the order battles end). */
+  /** Each battle's outcome for player A, by battle index (called in the order battles end, which with worker threads varies from run to run). */
   onResult?: (index: number, outcome: BattleOutcome) => void;
 }
 
@@ -60,8 +62,10 @@ export interface EvalResult {
   /** Mean battle length in turns. */
   meanTurns: number;
   seconds: number;
-  /** Battles played at once. */
+  /** Battles played at once (on each thread). */
   concurrency: number;
+  /** Threads that played the battles (1: the calling thread). */
+  workers: number;
 }
 
 /** Wilson score interval for a proportion (z = 1.96). */
@@ -100,54 +104,59 @@ export function policyAgent(model: LayersModel): PolicyAgent {
   return { kind: 'policy', chooseBatch, choose: (features, mask) => chooseBatch(features, [mask])[0]! };
 }
 
-/** A built-in player as one side of a match, seeded per battle pair (`role` keeps the two sides' seeds apart). */
-export function builtinFor(name: Opponent, seed: number, role: 'player' | 'opponent'): AgentFor {
-  return (pair) => builtinAgent(name, deriveSeed(seed, `eval-${role}`, pair));
+/** Counts a match's outcomes as its battles end, and reports each one. */
+export class MatchTally {
+  private wins = 0;
+  private losses = 0;
+  private turns = 0;
+  private done = 0;
+  private readonly started = performance.now();
+
+  constructor(private readonly options: MatchOptions) {}
+
+  add(index: number, winner: SideID | null, turns: number): void {
+    const result = outcomeOf(index, winner);
+    if (result === 'win') this.wins++;
+    else if (result === 'loss') this.losses++;
+    this.turns += turns;
+    this.options.onResult?.(index, { result, turns });
+    this.options.onBattle?.(++this.done, this.options.battles);
+  }
+
+  /** The match's result. Sums of whole numbers: the same whatever order the battles ended in. */
+  result(vs: string, concurrency: number, workers: number): EvalResult {
+    const { battles } = this.options;
+    const ties = battles - this.wins - this.losses;
+    const score = this.wins + ties / 2;
+    return {
+      vs,
+      format: this.options.format ?? 'gen9randombattle',
+      battles,
+      wins: this.wins,
+      losses: this.losses,
+      ties,
+      winRate: battles ? score / battles : 0,
+      ci95: wilson(score, battles),
+      meanTurns: battles ? this.turns / battles : 0,
+      seconds: (performance.now() - this.started) / 1000,
+      concurrency,
+      workers,
+    };
+  }
 }
 
 /**
- * Play `battles` battles of A against B, sides and seeds balanced: battle pair k uses one
- * seed (teams and every roll) twice, A as p1 then A as p2, so neither side nor team favours
- * either player. An odd count plays the last seed once, A as p1.
+ * Play `battles` battles of A against B in this thread, sides and seeds balanced: battle pair k
+ * uses one seed (teams and every roll) twice, A as p1 then A as p2, so neither side nor team
+ * favours either player. An odd count plays the last seed once, A as p1.
  */
 export function playMatch(a: AgentFor, b: AgentFor, vs: string, options: MatchOptions): EvalResult {
-  const started = performance.now();
   const format = options.format ?? 'gen9randombattle';
   const seed = options.seed ?? 1;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const aSideOf = (i: number) => (i % 2 === 0 ? 'p1' : 'p2');
-  let wins = 0;
-  let losses = 0;
-  let turns = 0;
-  let done = 0;
-  const battle = (i: number) => {
-    const pair = Math.floor(i / 2);
-    const [p1, p2] = aSideOf(i) === 'p1' ? [a(pair), b(pair)] : [b(pair), a(pair)];
-    return { format, seed: deriveSeed(seed, 'eval', pair), p1, p2, record: [] };
-  };
-  playBattles(options.battles, battle, concurrency, (i, result) => {
-    const outcome = result.winner === aSideOf(i) ? 'win' : result.winner ? 'loss' : 'tie';
-    if (outcome === 'win') wins++;
-    else if (outcome === 'loss') losses++;
-    turns += result.turns;
-    options.onResult?.(i, { result: outcome, turns: result.turns });
-    options.onBattle?.(++done, options.battles);
-  });
-  const ties = options.battles - wins - losses;
-  const score = wins + ties / 2;
-  return {
-    vs,
-    format,
-    battles: options.battles,
-    wins,
-    losses,
-    ties,
-    winRate: options.battles ? score / options.battles : 0,
-    ci95: wilson(score, options.battles),
-    meanTurns: options.battles ? turns / options.battles : 0,
-    seconds: (performance.now() - started) / 1000,
-    concurrency,
-  };
+  const tally = new MatchTally(options);
+  playBattles(options.battles, (i) => matchBattle(i, a, b, format, seed), concurrency, (i, result) => tally.add(i, result.winner, result.turns));
+  return tally.result(vs, concurrency, 1);
 }
 
 /** Play `battles` battles of the policy against a built-in opponent (sides balanced, see playMatch). */

@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { ArrayDataset } from '@poke/core';
 import { deriveSeed } from '@poke/core/internal';
 import { builtinAgent, playBattle } from './battle.js';
@@ -8,6 +7,7 @@ import type { SideID } from './encoder/view.js';
 import type { Agent, Decision } from './battle.js';
 import { ACTION_COUNT } from './actions.js';
 import { FEATURE_SIZE } from './encoder/layout.js';
+import { workerUrl } from './worker-url.js';
 
 /** The built-in players: opponents in generation and evaluation. */
 export const OPPONENTS = ['random', 'maxpower', 'heuristic', 'expert'] as const;
@@ -105,12 +105,6 @@ export function generateRange(
   return { ...packDecisions(decisions), battles: end - start, expertWins, turns, ...(options.keepLogs ? { logs } : {}) };
 }
 
-function workerUrl(): URL {
-  // Under tsx (tests of the sources) this file is src/generate.ts; the worker runs the built one.
-  const here = fileURLToPath(import.meta.url);
-  return here.endsWith('.ts') ? new URL('../dist/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url);
-}
-
 function concat<T extends Float32Array | Int32Array | Uint8Array>(parts: T[], make: (n: number) => T): T {
   const out = make(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
@@ -152,7 +146,7 @@ export async function generateDemonstrations(
       ranges.map(
         ([start, end]) =>
           new Promise<GeneratedChunk>((resolve, reject) => {
-            const worker = new Worker(workerUrl(), { workerData: { options: resolved, start, end } });
+            const worker = new Worker(workerUrl('worker', import.meta.url), { workerData: { options: resolved, start, end } });
             worker.on('message', (message: { type: 'battle' } | { type: 'done'; chunk: GeneratedChunk }) => {
               if (message.type === 'battle') tick();
               else resolve(message.chunk);
