@@ -4,14 +4,13 @@
  * messages are often read together) are answered in one forward pass, on the next turn.
  * Each decision's features are encoded when it is asked, before its battle's view moves on.
  */
-import { FEATURE_SIZE } from '../encoder/layout.js';
 import { encode } from '../encoder/encode.js';
-import type { PolicyAgent } from '../battle.js';
+import { answerAll } from '../batch.js';
+import type { PolicyAgent, PolicyQuestion } from '../battle.js';
 import type { Chooser } from './session.js';
 
 interface Asked {
-  features: Float32Array;
-  mask: Uint8Array;
+  question: PolicyQuestion;
   resolve: (action: number) => void;
   reject: (error: unknown) => void;
 }
@@ -28,9 +27,7 @@ export function batchedChooser(agent: PolicyAgent, stats: BatchStats = { passes:
     const due = asked;
     asked = [];
     try {
-      const features = new Float32Array(due.length * FEATURE_SIZE);
-      due.forEach((a, r) => features.set(a.features, r * FEATURE_SIZE));
-      const actions = agent.chooseBatch ? agent.chooseBatch(features, due.map((a) => a.mask)) : due.map((a) => agent.choose(a.features, a.mask));
+      const actions = answerAll(due.map((a) => a.question));
       stats.passes++;
       stats.decisions += due.length;
       due.forEach((a, r) => a.resolve(actions[r]!));
@@ -40,10 +37,10 @@ export function batchedChooser(agent: PolicyAgent, stats: BatchStats = { passes:
   };
   return (view, mask) => {
     // Encoded now: the view is the battle's, and its next lines change it.
-    const features = encode(view);
+    const question: PolicyQuestion = { agent, side: view.side, features: encode(view), mask };
     return new Promise<number>((resolve, reject) => {
       if (!asked.length) setImmediate(answer);
-      asked.push({ features, mask, resolve, reject });
+      asked.push({ question, resolve, reject });
     });
   };
 }
