@@ -14,16 +14,9 @@ import { ACTION_COUNT } from './actions.js';
 import { FEATURE_SIZE } from './encoder/layout.js';
 import type { Opponent } from './generate.js';
 
-export interface EvalOptions {
+/** A match of a policy against a built-in opponent: the match's options and who the opponent is. */
+export interface EvalOptions extends MatchOptions {
   vs: Opponent;
-  battles: number;
-  /** @default "gen9randombattle" */
-  format?: string;
-  /** @default 1 */
-  seed?: number;
-  /** Battles played at once (by each worker thread with playMatchParallel), their policy decisions answered in one forward pass. @default 32 */
-  concurrency?: number;
-  onBattle?: (done: number, total: number) => void;
 }
 
 export { builtinFor, policyFor } from './match.js';
