@@ -22,8 +22,6 @@ export interface NamedSlot {
   readonly shape: readonly number[];
 }
 
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
 /**
  * Adam with its moments held in two flat buffers, one update for all variables.
  *
@@ -120,7 +118,7 @@ export class FlatAdam extends tf.Optimizer {
       this.accBeta2.assign(tf.scalar(state.accBeta2));
     });
     if (count === 0) return;
-    this.layout = state.slots.slice(0, count).map((s) => ({ name: s.name.replace(/\/m$/, ''), shape: [...s.shape], size: sizeOf(s.shape) }));
+    this.layout = state.slots.slice(0, count).map((s) => ({ name: s.name.replace(/\/m$/, ''), shape: [...s.shape], size: tf.util.sizeFromShape([...s.shape]) }));
     const flat = (slots: typeof state.slots) => {
       const out = new Float32Array(slots.reduce((a, s) => a + s.values.length, 0));
       let at = 0;

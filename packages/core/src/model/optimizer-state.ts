@@ -38,7 +38,7 @@ export function captureOptimizer(optimizer: tf.Optimizer): OptimizerState {
   let buffer = 0;
   let at = 0;
   const slots = adam.slotNames().map((slot) => {
-    const size = slot.shape.reduce((a, b) => a * b, 1);
+    const size = tf.util.sizeFromShape([...slot.shape]);
     if (at === data[buffer]!.length) [buffer, at] = [buffer + 1, 0];
     return { name: slot.name, shape: slot.shape, values: data[buffer]!.slice(at, (at += size)) };
   });
