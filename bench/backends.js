@@ -41,14 +41,14 @@ const faster = (a, b) => (!a?.samples_per_sec || (b?.samples_per_sec ?? 0) > a.s
 
 export async function run() {
   const runsDir = mkdtempSync(join(tmpdir(), 'poke-bench-backends-'));
-  const rows = [];
+  const rows = ['tensorflow', 'wasm', 'cpu'].map((backend) => ({ backend, rate: undefined, note: '' }));
   let torch;
   try {
     // tensorflow and PyTorch, the pair the target compares, alternate for ROUNDS rounds and the best of each is kept.
     for (let round = 0; round < ROUNDS; round++) {
-      for (const backend of ['tensorflow', 'wasm', 'cpu']) {
+      for (const row of rows) {
+        const { backend } = row;
         if (round > 0 && backend !== 'tensorflow') continue;
-        const row = rows.find((r) => r.backend === backend) ?? rows[rows.push({ backend, rate: undefined }) - 1];
         if (!(await available(backend))) {
           row.note = backend === 'tensorflow' ? 'not installed (scripts/build-tfjs-node.sh builds it)' : 'failed to initialise';
           continue;
