@@ -1,16 +1,13 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { buildPolicy, selectBackend } from '@poke/core';
+import { selectBackend } from '@poke/core';
 import {
   ACTION_COUNT, FEATURE_SIZE, answerAll, builtinFor, playBattle, playMatch, policyAgent, policyLogits,
 } from '@poke/showdown';
 import type { AgentFor, BattleOutcome, EvalResult, PolicyAgent, PolicyQuestion } from '@poke/showdown';
 import { tempDir } from '../../core/test/helpers.js';
 import { poke } from '../../cli/test/helpers.js';
-
-/** An untrained policy: its argmax still depends on every feature, which is what batching must keep. */
-const policy = (seed: number) => buildPolicy({ featureSize: FEATURE_SIZE, actionCount: ACTION_COUNT, hiddenSizes: [64, 32], activation: 'relu', dropout: 0.1, seed });
+import { untrainedPolicies } from './untrained-policies.js';
 
 /** Every battle's outcome by index, and the summary without its timing fields. */
 function match(a: AgentFor, b: AgentFor, concurrency: number, battles = 12): { outcomes: BattleOutcome[]; summary: Partial<EvalResult> } {
@@ -21,14 +18,7 @@ function match(a: AgentFor, b: AgentFor, concurrency: number, battles = 12): { o
 
 describe('@poke/showdown batched evaluation', function () {
   this.timeout(300_000);
-  let models: LayersModel[] = [];
-
-  before(async () => {
-    // cpu is the reference backend: exact equality between batch sizes is asserted on it.
-    await selectBackend('cpu');
-    models = [policy(1), policy(2)];
-  });
-  after(() => models.forEach((m) => m.dispose()));
+  const models = untrainedPolicies();
 
   it('batched logits equal one-row logits, and the batched choice equals the single one', () => {
     const decisions = [3, 4].flatMap((seed) => playBattle({ format: 'gen9randombattle', seed, p1: { kind: 'expert' }, p2: { kind: 'expert' } }).decisions);

@@ -1,15 +1,11 @@
 import { expect } from 'chai';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { buildPolicy, selectBackend } from '@poke/core';
-import { ACTION_COUNT, FEATURE_SIZE, builtinFor, evaluatePolicy, evaluatePolicyParallel, playMatch, playMatchParallel, policyAgent, policyFor } from '@poke/showdown';
+import { builtinFor, evaluatePolicy, evaluatePolicyParallel, playMatch, playMatchParallel, policyAgent, policyFor } from '@poke/showdown';
 import type { AgentFor, BattleOutcome, EvalResult, PolicyAgent } from '@poke/showdown';
 import checkpoint from '@poke/plugin-checkpoint';
 import showdown from '@poke/showdown';
 import { makeTrainer, tempDir } from '../../core/test/helpers.js';
 import { poke } from '../../cli/test/helpers.js';
-
-/** An untrained policy: its argmax still depends on every feature, which the round trip through a worker must keep. */
-const policy = (seed: number) => buildPolicy({ featureSize: FEATURE_SIZE, actionCount: ACTION_COUNT, hiddenSizes: [64, 32], activation: 'relu', dropout: 0.1, seed });
+import { untrainedPolicies } from './untrained-policies.js';
 
 type Played = { outcomes: BattleOutcome[]; summary: Partial<EvalResult> };
 
@@ -28,14 +24,7 @@ async function outcomesAsync(run: (onResult: (i: number, o: BattleOutcome) => vo
 
 describe('@poke/showdown eval on worker threads', function () {
   this.timeout(300_000);
-  let models: LayersModel[] = [];
-
-  before(async () => {
-    // cpu is the reference backend: batched and one-row logits are equal bit for bit on it.
-    await selectBackend('cpu');
-    models = [policy(1), policy(2)];
-  });
-  after(() => models.forEach((m) => m.dispose()));
+  const models = untrainedPolicies();
 
   it('plays the same battles as the one-thread path, at any number of workers and concurrency, head to head included', async () => {
     const [a, b] = models.map((m) => policyFor(policyAgent(m))) as [AgentFor, AgentFor];
