@@ -7,6 +7,7 @@ import type { ResolvedStorageConfig } from '@poke/core';
  * holds them, so it can never write or log them.
  */
 export function createClient(storage: ResolvedStorageConfig, stallSeconds: number): S3Client {
+  quietSdkNodeNotice();
   const stallMs = Math.round(stallSeconds * 1000);
   return new S3Client({
     region: storage.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
@@ -21,4 +22,14 @@ export function createClient(storage: ResolvedStorageConfig, stallSeconds: numbe
     // TimeoutError, and the SDK retries it.
     requestHandler: { connectionTimeout: stallMs, socketTimeout: stallMs },
   });
+}
+
+/**
+ * The SDK warns on every Node below 22 that its releases after January 2027 will need 22.
+ * poke supports Node 20 and its lockfile pins the SDK, so on every storage command that
+ * notice would be eight lines about versions poke does not install. The SDK's own switch
+ * turns it off; a user who set that variable either way keeps their choice.
+ */
+function quietSdkNodeNotice(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
