@@ -73,7 +73,13 @@ export function wilson(successes: number, n: number, z = 1.96): [number, number]
 
 /** The policy's logits for `rows` rows of features, in one forward pass (row-major, ACTION_COUNT per row). */
 export function policyLogits(model: LayersModel, features: Float32Array, rows: number): Float32Array {
-  return tf.tidy(() => forward(model, tf.tensor2d(features, [rows, FEATURE_SIZE])).dataSync() as Float32Array);
+  // Read outside tidy: tidy walks whatever its callback returns, element by element for a typed array.
+  const logits = tf.tidy(() => forward(model, tf.tensor2d(features, [rows, FEATURE_SIZE])));
+  try {
+    return logits.dataSync() as Float32Array;
+  } finally {
+    logits.dispose();
+  }
 }
 
 /** The legal action with the highest logit (the first on a tie, as tf.argMax); -1 if none is legal. */
