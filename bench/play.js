@@ -4,7 +4,7 @@
 //   BENCH_PLAY_BATTLES  battles per concurrency (default 40)
 import { join } from 'node:path';
 import { register } from 'tsx/esm/api';
-import { Rng } from '@poke/core/internal';
+import { Rng } from '@poke/core';
 import { Bot, agentAction, builtinAgent, encode, policyAgent } from '@poke/showdown';
 import { benchDir, trainShowdownPolicy } from './showdown-policy.js';
 

@@ -3,7 +3,7 @@ import { writeFile, readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Rng } from '@poke/core/internal';
+import { Rng } from '@poke/core';
 import { summary, tempDir, start, poke, holdAt, verifyCheckpoints, csvRows, comparable, assertStepsOnceInOrder, latestWeightsHash, leftovers } from './support.js';
 
 const KILLS = Number(process.env.POKE_CHAOS_KILLS ?? 50);

@@ -25,6 +25,7 @@ export { consoleLogger, silentLogger } from './logger.js';
 export { Monitor, inferMode, isBetter, betterFirst } from './monitor.js';
 export type { MonitorMode } from './monitor.js';
 export { POKE_VERSION } from './util/versions.js';
+export { Rng, deriveSeed } from './util/rng.js';
 
 // Config
 export { defineConfig } from './config/define.js';

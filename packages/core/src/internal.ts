@@ -31,7 +31,6 @@ export { lockRunDir, LOCK_FILE } from './run/lock.js';
 export type { RunInfo, ClaimedRun, ClaimMode } from './run/run-dir.js';
 export { writeFileAtomicSync, fsyncDir, removeAtomicLeftovers, ATOMIC_TEMP_PATTERN } from './util/atomic.js';
 export { redactSecrets, redactUrl, REDACTED, SECRET_KEY_PATTERN } from './util/redact.js';
-export { Rng, deriveSeed } from './util/rng.js';
 export { TFJS_VERSION, versions, gitCommit } from './util/versions.js';
 export { failpoint } from './util/failpoint.js';
 export { throttle } from './util/throttle.js';

@@ -15,3 +15,5 @@ export { UserError, PluginError, isUserError } from './errors.js';
 export { validateWithSchema } from './config/validate.js';
 export { writeJsonAtomic } from './util/atomic.js';
 export { describeDiskError } from './util/disk-errors.js';
+// Seeds and seeded streams, for the simulator's worker threads, which should not load tfjs.
+export { Rng, deriveSeed } from './util/rng.js';

@@ -3,7 +3,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Rng } from '@poke/core/internal';
+import { Rng } from '@poke/core';
 import { CheckpointManager } from '@poke/plugin-checkpoint';
 import { poke, startPoke } from '../../cli/test/helpers.js';
 import { tempDir, readJson } from './helpers.js';

@@ -1,32 +1,13 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers.js';
-
-/**
- * A resolve hook, registered in a fresh process before anything is imported,
- * that fails the import of any tfjs package and names who asked for it.
- */
-const REFUSE_TFJS = `
-export async function resolve(specifier, context, next) {
-  const resolved = await next(specifier, context);
-  if (resolved.url.includes('/@tensorflow/')) throw new Error('loaded ' + resolved.url + ' from ' + context.parentURL);
-  return resolved;
-}`;
+import { runRefusing } from '../../../test/refusing-import.js';
 
 /** Import `specifier` in a fresh Node process that refuses tfjs; the exports it found, or why it failed. */
 function importRefusingTfjs(specifier: string): { ok: boolean; exports: string[]; stderr: string } {
-  const script = `
-    import { register } from 'node:module';
-    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(REFUSE_TFJS)}));
-    const module = await import(${JSON.stringify(specifier)});
-    console.log(JSON.stringify(Object.keys(module)));`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: join(REPO_ROOT, 'packages', 'plugin-checkpoint'),
-    encoding: 'utf8',
-  });
-  const ok = child.status === 0;
-  return { ok, exports: ok ? (JSON.parse(child.stdout.trim().split('\n').at(-1)!) as string[]) : [], stderr: child.stderr };
+  const body = `const module = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(module)));`;
+  const child = runRefusing(/\/@tensorflow\//, body, join(REPO_ROOT, 'packages', 'plugin-checkpoint'));
+  return { ok: child.ok, exports: child.ok ? (JSON.parse(child.last) as string[]) : [], stderr: child.stderr };
 }
 
 describe('@poke/plugin-checkpoint/hooks, the light entry', function () {

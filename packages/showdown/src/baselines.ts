@@ -6,7 +6,7 @@
  * still a function of its seed. Differences from poke-env are listed in docs/showdown.md.
  */
 import type { Pokemon as ClientPokemon } from '@pkmn/client';
-import type { Rng } from '@poke/core/internal';
+import type { Rng } from '@poke/core/light';
 import { accuracyOf, averageHits, effectiveness, moveData, speciesData } from './dex.js';
 import { MOVE_ACTIONS, SWITCH_OFFSET, ACTION_COUNT, isFainted } from './actions.js';
 import type { SimRequest } from './actions.js';

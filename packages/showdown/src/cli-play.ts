@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError, selectBackend } from '@poke/core';
-import { Rng } from '@poke/core/internal';
+import { Rng, UserError, selectBackend } from '@poke/core';
 import type { BackendName } from '@poke/core';
 import { agentAction, builtinAgent } from './battle.js';
 import { loadPolicy, policyAgent } from './eval.js';

@@ -13,7 +13,7 @@ import type { ShardSpec } from './shard.js';
 import { shardsOut } from './shards-out.js';
 import type { ShardsTarget } from './shards-out.js';
 import { importReplayFiles } from './replay/import.js';
-import { packDecisions } from './generate.js';
+import { packDecisions } from './generate-range.js';
 import { ACTION_COUNT } from './actions.js';
 import { ENCODER_VERSION, FEATURE_SIZE } from './encoder/layout.js';
 

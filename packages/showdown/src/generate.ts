@@ -1,10 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { ArrayDataset } from '@poke/core';
-import { deriveSeed } from '@poke/core/internal';
-import { builtinAgent, playBattle } from './battle.js';
-import type { SideID } from './encoder/view.js';
-import type { Agent, Decision } from './battle.js';
+import { generateRange } from './generate-range.js';
+import type { GeneratedChunk } from './generate-range.js';
 import { ACTION_COUNT } from './actions.js';
 import { FEATURE_SIZE } from './encoder/layout.js';
 import { workerUrl } from './worker-url.js';
@@ -35,16 +33,6 @@ export interface GenerateOptions {
   range?: { start: number; end: number };
 }
 
-export interface GeneratedChunk {
-  features: Float32Array;
-  labels: Int32Array;
-  masks: Uint8Array;
-  battles: number;
-  expertWins: number;
-  turns: number;
-  logs?: Array<{ log: string; p1: string; p2: string }>;
-}
-
 export interface GenerateResult {
   dataset: ArrayDataset;
   battles: number;
@@ -53,56 +41,6 @@ export interface GenerateResult {
   expertWins: number;
   seconds: number;
   logs?: Array<{ log: string; p1: string; p2: string }>;
-}
-
-/** Battle `i` of a generation run: its seed, its players (the demonstrator is always p1) and the sides recorded. */
-export function battleSpec(
-  options: { seed: number; opponent: Opponent; player?: Demonstrator },
-  i: number,
-): { seed: number; p1: Agent; p2: Agent; record: SideID[] } {
-  const player = options.player ?? 'expert';
-  return {
-    seed: deriveSeed(options.seed, 'battle', i),
-    p1: builtinAgent(player, deriveSeed(options.seed, 'player', i)),
-    p2: builtinAgent(options.opponent, deriveSeed(options.seed, 'opponent', i)),
-    record: options.opponent === player ? ['p1', 'p2'] : ['p1'],
-  };
-}
-
-export function packDecisions(decisions: readonly Decision[]): Pick<GeneratedChunk, 'features' | 'labels' | 'masks'> {
-  const n = decisions.length;
-  const features = new Float32Array(n * FEATURE_SIZE);
-  const labels = new Int32Array(n);
-  const masks = new Uint8Array(n * ACTION_COUNT);
-  decisions.forEach((d, i) => {
-    features.set(d.features, i * FEATURE_SIZE);
-    masks.set(d.mask, i * ACTION_COUNT);
-    labels[i] = d.action;
-  });
-  return { features, labels, masks };
-}
-
-/** Play battles [start, end) in this thread. */
-export function generateRange(
-  options: { format: string; seed: number; opponent: Opponent; player?: Demonstrator; keepLogs?: boolean },
-  start: number,
-  end: number,
-  onBattle?: () => void,
-): GeneratedChunk {
-  const decisions: Decision[] = [];
-  let expertWins = 0;
-  let turns = 0;
-  const logs: Array<{ log: string; p1: string; p2: string }> = [];
-  for (let i = start; i < end; i++) {
-    const spec = battleSpec(options, i);
-    const result = playBattle({ format: options.format, ...spec, keepLog: options.keepLogs ?? false });
-    decisions.push(...result.decisions);
-    if (result.winner === 'p1') expertWins++;
-    turns += result.turns;
-    if (result.log && result.playerLogs) logs.push({ log: result.log, ...result.playerLogs });
-    onBattle?.();
-  }
-  return { ...packDecisions(decisions), battles: end - start, expertWins, turns, ...(options.keepLogs ? { logs } : {}) };
 }
 
 function concat<T extends Float32Array | Int32Array | Uint8Array>(parts: T[], make: (n: number) => T): T {

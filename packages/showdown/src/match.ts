@@ -3,7 +3,7 @@
  * winner reads for player A. Shared by the one-thread driver and the eval worker threads, so
  * this module stays free of the policy's tensors.
  */
-import { deriveSeed } from '@poke/core/internal';
+import { deriveSeed } from '@poke/core/light';
 import { builtinAgent } from './battle.js';
 import type { Agent, BattleOptions, PolicyAgent } from './battle.js';
 import type { SideID } from './encoder/view.js';

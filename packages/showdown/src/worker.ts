@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { generateRange } from './generate.js';
+import { generateRange } from './generate-range.js';
 import type { Demonstrator, Opponent } from './generate.js';
 
 interface Job {

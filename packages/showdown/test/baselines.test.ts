@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Rng } from '@poke/core/internal';
+import { Rng } from '@poke/core';
 import {
   PlayerView, SWITCH_OFFSET, builtinFor, generateDemonstrations, heuristicAction, maskFromRequest, maxPowerAction, playBattle, playMatch,
 } from '@poke/showdown';
