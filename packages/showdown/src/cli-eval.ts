@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -8,6 +9,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { OPPONENTS } from './generate.js';
 import { builtinFor, loadPolicy, policyAgent, policyFor } from './eval.js';
 import { playMatchParallel } from './eval-parallel.js';
+import { EvalWorkers } from './eval-workers.js';
 import { DEFAULT_CONCURRENCY } from './batch.js';
 import type { AgentFor, EvalResult } from './eval.js';
 import { isOpponent, positiveInt } from './cli-common.js';
@@ -135,16 +137,22 @@ export function registerEval(program: Command, context: Context): void {
       const opponents = await Promise.all(vs.map(load));
       const results = new Map<string, EvalResult>();
       const records: Array<Record<string, unknown>> = [];
-      for (const player of players) {
-        for (const opponent of opponents) {
-          const label = players.length * opponents.length > 1 ? `battles ${player.name} vs ${opponent.name}` : 'battles';
-          const options = { battles: flags.battles, format: flags.format, seed: flags.seed, concurrency: flags.concurrency, ...(flags.workers ? { workers: flags.workers } : {}), onBattle: context.progress(label) };
-          const result = await playMatchParallel(player.agentFor('player', flags.seed), opponent.agentFor('opponent', flags.seed), opponent.name, options);
-          const record = { ...result, ...(player.checkpoint ? { checkpoint: player.checkpoint } : {}), seed: flags.seed, timestamp: new Date().toISOString() };
-          if (player.runDir) await recordEval(player.runDir, record);
-          results.set(`${player.name}\n${opponent.name}`, result);
-          records.push({ player: player.name, ...record });
+      // One set of threads for every pair: each takes about a second to load the simulator.
+      const pool = new EvalWorkers(Math.max(1, Math.min(flags.workers ?? availableParallelism(), flags.battles)));
+      try {
+        for (const player of players) {
+          for (const opponent of opponents) {
+            const label = players.length * opponents.length > 1 ? `battles ${player.name} vs ${opponent.name}` : 'battles';
+            const options = { battles: flags.battles, format: flags.format, seed: flags.seed, concurrency: flags.concurrency, pool, onBattle: context.progress(label) };
+            const result = await playMatchParallel(player.agentFor('player', flags.seed), opponent.agentFor('opponent', flags.seed), opponent.name, options);
+            const record = { ...result, ...(player.checkpoint ? { checkpoint: player.checkpoint } : {}), seed: flags.seed, timestamp: new Date().toISOString() };
+            if (player.runDir) await recordEval(player.runDir, record);
+            results.set(`${player.name}\n${opponent.name}`, result);
+            records.push({ player: player.name, ...record });
+          }
         }
+      } finally {
+        await pool.close();
       }
       for (const n of loaded.values()) n.model?.dispose();
       if (flags.json) {

@@ -12,7 +12,7 @@ import type { PortableSide } from './match.js';
 /** A side as a worker gets it: a built-in player as such, a policy by its number on the driver. */
 export type WorkerSide = Extract<PortableSide, { kind: 'builtin' }> | { kind: 'policy'; id: number };
 
-/** workerData of an eval worker. */
+/** A match, as a worker plays it. */
 export interface EvalJob {
   format: string;
   seed: number;
@@ -30,6 +30,9 @@ export interface EvalTurn {
   answers: number[];
   start: number[];
 }
+
+/** Driver → worker: a new match (its lanes start empty), or a turn of the match in play. */
+export type EvalCommand = { type: 'match'; job: EvalJob } | ({ type: 'turn' } & EvalTurn);
 
 export interface PackedQuestions {
   /** Each question's policy (its number on the driver) and side. */

@@ -23,6 +23,7 @@ export type { ImportResult } from './replay/import.js';
 export { evaluatePolicy, playMatch, builtinFor, policyFor, policyAgent, policyLogits, legalArgmax, wilson, loadPolicy, resolveCheckpoint } from './eval.js';
 export type { EvalOptions, EvalResult, AgentFor, PortableSide, MatchOptions, BattleOutcome } from './eval.js';
 export { evaluatePolicyParallel, playMatchParallel } from './eval-parallel.js';
+export { EvalWorkers } from './eval-workers.js';
 export type { ParallelOptions } from './eval-parallel.js';
 export { matrixText } from './cli-eval.js';
 export { Bot, websocketUrl } from './play/bot.js';

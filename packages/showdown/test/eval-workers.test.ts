@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { builtinFor, evaluatePolicy, evaluatePolicyParallel, playMatch, playMatchParallel, policyAgent, policyFor } from '@poke/showdown';
+import { EvalWorkers, builtinFor, evaluatePolicy, evaluatePolicyParallel, playMatch, playMatchParallel, policyAgent, policyFor } from '@poke/showdown';
 import type { AgentFor, BattleOutcome, EvalResult, PolicyAgent } from '@poke/showdown';
 import checkpoint from '@poke/plugin-checkpoint';
 import showdown from '@poke/showdown';
@@ -60,6 +60,34 @@ describe('@poke/showdown eval on worker threads', function () {
     const plain = await outcomesAsync((onResult) => playMatchParallel(() => agent, builtinFor('maxpower', 3, 'opponent'), 'maxpower', { battles: 6, seed: 3, workers: 2, onResult }));
     expect(plain.workers).to.equal(1);
     expect({ outcomes: plain.outcomes, summary: plain.summary }).to.deep.equal(one);
+  });
+
+  it('one set of threads plays match after match, each as the one-thread path plays it, and goes on after a failed match', async () => {
+    const [a, b] = models.map((m) => policyFor(policyAgent(m))) as [AgentFor, AgentFor];
+    const pool = new EvalWorkers(2);
+    try {
+      const pairs: Array<[string, AgentFor, AgentFor]> = [
+        ['policy vs random', a, builtinFor('random', 5, 'opponent')],
+        ['policy vs policy', a, b],
+        ['heuristic vs policy', builtinFor('heuristic', 5, 'player'), b],
+      ];
+      for (const [name, p, o] of pairs) {
+        const reference = outcomes((onResult) => playMatch(p, o, 'o', { battles: 5, seed: 5, concurrency: 1, onResult }));
+        const played = await outcomesAsync((onResult) => playMatchParallel(p, o, 'o', { battles: 5, seed: 5, concurrency: 3, pool, onResult }));
+        expect(played.workers, name).to.equal(2);
+        expect({ outcomes: played.outcomes, summary: played.summary }, name).to.deep.equal(reference);
+      }
+      const failed = await playMatchParallel(a, builtinFor('random', 1, 'opponent'), 'random', { battles: 4, format: 'gen9nosuchformat', pool }).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(failed?.message).to.match(/gen9nosuchformat/);
+      const reference = outcomes((onResult) => playMatch(a, b, 'o', { battles: 4, seed: 9, concurrency: 1, onResult }));
+      const again = await outcomesAsync((onResult) => playMatchParallel(a, b, 'o', { battles: 4, seed: 9, concurrency: 2, pool, onResult }));
+      expect({ outcomes: again.outcomes, summary: again.summary }, 'after the failure').to.deep.equal(reference);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('a battle that throws in a worker fails the match with a message naming the battle, and every worker ends', async () => {
