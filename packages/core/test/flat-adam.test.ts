@@ -38,6 +38,24 @@ function sameBits(a: Float32Array[], b: Float32Array[]): boolean {
   return a.length === b.length && a.every((w, i) => w.length === b[i]!.length && w.every((v, j) => Object.is(v, b[i]![j])));
 }
 
+function maxDifference(a: Float32Array[], b: Float32Array[]): number {
+  expect(a.map((w) => w.length)).to.deep.equal(b.map((w) => w.length));
+  return Math.max(...a.map((w, i) => w.reduce((m, v, j) => Math.max(m, Math.abs(v - b[i]![j]!)), 0)));
+}
+
+/**
+ * On tensorflow the update is TensorFlow's fused Adam: tfjs's update up to float rounding. After
+ * 12 steps of this model the weights differ from tfjs's by under 1e-6 (and from cpu's by 7e-7);
+ * a wrong constant or a missed step moves them by 1e-3 or more.
+ */
+const ROUNDING = 1e-5;
+
+/** Bit for bit on cpu and wasm, where the update is tfjs's own ops; within rounding on tensorflow. */
+function expectSameUpdate(backend: string, actual: Float32Array[], expected: Float32Array[], what: string): void {
+  if (backend === 'tensorflow') expect(maxDifference(actual, expected), what).to.be.lessThan(ROUNDING);
+  else expect(sameBits(actual, expected), what).to.equal(true);
+}
+
 describe('FlatAdam: one update over flat moment buffers', () => {
   for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
     describe(`on ${backend}`, () => {
@@ -49,15 +67,15 @@ describe('FlatAdam: one update over flat moment buffers', () => {
         await selectBackend('cpu');
       });
 
-      it('gives bit for bit the weights of tfjs AdamOptimizer, step after step', () => {
+      it(`gives the weights of tfjs AdamOptimizer, step after step (${backend === 'tensorflow' ? 'up to float rounding' : 'bit for bit'})`, () => {
         const stock = train(tf.train.adam(0.01), 12);
         const before = tf.memory().numTensors;
         const flat = train(new FlatAdam(0.01), 12);
         flat.optimizer.dispose();
         expect(tf.memory().numTensors, 'tensors left behind').to.equal(before);
-        expect(sameBits(flat.weights, stock.weights)).to.equal(true);
+        expectSameUpdate(backend, flat.weights, stock.weights, 'the weights');
         // A step that changed nothing would also agree: the weights moved.
-        expect(sameBits(flat.weights, train(new FlatAdam(0.01), 0).weights)).to.equal(false);
+        expect(maxDifference(flat.weights, train(new FlatAdam(0.01), 0).weights)).to.be.greaterThan(1e-3);
         stock.optimizer.dispose();
       });
 
@@ -71,7 +89,7 @@ describe('FlatAdam: one update over flat moment buffers', () => {
         expect(actual.map((w) => unsuffixed(w.name))).to.deep.equal(expected.map((w) => unsuffixed(w.name)));
         actual.forEach((w, i) => {
           expect(w.tensor.shape).to.deep.equal(expected[i]!.tensor.shape);
-          expect(sameBits([w.tensor.dataSync() as Float32Array], [expected[i]!.tensor.dataSync() as Float32Array]), w.name).to.equal(true);
+          expectSameUpdate(backend, [w.tensor.dataSync() as Float32Array], [expected[i]!.tensor.dataSync() as Float32Array], w.name);
         });
         tf.dispose(actual.map((w) => w.tensor));
         stock.dispose();
@@ -104,6 +122,18 @@ describe('FlatAdam: one update over flat moment buffers', () => {
       });
     });
   }
+
+  it('trains on tensorflow, with its fused Adam, to the weights cpu gives, within float rounding', async function () {
+    requireNativeTensorflow(this);
+    await selectBackend('tensorflow');
+    const native = train(new FlatAdam(0.01), 12);
+    native.optimizer.dispose();
+    await selectBackend('cpu');
+    const cpu = train(new FlatAdam(0.01), 12);
+    cpu.optimizer.dispose();
+    // Measured: 7e-7 after 12 steps (2e-6 after 100); the matmuls' own rounding is part of it.
+    expect(maxDifference(native.weights, cpu.weights)).to.be.lessThan(ROUNDING);
+  });
 
   it('refuses a step over other variables than its state was made for, naming both', async () => {
     await selectBackend('cpu');

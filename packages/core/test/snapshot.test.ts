@@ -29,6 +29,8 @@ describe('snapshots of the weights and the optimizer for a background save', () 
       const model = buildPolicy({ featureSize: F, actionCount: A, hiddenSizes: [6], activation: 'relu', dropout: 0, seed: 3 });
       const adam = new FlatAdam(0.05);
       step(model, adam, 1);
+      // The optimizer's own reads of its moments on tensorflow, which it keeps until the next step.
+      adam.slotBuffers();
       const before = tf.memory().numTensors;
 
       const weights = snapshotWeights(model);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorMap } from '@tensorflow/tfjs-core';
+import { NativeAdamState, nativeAdamAvailable } from '../backend/native-adam.js';
 
 interface NamedTensor {
   name: string;
@@ -32,6 +33,10 @@ export interface NamedSlot {
  * every value is bit for bit what AdamOptimizer computes (elementwise float
  * ops do not depend on how the elements are grouped). Checkpoints hold the same
  * slots, named and ordered as AdamOptimizer names them.
+ *
+ * On the tensorflow backend the update is TensorFlow's own fused Adam instead
+ * (NativeAdamState), with the moments in its resource variables: the same
+ * update up to float rounding, in a fraction of the time.
  */
 export class FlatAdam extends tf.Optimizer {
   static get className(): string {
@@ -44,11 +49,14 @@ export class FlatAdam extends tf.Optimizer {
   private layout: SlotLayout[] = [];
   private firstMoment: tf.Variable | undefined;
   private secondMoment: tf.Variable | undefined;
+  /** The moments and the update on the tensorflow backend; the flat buffers stay unused. */
+  private readonly native: NativeAdamState | undefined;
 
   constructor(private readonly learningRate: number) {
     super();
     this.epsilon = tf.backend().epsilon();
     [this.accBeta1, this.accBeta2] = tf.tidy(() => [tf.scalar(BETA1).variable(), tf.scalar(BETA2).variable()]);
+    this.native = nativeAdamAvailable() ? new NativeAdamState(learningRate, BETA1, BETA2) : undefined;
   }
 
   applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
@@ -58,6 +66,16 @@ export class FlatAdam extends tf.Optimizer {
       return tf.engine().registeredVariables[name]!;
     });
     this.ensureSlots(values);
+    if (this.native) this.native.apply(values, named.map((g) => g.tensor), this.accBeta1, this.accBeta2, this.epsilon);
+    else this.flatUpdate(values, named);
+    tf.tidy(() => {
+      this.accBeta1.assign(tf.mul(this.accBeta1, BETA1));
+      this.accBeta2.assign(tf.mul(this.accBeta2, BETA2));
+    });
+    this.incrementIterations();
+  }
+
+  private flatUpdate(values: readonly tf.Variable[], named: readonly NamedTensor[]): void {
     tf.tidy(() => {
       const gradient = named.length === 1 ? tf.reshape(named[0]!.tensor, [-1]) : tf.concat(named.map((g) => tf.reshape(g.tensor, [-1])));
       const oneMinusAccBeta1 = tf.sub(1, this.accBeta1);
@@ -71,16 +89,17 @@ export class FlatAdam extends tf.Optimizer {
       const update = tf.mul(tf.div(biasCorrectedFirstMoment, tf.add(tf.sqrt(biasCorrectedSecondMoment), this.epsilon)), -this.learningRate);
       const parts = values.length === 1 ? [update] : tf.split(update, this.layout.map((l) => l.size));
       values.forEach((value, i) => value.assign(tf.add(tf.reshape(parts[i]!, value.shape), value)));
-      this.accBeta1.assign(tf.mul(this.accBeta1, BETA1));
-      this.accBeta2.assign(tf.mul(this.accBeta2, BETA2));
     });
-    this.incrementIterations();
   }
 
   /** Zero moments on the first step; afterwards the variables must be the ones the slots were made for. */
   private ensureSlots(values: readonly tf.Variable[]): void {
-    if (!this.firstMoment) {
+    if (!this.layout.length) {
       this.layout = values.map((v) => ({ name: v.name, shape: [...v.shape], size: v.size }));
+      if (this.native) {
+        this.native.setMoments(this.layout.map((l) => l.shape));
+        return;
+      }
       const total = this.layout.reduce((a, l) => a + l.size, 0);
       this.firstMoment = tf.tidy(() => tf.zeros([total]).variable(false));
       this.secondMoment = tf.tidy(() => tf.zeros([total]).variable(false));
@@ -97,8 +116,12 @@ export class FlatAdam extends tf.Optimizer {
     return [...this.layout.map((l) => ({ name: `${l.name}/m`, shape: l.shape })), ...this.layout.map((l) => ({ name: `${l.name}/v`, shape: l.shape }))];
   }
 
-  /** The two flat moment buffers; their concatenated data is the slots of slotNames() in order. */
-  slotBuffers(): tf.Variable[] {
+  /**
+   * The moments: their concatenated data is the slots of slotNames() in order. Two flat
+   * buffers, or on tensorflow one tensor per slot; owned here, valid until the next step.
+   */
+  slotBuffers(): tf.Tensor[] {
+    if (this.native) return this.layout.length ? this.native.momentTensors() : [];
     return this.firstMoment ? [this.firstMoment, this.secondMoment!] : [];
   }
 
@@ -119,6 +142,10 @@ export class FlatAdam extends tf.Optimizer {
     });
     if (count === 0) return;
     this.layout = state.slots.slice(0, count).map((s) => ({ name: s.name.replace(/\/m$/, ''), shape: [...s.shape], size: tf.util.sizeFromShape([...s.shape]) }));
+    if (this.native) {
+      this.native.setMoments(this.layout.map((l) => l.shape), state.slots.map((s) => s.values));
+      return;
+    }
     const flat = (slots: typeof state.slots) => {
       const out = new Float32Array(slots.reduce((a, s) => a + s.values.length, 0));
       let at = 0;
@@ -133,6 +160,7 @@ export class FlatAdam extends tf.Optimizer {
   }
 
   private disposeSlots(): void {
+    this.native?.setMoments([]);
     this.firstMoment?.dispose();
     this.secondMoment?.dispose();
     this.firstMoment = this.secondMoment = undefined;
@@ -143,6 +171,7 @@ export class FlatAdam extends tf.Optimizer {
     this.accBeta1.dispose();
     this.accBeta2.dispose();
     this.disposeSlots();
+    this.native?.dispose();
   }
 
   /** tfjs's optimizer weights: the step count, then one tensor per slot (callers dispose them). */
@@ -152,7 +181,8 @@ export class FlatAdam extends tf.Optimizer {
     const tensors = buffers.length
       ? tf.tidy(() => {
           const sizes = this.layout.map((l) => l.size);
-          return buffers.flatMap((b) => tf.split(b, sizes)).map((t, i) => tf.reshape(t, slots[i]!.shape as number[]));
+          const perSlot = buffers.length === slots.length ? buffers : buffers.flatMap((b) => tf.split(b, sizes));
+          return perSlot.map((t, i) => tf.reshape(t, slots[i]!.shape as number[]));
         })
       : [];
     return [await this.saveIterations(), ...tensors.map((tensor, i) => ({ name: slots[i]!.name, tensor }))];
