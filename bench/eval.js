@@ -3,7 +3,9 @@
 // thread and on worker threads over all cores (the forward passes still on this thread), side by side,
 // next to demonstration generation on the same machine. The policy is a quickly trained [256, 256]
 // network on the default backend: its inference cost is a real policy's, its strength does not matter here.
-// Each setting is measured twice, alternating, and the faster kept.
+// Each setting is measured twice, alternating, and the faster kept. Battles differ in length (a policy
+// against random plays longer battles than the expert does), so decisions/s are printed beside battles/s:
+// the policy's decisions in eval, the demonstrator's in generation, both one side's.
 //   BENCH_EVAL_BATTLES      battles per setting (default 200)
 //   BENCH_EVAL_CONCURRENCY  the concurrencies, comma-separated (default 1,32,128; the first is the baseline)
 //   BENCH_EVAL_GENERATE     battles of generation (default 200)
@@ -36,7 +38,7 @@ const outcome = (r) => `${r.wins}-${r.losses}-${r.ties}, ${r.meanTurns} turns`;
 
 async function generationRate(workers) {
   const g = await generateDemonstrations({ battles: GENERATE, seed: 1000, workers });
-  return GENERATE / g.seconds;
+  return { battles: GENERATE / g.seconds, decisions: g.decisions / g.seconds };
 }
 
 export async function run() {
@@ -47,8 +49,8 @@ export async function run() {
     const oneWorker = await generationRate(1);
     const allCores = await generationRate(cores);
     console.log(`## eval: poke eval vs random, ${BATTLES} battles per setting, backend ${tf.getBackend()}, ${cores} cores`);
-    console.log('| threads | concurrency (per thread) | battles/s | rows per forward pass | time in forward passes | × one thread, concurrency 1 | × generation (1 worker) | × generation (all cores) |');
-    console.log('|---|---|---|---|---|---|---|---|');
+    console.log('| threads | concurrency (per thread) | battles/s | decisions/s | rows per forward pass | time in forward passes | × one thread, concurrency 1 | × generation (1 worker) | × generation (all cores) | decisions/s × generation (all cores) |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
     // Every concurrency on this thread, then on `cores` workers (all decisions answered here).
     const settings = [...CONCURRENCY.map((concurrency) => ({ workers: 1, concurrency })), ...CONCURRENCY.map((concurrency) => ({ workers: cores, concurrency }))];
     const play = ({ workers, concurrency }, agent, battles, seed) =>
@@ -71,12 +73,15 @@ export async function run() {
     for (const { workers, concurrency } of settings) {
       const { r, count } = best.get(`${workers}/${concurrency}`);
       const rate = BATTLES / r.seconds;
+      const decisions = count.rows / r.seconds;
       // The same seed must give the same battles in every setting: a bench that disagrees says so.
       const same = outcome(r) === reference ? '' : ` (results differ from one thread at concurrency ${CONCURRENCY[0]}: ${outcome(r)} vs ${reference})`;
       const threads = workers === 1 ? '1 (this one)' : `${workers} workers`;
-      console.log(`| ${threads} | ${concurrency} | ${rate.toFixed(1)} | ${(count.rows / count.passes).toFixed(1)} | ${((100 * count.ms) / 1000 / r.seconds).toFixed(0)}% | ${(rate / base).toFixed(2)} | ${(rate / oneWorker).toFixed(2)} | ${(rate / allCores).toFixed(2)} |${same}`);
+      console.log(`| ${threads} | ${concurrency} | ${rate.toFixed(1)} | ${decisions.toFixed(0)} | ${(count.rows / count.passes).toFixed(1)} | ${((100 * count.ms) / 1000 / r.seconds).toFixed(0)}% | ${(rate / base).toFixed(2)} | ${(rate / oneWorker.battles).toFixed(2)} | ${(rate / allCores.battles).toFixed(2)} | ${(decisions / allCores.decisions).toFixed(2)} |${same}`);
     }
-    console.log(`generation (expert vs random, ${GENERATE} battles): ${oneWorker.toFixed(1)} battles/s on 1 worker, ${allCores.toFixed(1)} battles/s on ${cores} workers (worker start included)`);
+    const rates = (g) => `${g.battles.toFixed(1)} battles/s (${g.decisions.toFixed(0)} decisions/s)`;
+    console.log(`generation (expert vs random, ${GENERATE} battles): ${rates(oneWorker)} on 1 worker, ${rates(allCores)} on ${cores} workers (worker start included)`);
+    console.log(`battle length: eval ${first.r.meanTurns.toFixed(1)} turns a battle; generation ${(allCores.decisions / allCores.battles).toFixed(1)} demonstrator decisions a battle`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
