@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, UserError } from '@poke/core';
+import { lossAndCorrect, maskLogits } from '@poke/core/internal';
 import { makeTrainer, smallConfig, tempDir } from './helpers.js';
 import { requireNativeTensorflow, NATIVE_TENSORFLOW_INSTALLED } from '../../../test/requirements.js';
 
@@ -110,6 +111,36 @@ describe('backends', () => {
       expect(actual.filter((v) => v !== 0).length).to.be.greaterThan(1000);
       expect(profile.kernelNames).to.include('PokeNativeReluGrad');
       expect(profile.kernelNames).not.to.include('Step');
+      await selectBackend('cpu');
+    });
+
+    it("computes the loss as TensorFlow's fused cross-entropy: tfjs's loss and gradient, masked actions included", async () => {
+      await selectBackend('tensorflow');
+      const [B, A] = [64, 7];
+      const logits = random(B * A, 17).map((v) => v * 4);
+      // A third of the actions illegal; each row's label its first legal action from r mod A on.
+      const isLegal = (r: number, a: number) => (a + r) % 3 !== 0;
+      const masks = Float32Array.from({ length: B * A }, (_, i) => (isLegal(Math.floor(i / A), i % A) ? 1 : 0));
+      const legal = Int32Array.from({ length: B }, (_, r) => [0, 1, 2].map((k) => (r + k) % A).find((a) => isLegal(r, a))!);
+      const lossAndGradient = (loss: (z: tf.Tensor2D, y: tf.Tensor1D) => tf.Scalar) =>
+        tf.tidy(() => {
+          const y = tf.tensor1d(legal, 'int32');
+          const m = tf.tensor2d(masks, [B, A]);
+          const f = (z: tf.Tensor) => loss(maskLogits(z as tf.Tensor2D, m), y);
+          const { value, grad } = tf.valueAndGrad(f)(tf.tensor2d(logits, [B, A]));
+          return { value: value.dataSync()[0]!, grad: grad.dataSync().slice() };
+        });
+      const before = tf.memory().numTensors;
+      const fused = lossAndGradient((z, y) => lossAndCorrect(z, y, A).loss);
+      expect(tf.memory().numTensors, 'tensors left behind').to.equal(before);
+      // tfjs's own formula, on the same backend.
+      const tfjs = lossAndGradient((z, y) => tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(z), tf.oneHot(y, A)), 1))) as tf.Scalar);
+      expect(fused.value).to.be.closeTo(tfjs.value, 1e-6 * tfjs.value);
+      expect(tfjs.value).to.be.greaterThan(0.1);
+      const maxDiff = fused.grad.reduce((m, v, i) => Math.max(m, Math.abs(v - tfjs.grad[i]!)), 0);
+      // Gradient entries are (softmax − one-hot) / 64, at most 1/64 in size; masked ones are exactly 0 in both.
+      expect(maxDiff).to.be.lessThan(1e-7);
+      expect(fused.grad.filter((v, i) => masks[i] === 0 && v !== 0)).to.have.length(0);
       await selectBackend('cpu');
     });
 

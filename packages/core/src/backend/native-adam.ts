@@ -1,17 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataId, TensorInfo } from '@tensorflow/tfjs-core';
-
-/** The parts of tfjs-node's backend this file uses: running a TensorFlow op by name. */
-interface NativeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_ATTR_SHAPE: number; TF_ATTR_BOOL: number; TF_FLOAT: number };
-  /** tfjs-node returns its outputs as tensors the engine already tracks. */
-  executeSingleOutput(op: string, attrs: object[], inputs: TensorInfo[]): tf.Tensor;
-  executeMultipleOutputs(op: string, attrs: object[], inputs: TensorInfo[], outputs: number): tf.Tensor[];
-}
+import { activeNativeBackend, boolAttr, typeAttr } from './native-ops.js';
+import type { NativeBackend } from './native-ops.js';
 
 /** Whether Adam can run as TensorFlow's own fused op: on the tensorflow backend. */
 export function nativeAdamAvailable(): boolean {
-  return tf.getBackend() === 'tensorflow';
+  return activeNativeBackend() !== undefined;
 }
 
 let serial = 0;
@@ -28,7 +22,7 @@ class ResourceVariable {
       [
         { name: 'container', type: b.TF_ATTR_STRING, value: '' },
         { name: 'shared_name', type: b.TF_ATTR_STRING, value: `poke-adam-${process.pid}-${serial++}` },
-        { name: 'dtype', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+        typeAttr(this.native, 'dtype'),
         { name: 'shape', type: b.TF_ATTR_SHAPE, value: [...shape] },
       ],
       [],
@@ -41,7 +35,7 @@ class ResourceVariable {
   }
 
   private get dtype() {
-    return { name: 'dtype', type: this.native.binding.TF_ATTR_TYPE, value: this.native.binding.TF_FLOAT };
+    return typeAttr(this.native, 'dtype');
   }
 
   assign(value: tf.Tensor): void {
@@ -54,8 +48,7 @@ class ResourceVariable {
   }
 
   dispose(): void {
-    const b = this.native.binding;
-    this.native.executeMultipleOutputs('DestroyResourceOp', [{ name: 'ignore_lookup_error', type: b.TF_ATTR_BOOL, value: true }], [this.handle], 0);
+    this.native.executeMultipleOutputs('DestroyResourceOp', [boolAttr(this.native, 'ignore_lookup_error', true)], [this.handle], 0);
     this.handle.dispose();
   }
 }
@@ -97,12 +90,7 @@ export class NativeAdamState {
   apply(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[], accBeta1: tf.Tensor, accBeta2: tf.Tensor, epsilon: number): void {
     this.disposeReads();
     const native = tf.backend() as unknown as NativeBackend;
-    const b = native.binding;
-    const attrs = [
-      { name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
-      { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false },
-      { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false },
-    ];
+    const attrs = [typeAttr(native, 'T'), boolAttr(native, 'use_locking', false), boolAttr(native, 'use_nesterov', false)];
     const count = variables.length;
     const { learningRate, beta1, beta2 } = this.constants;
     tf.tidy(() => {

@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { typeAttr } from './native-ops.js';
+import type { NativeBackend } from './native-ops.js';
 
 const KERNEL = 'PokeNativeReluGrad';
-
-/** The parts of tfjs-node's backend this file uses: running a TensorFlow op by name. */
-interface NativeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
-  executeSingleOutput(op: string, attrs: object[], inputs: TensorInfo[]): TensorInfo;
-}
 
 let installed = false;
 
@@ -28,8 +23,7 @@ export function useNativeReluGrad(): void {
     backendName: 'tensorflow',
     kernelFunc: ({ inputs, backend }) => {
       const native = backend as unknown as NativeBackend;
-      const type = { name: 'T', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_FLOAT };
-      return native.executeSingleOutput('ReluGrad', [type], [inputs.dy!, inputs.x!]);
+      return native.executeSingleOutput('ReluGrad', [typeAttr(native, 'T')], [inputs.dy!, inputs.x!]);
     },
   });
   tf.registerGradient({

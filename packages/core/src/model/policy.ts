@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Activation } from '../config/schema.js';
 import { deriveSeed } from '../util/rng.js';
+import { activeNativeBackend } from '../backend/native-ops.js';
+import { nativeMeanCrossEntropy } from '../backend/native-cross-entropy.js';
 
 export interface PolicySpec {
   readonly featureSize: number;
@@ -68,15 +70,19 @@ export function maskLogits(logits: tf.Tensor2D, masks: tf.Tensor2D): tf.Tensor2D
   return tf.add(logits, tf.mul(tf.sub(masks, 1), -ILLEGAL_LOGIT));
 }
 
+function meanCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, actionCount: number): tf.Scalar {
+  const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(labels, actionCount)), 1);
+  return tf.neg(tf.mean(picked)) as tf.Scalar;
+}
+
 /** Mean masked softmax cross-entropy and the count of correct top-1 predictions over legal actions. */
 export function lossAndCorrect(
   maskedLogits: tf.Tensor2D,
   labels: tf.Tensor1D,
   actionCount: number,
 ): { loss: tf.Scalar; correct: tf.Scalar } {
-  const logProbs = tf.logSoftmax(maskedLogits);
-  const picked = tf.sum(tf.mul(logProbs, tf.oneHot(labels, actionCount)), 1);
-  const loss = tf.neg(tf.mean(picked)) as tf.Scalar;
+  const native = activeNativeBackend();
+  const loss = native ? nativeMeanCrossEntropy(native, maskedLogits, labels) : meanCrossEntropy(maskedLogits, labels, actionCount);
   const correct = tf.sum(tf.cast(tf.equal(tf.argMax(maskedLogits, 1), labels), 'float32')) as tf.Scalar;
   return { loss, correct };
 }
