@@ -3,7 +3,8 @@ import { readFile, writeFile, readdir, readlink, mkdir, rm, truncate, cp } from 
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UserError, PluginError } from '@poke/core';
+import { UserError, PluginError, selectBackend } from '@poke/core';
+import { requireNativeTensorflow } from '../../../test/requirements.js';
 import { CheckpointPlugin, CheckpointManager, checkpointIOHandler, readCheckpoint, CheckpointError } from '@poke/plugin-checkpoint';
 import type { Saved } from '@poke/plugin-checkpoint';
 import {
@@ -136,6 +137,20 @@ describe('plugin-checkpoint', () => {
       await second.run();
       expect(await weightsOf(second)).to.deep.equal(await weightsOf(straight));
       expect(rowsOf([...firstRows, ...secondRows])).to.deep.equal(rowsOf(straightRows));
+    });
+
+    it('on tensorflow too, where Adam is TensorFlow\'s fused op: 2 epochs + resume for 2 gives bitwise 4 epochs straight', async function () {
+      requireNativeTensorflow(this);
+      const dir = await tempDir('resume-native');
+      const train = { epochs: 4, backend: 'tensorflow' as const };
+      const straight = await checkpointTrainer(dir, { runName: 'straight', train });
+      await straight.run();
+      await checkpointTrainer(dir, { runName: 'split', train: { ...train, epochs: 2 } }).then((t) => t.run());
+      const second = await checkpointTrainer(dir, { runName: 'split', train }, {}, { resume: 'latest' });
+      await second.run();
+      expect(second.context!.backend).to.equal('tensorflow');
+      expect(await weightsOf(second)).to.deep.equal(await weightsOf(straight));
+      await selectBackend('cpu');
     });
 
     it('interrupted mid-epoch saves a last checkpoint, and resuming from it matches an uninterrupted run', async () => {
