@@ -44,5 +44,6 @@ export async function trainerSamplesPerSecond({ backend, steps, plugins = [], ru
   });
   await trainer.run();
   trainer.model.dispose();
+  trainer.optimizer.dispose();
   return (steps * REFERENCE.batchSize) / seconds;
 }
