@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -8,7 +7,7 @@ import type { BackendName } from '@poke/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { OPPONENTS } from './generate.js';
 import { builtinFor, loadPolicy, policyAgent, policyFor } from './eval.js';
-import { playMatchParallel } from './eval-parallel.js';
+import { playMatchParallel, workerCount } from './eval-parallel.js';
 import { EvalWorkers } from './eval-workers.js';
 import { DEFAULT_CONCURRENCY } from './batch.js';
 import type { AgentFor, EvalResult } from './eval.js';
@@ -138,7 +137,7 @@ export function registerEval(program: Command, context: Context): void {
       const results = new Map<string, EvalResult>();
       const records: Array<Record<string, unknown>> = [];
       // One set of threads for every pair: each takes about a second to load the simulator.
-      const pool = new EvalWorkers(Math.max(1, Math.min(flags.workers ?? availableParallelism(), flags.battles)));
+      const pool = new EvalWorkers(workerCount(flags.workers, flags.battles));
       try {
         for (const player of players) {
           for (const opponent of opponents) {

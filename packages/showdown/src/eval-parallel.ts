@@ -27,9 +27,14 @@ export interface ParallelOptions {
   pool?: EvalWorkers;
 }
 
+/** The worker threads a match of `battles` plays on: `workers` (default all cores), never more than the battles. */
+export function workerCount(workers: number | undefined, battles: number): number {
+  return Math.max(1, Math.min(workers ?? availableParallelism(), battles));
+}
+
 /** playMatch over worker threads (see ParallelOptions.workers); the same outcomes, battle by battle. */
 export async function playMatchParallel(a: AgentFor, b: AgentFor, vs: string, options: MatchOptions & ParallelOptions): Promise<EvalResult> {
-  const workers = options.pool?.count ?? Math.max(1, Math.min(options.workers ?? availableParallelism(), options.battles));
+  const workers = options.pool?.count ?? workerCount(options.workers, options.battles);
   if (workers === 1 || !a.portable || !b.portable) return playMatch(a, b, vs, options);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const policies: PolicyAgent[] = [];
