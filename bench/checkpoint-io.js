@@ -62,6 +62,31 @@ async function parts(trainer) {
   return { readBack, hashing };
 }
 
+/**
+ * How long this thread is kept from running anything else until `done` settles:
+ * the stretches between turns of a ticker that asks for a turn as often as it can
+ * (each stretch over 1 ms is counted: the background work's, not the ticker's own).
+ */
+async function threadTimeUntil(done) {
+  let finished = false;
+  const watched = done.then(() => (finished = true));
+  let total = 0;
+  let longest = 0;
+  let last = performance.now();
+  while (!finished) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const now = performance.now();
+    const stretch = now - last;
+    if (stretch > 1) {
+      total += stretch;
+      longest = Math.max(longest, stretch);
+    }
+    last = now;
+  }
+  await watched;
+  return { total, longest };
+}
+
 async function available(backend) {
   try {
     return (await selectBackend(backend)).name === backend;
@@ -89,7 +114,7 @@ async function runOn(backend) {
     const background = await trainedPlugin(runsDir, 'async', true, backend);
     trained.push(background);
     const params = sync.trainer.context.parameterCount;
-    const r = { save: [], plainWrite: [], load: [], plainRead: [], syncBlock: [], asyncBlock: [], readBack: [], hashing: [] };
+    const r = { save: [], plainWrite: [], load: [], plainRead: [], syncBlock: [], asyncBlock: [], asyncThread: [], asyncStall: [], readBack: [], hashing: [] };
     let bytes = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const { trainer } of [sync, background]) trainer.state.globalStep += 1;
@@ -120,7 +145,9 @@ async function runOn(backend) {
       t = performance.now();
       await background.plugin.save('manual');
       r.asyncBlock.push(performance.now() - t);
-      await background.plugin.manager.idle();
+      const occupied = await threadTimeUntil(background.plugin.manager.idle());
+      r.asyncThread.push(occupied.total);
+      r.asyncStall.push(occupied.longest);
       await new Promise((resolve) => setTimeout(resolve, 50));
       rmSync(join(runsDir, `plain-${round}`), { recursive: true, force: true });
     }
@@ -136,6 +163,7 @@ async function runOn(backend) {
     ], ['what', 'ms', 'MB/s', 'vs plain fs']));
     console.log(`\nWhere a save's time goes, each part alone: reading the tensors back ${m.readBack.toFixed(0)} ms, sha256 ${m.hashing.toFixed(0)} ms, write + fsync ${m.plainWrite.toFixed(0)} ms (save: ${m.save.toFixed(0)} ms)`);
     console.log(`\nTraining blocked by a save: sync ${m.syncBlock.toFixed(0)} ms, async ${m.asyncBlock.toFixed(0)} ms = ${((m.asyncBlock / m.syncBlock) * 100).toFixed(1)}% (goal: ≤ 1%)`);
+    console.log(`While an async save writes, the training thread is busy with it ${m.asyncThread.toFixed(0)} ms in all (reading back, hashing), ${m.asyncStall.toFixed(0)} ms at the longest stretch`);
   } finally {
     // Two large models per backend: freed before the next backend makes its own.
     for (const { trainer } of trained) {

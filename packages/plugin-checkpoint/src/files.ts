@@ -48,7 +48,7 @@ export async function writeSynced(path: string, data: readonly Uint8Array[] | Ui
   return { sha256: hash.digest('hex'), bytes };
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Read a whole file into one buffer, hashing each chunk while the next one is

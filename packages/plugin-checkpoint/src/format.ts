@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { POKE_VERSION } from '@poke/core';
 import { TFJS_VERSION } from '@poke/core/internal';
 import type { TrainingStateSnapshot } from '@poke/core';
-import type * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerState } from '@poke/core/internal';
 import type { CheckpointContent, CheckpointMetadata, LoadedCheckpoint } from './types.js';
-import { writeSynced, readHashed, bytesOf, splitFloat32, elementCount } from './files.js';
+import { writeSynced, readHashed, splitFloat32, elementCount } from './files.js';
+import { readTensorBytes } from './tensor-bytes.js';
 import { CheckpointError } from './errors.js';
 import { CHECKPOINT_FILES, modelJsonSchema, optimizerJsonSchema, stateSchema } from './json-schemas.js';
 import { readJson, checked, readMetadata } from './read-json.js';
@@ -32,10 +32,10 @@ export async function writeCheckpointFiles(dir: string, id: string, content: Che
       { paths: ['weights.bin'], weights: content.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) },
     ],
   };
-  files['weights.bin'] = await writeSynced(join(dir, 'weights.bin'), await bytesOfAll(content.weights.map((w) => w.tensor)));
+  files['weights.bin'] = await writeSynced(join(dir, 'weights.bin'), await readTensorBytes(content.weights.map((w) => w.tensor)));
   files['model.json'] = await writeSynced(join(dir, 'model.json'), JSON.stringify(modelJson));
   const { slots, buffers: _buffers, ...optimizerHead } = content.optimizer;
-  files['optimizer.bin'] = await writeSynced(join(dir, 'optimizer.bin'), await bytesOfAll(content.optimizer.buffers));
+  files['optimizer.bin'] = await writeSynced(join(dir, 'optimizer.bin'), await readTensorBytes(content.optimizer.buffers));
   files['optimizer.json'] = await writeSynced(
     join(dir, 'optimizer.json'),
     JSON.stringify({ ...optimizerHead, slots: slots.map((s) => ({ name: s.name, shape: s.shape })) }, null, 2),
@@ -67,13 +67,6 @@ export async function writeCheckpointFiles(dir: string, id: string, content: Che
   };
   await writeSynced(join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2));
   return metadata;
-}
-
-/** The tensors' bytes, in order, without concatenating them. */
-async function bytesOfAll(tensors: readonly tf.Tensor[]): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
-  for (const t of tensors) out.push(bytesOf((await t.data()) as Float32Array));
-  return out;
 }
 
 /** Check every file's size and sha256 against metadata.json; returns the file contents. */

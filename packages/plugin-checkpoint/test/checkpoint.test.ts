@@ -322,6 +322,52 @@ describe('plugin-checkpoint', () => {
       expect(hashes.true).to.have.length(20); // 18 steps + 2 end-of-epoch validations
       expect(hashes.true).to.deep.equal(hashes.false);
     });
+
+    for (const backend of ['cpu', 'tensorflow'] as const) {
+      it(`let training run between the reads of tensor data, and store exact values (${backend}${backend === 'tensorflow' ? ', a large tensor read in pieces' : ''})`, async function () {
+        if (backend === 'tensorflow') requireNativeTensorflow(this);
+        const dir = await tempDir(`async-reads-${backend}`);
+        const plugin = new CheckpointPlugin({ async: true, saveLast: false, onValidate: false, every: { steps: 1_000_000 } });
+        // A 1100×1100 kernel: 1.21M elements, above the size read back in one piece on tensorflow.
+        const user = smallConfig({ runName: 'r', model: { hiddenSizes: [1100, 1100], dropout: 0 }, train: { epochs: 1, backend } });
+        const trainer = await makeTrainer({ ...user, data: { source: 'synthetic', samples: 128, features: 12, actions: 5 } }, dir, { plugins: [plugin] });
+        await trainer.run();
+        const backendUsed = tf.backend();
+        const read = backendUsed.read.bind(backendUsed);
+        try {
+          expect(trainer.context!.backend).to.equal(backend);
+          // Each read of tensor data, with the event-loop turns taken before it.
+          let turns = 0;
+          const reads: Array<{ bytes: number; turns: number }> = [];
+          backendUsed.read = async (dataId) => {
+            const values = await read(dataId);
+            reads.push({ bytes: (values as Float32Array).byteLength, turns });
+            return values;
+          };
+          trainer.state.globalStep += 1;
+          await plugin.save('manual');
+          let writing = true;
+          const written = plugin.manager!.idle().then(() => (writing = false));
+          while (writing) {
+            await new Promise((resolve) => setImmediate(resolve));
+            turns++;
+          }
+          await written;
+          expect(reads.length).to.be.at.least(8);
+          reads.slice(1).forEach((r, i) => expect(r.turns, `turns before read ${i + 1}`).to.be.greaterThan(reads[i]!.turns));
+          const largest = 1100 * 1100 * 4;
+          if (backend === 'tensorflow') expect(Math.max(...reads.map((r) => r.bytes))).to.be.lessThan(largest);
+          else expect(reads.map((r) => r.bytes)).to.include(largest);
+          const loaded = await readCheckpoint(plugin.manager!.pathOf(plugin.manager!.getLatest()!.id));
+          expect(loaded.weights.map((w) => w.values)).to.deep.equal(await weightsOf(trainer));
+        } finally {
+          backendUsed.read = read;
+          trainer.model.dispose();
+          trainer.optimizer.dispose();
+          await selectBackend('cpu');
+        }
+      });
+    }
   });
 
   it('warns when a checkpoint is over maxBytes', async () => {
