@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bytesOf, yieldToEventLoop } from './files.js';
 
-/** Tensors are read back in pieces of at most this many elements (4 MB of float32). */
-const PIECE = 1024 * 1024;
+/** Tensors are read back in pieces of at most this many elements (16 MB of float32). */
+const PIECE = 4 * 1024 * 1024;
 
 /**
  * The tensors' bytes, in order, with a turn of the event loop after each

@@ -328,9 +328,9 @@ describe('plugin-checkpoint', () => {
         if (backend === 'tensorflow') requireNativeTensorflow(this);
         const dir = await tempDir(`async-reads-${backend}`);
         const plugin = new CheckpointPlugin({ async: true, saveLast: false, onValidate: false, every: { steps: 1_000_000 } });
-        // A 1100×1100 kernel: 1.21M elements, above the size read back in one piece on tensorflow.
-        const user = smallConfig({ runName: 'r', model: { hiddenSizes: [1100, 1100], dropout: 0 }, train: { epochs: 1, backend } });
-        const trainer = await makeTrainer({ ...user, data: { source: 'synthetic', samples: 128, features: 12, actions: 5 } }, dir, { plugins: [plugin] });
+        // A 2100×2100 kernel: 4.41M elements, above the size read back in one piece on tensorflow.
+        const user = smallConfig({ runName: 'r', model: { hiddenSizes: [2100, 2100], dropout: 0 }, train: { epochs: 1, backend } });
+        const trainer = await makeTrainer({ ...user, data: { source: 'synthetic', samples: 64, features: 12, actions: 5 } }, dir, { plugins: [plugin] });
         await trainer.run();
         const backendUsed = tf.backend();
         const read = backendUsed.read.bind(backendUsed);
@@ -355,7 +355,7 @@ describe('plugin-checkpoint', () => {
           await written;
           expect(reads.length).to.be.at.least(8);
           reads.slice(1).forEach((r, i) => expect(r.turns, `turns before read ${i + 1}`).to.be.greaterThan(reads[i]!.turns));
-          const largest = 1100 * 1100 * 4;
+          const largest = 2100 * 2100 * 4;
           if (backend === 'tensorflow') expect(Math.max(...reads.map((r) => r.bytes))).to.be.lessThan(largest);
           else expect(reads.map((r) => r.bytes)).to.include(largest);
           const loaded = await readCheckpoint(plugin.manager!.pathOf(plugin.manager!.getLatest()!.id));
