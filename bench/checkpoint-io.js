@@ -64,12 +64,13 @@ async function parts(trainer) {
 
 /**
  * How long this thread is kept from running anything else until `done` settles:
- * the stretches between turns of a ticker that asks for a turn as often as it can
- * (each stretch over 1 ms is counted: the background work's, not the ticker's own).
+ * the stretches between turns of a ticker that asks for a turn as often as it can.
+ * Only stretches over 1 ms count (shorter ones are the ticker's own), so the total
+ * is a lower bound.
  */
 async function threadTimeUntil(done) {
   let finished = false;
-  const watched = done.then(() => (finished = true));
+  const watched = done.finally(() => (finished = true));
   let total = 0;
   let longest = 0;
   let last = performance.now();
@@ -161,7 +162,7 @@ async function runOn(backend) {
       { what: 'load + verify (checkpoint)', ms: m.load.toFixed(0), 'MB/s': mbs(m.load), 'vs plain fs': (m.plainRead / m.load).toFixed(2) },
       { what: 'read (plain fs)', ms: m.plainRead.toFixed(0), 'MB/s': mbs(m.plainRead), 'vs plain fs': '1.00' },
     ], ['what', 'ms', 'MB/s', 'vs plain fs']));
-    console.log(`\nWhere a save's time goes, each part alone: reading the tensors back ${m.readBack.toFixed(0)} ms, sha256 ${m.hashing.toFixed(0)} ms, write + fsync ${m.plainWrite.toFixed(0)} ms (save: ${m.save.toFixed(0)} ms)`);
+    console.log(`\nWhere a save's time goes, each part alone: reading the tensors back (whole) ${m.readBack.toFixed(0)} ms, sha256 ${m.hashing.toFixed(0)} ms, write + fsync ${m.plainWrite.toFixed(0)} ms (save: ${m.save.toFixed(0)} ms)`);
     console.log(`\nTraining blocked by a save: sync ${m.syncBlock.toFixed(0)} ms, async ${m.asyncBlock.toFixed(0)} ms = ${((m.asyncBlock / m.syncBlock) * 100).toFixed(1)}% (goal: ≤ 1%)`);
     console.log(`While an async save writes, the training thread is busy with it ${m.asyncThread.toFixed(0)} ms in all (reading back, hashing), ${m.asyncStall.toFixed(0)} ms at the longest stretch`);
   } finally {

@@ -1,24 +1,27 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bytesOf, yieldToEventLoop } from './files.js';
 
-/** Tensors are read back in pieces of at most this many elements (16 MB of float32). */
-const PIECE = 4 * 1024 * 1024;
+/** Tensors larger than this many elements (16 MiB of float32) are read back in slices of it, on tensorflow. */
+const PIECE_ELEMENTS = 4 * 1024 * 1024;
 
 /**
- * The tensors' bytes, in order, with a turn of the event loop after each
- * tensor, and on tensorflow after each piece of a large one. Reading back
- * from tensorflow copies on this thread, in one go per read: the tensors of a
- * 580 MB checkpoint, read whole and back to back, kept a background save from
- * letting training run for over half a second. A piece is a slice of the flat
- * tensor, which tensorflow takes without copying (a first-dimension slice
- * shares its input's buffer). wasm's slice kernel is slower than reading a
- * whole tensor back by 5× or more, and cpu's read copies nothing, so there a
- * tensor is read whole.
+ * The float32 tensors' bytes, in order, with a turn of the event loop after
+ * each tensor, and on tensorflow after each slice of a large one. Reading
+ * back from tensorflow copies on this thread, in one go per read: the tensors
+ * of a 580 MB checkpoint, read whole and back to back, kept a background save
+ * from letting training run for over half a second. A slice of the flattened
+ * tensor shares its buffer in TensorFlow when it starts and ends 64-byte
+ * aligned (all but perhaps the last), and so costs no copy there. wasm's slice
+ * kernel is slower than reading a whole tensor back by 5× or more, and cpu's
+ * read copies nothing, so there a tensor is read whole. `backend` is the one
+ * the tensors live on.
  */
-export async function readTensorBytes(tensors: readonly tf.Tensor[]): Promise<Uint8Array[]> {
+export async function readTensorBytes(tensors: readonly tf.Tensor[], backend: string): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for (const t of tensors) {
-    if (t.size <= PIECE || tf.getBackend() !== 'tensorflow') out.push(await bytesOfTensor(t));
+    // model.json and optimizer.json declare float32: anything else would be written under the wrong type.
+    if (t.dtype !== 'float32') throw new Error(`checkpoint: a ${t.dtype} tensor of shape [${t.shape.join(', ')}] cannot be saved; weights and optimizer slots are float32`);
+    if (t.size <= PIECE_ELEMENTS || backend !== 'tensorflow') out.push(await bytesOfTensor(t));
     else for await (const piece of pieces(t)) out.push(piece);
     await yieldToEventLoop();
   }
@@ -29,18 +32,18 @@ async function bytesOfTensor(t: tf.Tensor): Promise<Uint8Array> {
   return bytesOf((await t.data()) as Float32Array);
 }
 
-/** `t`'s bytes as slices of PIECE elements, with a turn of the event loop after each. */
+/** `t`'s bytes as slices of PIECE_ELEMENTS, with a turn of the event loop between them. */
 async function* pieces(t: tf.Tensor): AsyncGenerator<Uint8Array> {
   const flat = tf.reshape(t, [t.size]);
   try {
-    for (let at = 0; at < t.size; at += PIECE) {
-      const piece = tf.slice(flat, at, Math.min(PIECE, t.size - at));
+    for (let at = 0; at < t.size; at += PIECE_ELEMENTS) {
+      if (at > 0) await yieldToEventLoop();
+      const piece = tf.slice(flat, at, Math.min(PIECE_ELEMENTS, t.size - at));
       try {
         yield await bytesOfTensor(piece);
       } finally {
         piece.dispose();
       }
-      await yieldToEventLoop();
     }
   } finally {
     flat.dispose();

@@ -68,7 +68,11 @@ export function restoreWeights(model: LayersModel, saved: readonly SavedTensor[]
   for (const t of tensors) t.dispose();
 }
 
-/** A tensor held by reference: O(1) to take, and immune to later steps because tfjs never writes a tensor in place. */
+/**
+ * A tensor held by reference: O(1) to take, and immune to later steps, because
+ * tfjs gives a variable new data rather than overwriting it, and TensorFlow
+ * copies a buffer that an update would write in place while a reference holds it.
+ */
 export interface TensorSnapshot {
   readonly name: string;
   readonly shape: readonly number[];
