@@ -2,7 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolveConfig, silentLogger, Trainer } from '@poke/core';
+import { forward, lossAndCorrect, maskLogits } from '@poke/core/internal';
+import type { FlatAdam } from '@poke/core/internal';
 import type { UserConfig, PokePlugin, ResolvedConfig, TrainerOptions } from '@poke/core';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -46,4 +50,14 @@ export async function makeTrainer(
 
 export async function weightsOf(trainer: Trainer): Promise<Float32Array[]> {
   return Promise.all(trainer.model.getWeights().map(async (w) => (await w.data()) as Float32Array));
+}
+
+/** One Adam step of `model` on 8 random rows (`seed`), labels 0, 1, 2, … mod `actions`, every action legal. */
+export function adamStep(model: LayersModel, adam: FlatAdam, features: number, actions: number, seed: number): void {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  tf.tidy(() => {
+    const x = tf.randomUniform([8, features], -1, 1, 'float32', seed) as tf.Tensor2D;
+    const y = tf.tensor1d(Array.from({ length: 8 }, (_, i) => i % actions), 'int32');
+    adam.minimize(() => lossAndCorrect(maskLogits(forward(model, x), tf.ones([8, actions]) as tf.Tensor2D), y, actions).loss, false, variables);
+  });
 }

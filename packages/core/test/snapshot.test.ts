@@ -1,20 +1,14 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildPolicy, selectBackend } from '@poke/core';
-import { FlatAdam, forward, lossAndCorrect, maskLogits, snapshotOptimizer, snapshotWeights } from '@poke/core/internal';
+import { FlatAdam, snapshotOptimizer, snapshotWeights } from '@poke/core/internal';
 import { requireNativeTensorflow } from '../../../test/requirements.js';
+import { adamStep } from './helpers.js';
 
 const F = 12;
 const A = 4;
 
-function step(model: ReturnType<typeof buildPolicy>, adam: FlatAdam, seed: number): void {
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  tf.tidy(() => {
-    const x = tf.randomUniform([8, F], -1, 1, 'float32', seed);
-    const y = tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32');
-    adam.minimize(() => lossAndCorrect(maskLogits(forward(model, x), tf.ones([8, A]) as tf.Tensor2D), y, A).loss, false, variables);
-  });
-}
+const step = (model: ReturnType<typeof buildPolicy>, adam: FlatAdam, seed: number) => adamStep(model, adam, F, A, seed);
 
 const values = (tensors: readonly tf.Tensor[]) => tensors.map((t) => Array.from(t.dataSync()));
 

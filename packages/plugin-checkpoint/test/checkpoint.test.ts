@@ -4,24 +4,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError, PluginError, selectBackend } from '@poke/core';
-import { forward, lossAndCorrect, maskLogits, snapshotOptimizer } from '@poke/core/internal';
+import { snapshotOptimizer } from '@poke/core/internal';
 import type { FlatAdam } from '@poke/core/internal';
 import { requireNativeTensorflow } from '../../../test/requirements.js';
 import { CheckpointPlugin, CheckpointManager, checkpointIOHandler, readCheckpoint, CheckpointError } from '@poke/plugin-checkpoint';
 import type { Saved } from '@poke/plugin-checkpoint';
 import {
-  checkpointTrainer, checkpointsDir, collectRecords, readJson, recordingLogger, rowsOf, tempDir, weightsOf, makeTrainer, smallConfig,
+  adamStep, checkpointTrainer, checkpointsDir, collectRecords, readJson, recordingLogger, rowsOf, tempDir, weightsOf, makeTrainer, smallConfig,
 } from './helpers.js';
-
-/** One step of the trainer's own model and optimizer on a random batch (its 12 features, 5 actions). */
-function trainStep(trainer: Awaited<ReturnType<typeof makeTrainer>>): void {
-  const variables = trainer.model.trainableWeights.map((w) => w.read() as tf.Variable);
-  tf.tidy(() => {
-    const x = tf.randomUniform([8, 12], -1, 1, 'float32', 5);
-    const y = tf.tensor1d([0, 1, 2, 3, 4, 0, 1, 2], 'int32');
-    (trainer.optimizer as FlatAdam).minimize(() => lossAndCorrect(maskLogits(forward(trainer.model, x), tf.ones([8, 5]) as tf.Tensor2D), y, 5).loss, false, variables);
-  });
-}
 
 /** The arrays' bytes back to back: millions of floats compare in one call (chai's deep equal walks them one by one). */
 const bytesOfAll = (arrays: readonly Float32Array[]) => Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
@@ -351,10 +341,12 @@ describe('plugin-checkpoint', () => {
           trainer = await makeTrainer({ ...user, data: { source: 'synthetic', samples: 64, features: 12, actions: 5 } }, dir, { plugins: [plugin] });
           await trainer.run();
           expect(trainer.context!.backend).to.equal(backend);
+          const slots = snapshotOptimizer(trainer.optimizer).buffers;
           const atSave = {
             weights: await weightsOf(trainer),
-            optimizer: await Promise.all(snapshotOptimizer(trainer.optimizer).buffers.map(async (t) => Float32Array.from((await t.data()) as Float32Array))),
+            optimizer: await Promise.all(slots.map(async (t) => Float32Array.from((await t.data()) as Float32Array))),
           };
+          tf.dispose([...slots]);
           // Each read of tensor data, with the event-loop turns taken before it.
           let turns = 0;
           const reads: Array<{ bytes: number; turns: number }> = [];
@@ -377,7 +369,7 @@ describe('plugin-checkpoint', () => {
             turns++;
             // A training step while the save is reading its tensors back.
             if (!stepped && reads.length > 0) {
-              trainStep(trainer);
+              adamStep(trainer.model, trainer.optimizer as FlatAdam, 12, 5, 5);
               stepped = true;
             }
           }

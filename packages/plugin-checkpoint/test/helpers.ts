@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger, MetricsRecord, Trainer, UserConfig } from '@poke/core';
-import { makeTrainer, smallConfig, tempDir, weightsOf, REPO_ROOT } from '../../core/test/helpers.js';
+import { adamStep, makeTrainer, smallConfig, tempDir, weightsOf, REPO_ROOT } from '../../core/test/helpers.js';
 import checkpoint from '@poke/plugin-checkpoint';
 import type { CheckpointOptions } from '@poke/plugin-checkpoint';
 
-export { makeTrainer, smallConfig, tempDir, weightsOf, REPO_ROOT };
+export { adamStep, makeTrainer, smallConfig, tempDir, weightsOf, REPO_ROOT };
 
 export function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
