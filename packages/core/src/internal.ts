@@ -18,6 +18,8 @@ export type { OptionRow } from './plugins/option-rows.js';
 
 export { splitIndices, epochOrder, firstInvalidSample } from './data/dataset.js';
 export { forward, maskLogits, lossAndCorrect } from './model/policy.js';
+export { dropoutMultiplier } from './model/dropout.js';
+export { nativeTrainStep } from './backend/native-step.js';
 export { patchWasmMatMul } from './backend/wasm-matmul.js';
 export { FlatAdam } from './model/flat-adam.js';
 export type { NamedSlot } from './model/flat-adam.js';

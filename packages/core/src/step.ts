@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { forward, maskLogits, lossAndCorrect } from './model/policy.js';
 import type { Batch, Dataset } from './data/dataset.js';
+import { nativeTrainStep } from './backend/native-step.js';
+import type { NativeTrainStep } from './backend/native-step.js';
 
 function toTensors(batch: Batch, featureSize: number, actionCount: number) {
   const masks = new Float32Array(batch.masks.length);
@@ -16,6 +18,8 @@ function toTensors(batch: Batch, featureSize: number, actionCount: number) {
 /** One optimizer step and the validation pass, with every intermediate tensor disposed. */
 export class StepRunner {
   private readonly variables: tf.Variable[];
+  /** The step with its backward pass written out, where the backend and the model allow one. */
+  private readonly nativeStep: NativeTrainStep | undefined;
 
   constructor(
     private readonly model: LayersModel,
@@ -24,28 +28,35 @@ export class StepRunner {
     private readonly actionCount: number,
   ) {
     this.variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    this.nativeStep = nativeTrainStep(model, optimizer);
   }
 
   train(batch: Batch, dropoutSeed: number): { loss: number; correct: number } {
     const values = tf.tidy(() => {
       const { x, y, m } = toTensors(batch, this.featureSize, this.actionCount);
-      let correct: tf.Scalar | undefined;
-      const loss = this.optimizer.minimize(
-        () => {
-          const out = lossAndCorrect(maskLogits(forward(this.model, x, dropoutSeed), m), y, this.actionCount);
-          correct = tf.keep(out.correct);
-          return out.loss;
-        },
-        true,
-        this.variables,
-      )!;
+      const { loss, correct } = (this.nativeStep ?? this.taped)(x, y, m, dropoutSeed);
       // One read of both numbers: a single sync per step.
-      const both = tf.stack([loss, correct!]).dataSync();
-      correct!.dispose(); // kept out of minimize's scope above, so tidy will not
+      const both = tf.stack([loss, correct]).dataSync();
+      correct.dispose(); // the taped step keeps it out of minimize's scope, so tidy will not
       return both;
     });
     return { loss: values[0]!, correct: values[1]! };
   }
+
+  /** The step through tfjs's gradient tape: any model, any backend. */
+  private readonly taped: NativeTrainStep = (x, y, m, dropoutSeed) => {
+    let correct: tf.Scalar | undefined;
+    const loss = this.optimizer.minimize(
+      () => {
+        const out = lossAndCorrect(maskLogits(forward(this.model, x, dropoutSeed), m), y, this.actionCount);
+        correct = tf.keep(out.correct);
+        return out.loss;
+      },
+      true,
+      this.variables,
+    )!;
+    return { loss, correct: correct! };
+  };
 
   async evaluate(dataset: Dataset, indices: Int32Array, batchSize: number): Promise<{ val_loss: number; val_accuracy: number }> {
     let lossSum = 0;

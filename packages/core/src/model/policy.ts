@@ -4,6 +4,7 @@ import type { Activation } from '../config/schema.js';
 import { deriveSeed } from '../util/rng.js';
 import { activeNativeBackend } from '../backend/native-ops.js';
 import { nativeMeanCrossEntropy } from '../backend/native-cross-entropy.js';
+import { dropoutMultiplier } from './dropout.js';
 
 export interface PolicySpec {
   readonly featureSize: number;
@@ -56,7 +57,7 @@ export function forward(model: tfl.LayersModel, x: tf.Tensor2D, dropoutSeed?: nu
     if (layer.getClassName() === 'Dropout') {
       if (dropoutSeed !== undefined) {
         const rate = (layer.getConfig() as { rate: number }).rate;
-        h = tf.dropout(h, rate, undefined, deriveSeed(dropoutSeed, i) >>> 0);
+        h = tf.mul(h, dropoutMultiplier(h.shape, rate, deriveSeed(dropoutSeed, i)));
       }
     } else {
       h = layer.apply(h) as tf.Tensor;
@@ -83,8 +84,12 @@ export function lossAndCorrect(
 ): { loss: tf.Scalar; correct: tf.Scalar } {
   const native = activeNativeBackend();
   const loss = native ? nativeMeanCrossEntropy(native, maskedLogits, labels) : meanCrossEntropy(maskedLogits, labels, actionCount);
-  const correct = tf.sum(tf.cast(tf.equal(tf.argMax(maskedLogits, 1), labels), 'float32')) as tf.Scalar;
-  return { loss, correct };
+  return { loss, correct: countCorrect(maskedLogits, labels) };
+}
+
+/** How many rows' top-1 logit is their label. */
+export function countCorrect(maskedLogits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.sum(tf.cast(tf.equal(tf.argMax(maskedLogits, 1), labels), 'float32'));
 }
 
 /** The action the policy picks for each row: argmax over legal actions only. */
