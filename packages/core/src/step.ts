@@ -34,7 +34,8 @@ export class StepRunner {
   train(batch: Batch, dropoutSeed: number): { loss: number; correct: number } {
     const values = tf.tidy(() => {
       const { x, y, m } = toTensors(batch, this.featureSize, this.actionCount);
-      const { loss, correct } = (this.nativeStep ?? this.taped)(x, y, m, dropoutSeed);
+      const step = this.nativeStep && tf.getBackend() === 'tensorflow' ? this.nativeStep : this.taped;
+      const { loss, correct } = step(x, y, m, dropoutSeed);
       // One read of both numbers: a single sync per step.
       const both = tf.stack([loss, correct]).dataSync();
       correct.dispose(); // the taped step keeps it out of minimize's scope, so tidy will not

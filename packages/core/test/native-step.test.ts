@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { buildPolicy, selectBackend } from '@poke/core';
 import type { Activation } from '@poke/core';
@@ -27,11 +28,16 @@ const tapedStep: Step = (model, adam, seed) =>
   tf.tidy(() => {
     const { x, y, m } = batch(seed);
     let correct = 0;
-    const loss = adam.minimize(() => {
-      const out = lossAndCorrect(maskLogits(forward(model, x, seed * 31), m), y, ACTIONS);
-      correct = out.correct.dataSync()[0]!;
-      return out.loss;
-    }, true)!;
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const loss = adam.minimize(
+      () => {
+        const out = lossAndCorrect(maskLogits(forward(model, x, seed * 31), m), y, ACTIONS);
+        correct = out.correct.dataSync()[0]!;
+        return out.loss;
+      },
+      true,
+      variables,
+    )!;
     return [loss.dataSync()[0]!, correct];
   });
 
@@ -43,8 +49,8 @@ const writtenOutStep: Step = (model, adam, seed) =>
   });
 
 /** Weights after `steps` steps of a fresh policy, and each step's loss and correct count. */
-function train(step: Step, activation: Activation, dropout: number, steps = 5) {
-  const model = buildPolicy({ featureSize: FEATURES, actionCount: ACTIONS, hiddenSizes: [32, 24], activation, dropout, seed: 3 });
+function train(step: Step, activation: Activation, dropout: number, steps = 5, hiddenSizes = [32, 24]) {
+  const model = buildPolicy({ featureSize: FEATURES, actionCount: ACTIONS, hiddenSizes, activation, dropout, seed: 3 });
   const adam = new FlatAdam(0.01);
   const metrics = Array.from({ length: steps }, (_, i) => step(model, adam, i + 1));
   const weights = model.getWeights().map((w) => w.dataSync<"float32">().slice());
@@ -74,6 +80,10 @@ describe('dropout masks', () => {
       expect(kept.length / values.length).to.be.closeTo(1 - rate, 0.005);
     }
   });
+
+  it('refuse a rate outside [0, 1)', () => {
+    for (const rate of [-0.1, 1, Number.NaN]) expect(() => dropoutMultiplier([2], rate, 1)).to.throw(RangeError, /dropout rate must be in \[0, 1\)/);
+  });
 });
 
 describe('the written-out training step on tensorflow', () => {
@@ -97,6 +107,15 @@ describe('the written-out training step on tensorflow', () => {
     });
   }
 
+  it('is the taped step bit for bit without dropout and without hidden layers (the logits layer alone)', () => {
+    for (const hiddenSizes of [[32, 24], []]) {
+      const taped = train(tapedStep, 'relu', 0, 5, hiddenSizes);
+      const written = train(writtenOutStep, 'relu', 0, 5, hiddenSizes);
+      expect(written.metrics, `hidden ${hiddenSizes}`).to.deep.equal(taped.metrics);
+      expect(maxDifference(written.weights, taped.weights), `hidden ${hiddenSizes}`).to.equal(0);
+    }
+  });
+
   for (const activation of ['selu', 'tanh'] as const) {
     it(`agrees with the taped step within float rounding with ${activation}: TensorFlow's own gradient op`, () => {
       const taped = train(tapedStep, activation, 0.25);
@@ -108,6 +127,17 @@ describe('the written-out training step on tensorflow', () => {
       expect(maxDifference(written.weights, taped.weights)).to.be.lessThan(1e-5);
     });
   }
+
+  it('is not offered for layers it does not write out: a dense layer without bias, dropout with a noise shape', () => {
+    const adam = new FlatAdam(0.01);
+    const models = [
+      tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 3, activation: 'relu', useBias: false }), tfl.layers.dense({ units: 2 })] }),
+      tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }), tfl.layers.dropout({ rate: 0.5, noiseShape: [1, 3] }), tfl.layers.dense({ units: 2 })] }),
+    ];
+    for (const model of models) expect(nativeTrainStep(model, adam)).to.equal(undefined);
+    tf.dispose(models.flatMap((m) => m.getWeights()));
+    adam.dispose();
+  });
 
   it('is not offered for gelu, which TensorFlow has no gradient op for, nor on other backends', async () => {
     const policy = (activation: Activation) => buildPolicy({ featureSize: 4, actionCount: 2, hiddenSizes: [3], activation, dropout: 0, seed: 1 });

@@ -39,14 +39,14 @@ interface DenseLayer {
 function denseLayers(model: LayersModel): DenseLayer[] | undefined {
   const layers: DenseLayer[] = [];
   for (const [index, layer] of model.layers.entries()) {
-    const config = layer.getConfig() as { activation?: string; rate?: number };
+    const config = layer.getConfig() as { activation?: string; rate?: number; noiseShape?: unknown };
     const previous = layers.at(-1);
-    if (layer.getClassName() === 'Dropout' && previous && !previous.dropout) {
+    if (layer.getClassName() === 'Dropout' && previous && !previous.dropout && config.noiseShape == null) {
       if (config.rate! > 0) previous.dropout = { rate: config.rate!, index };
       continue;
     }
     if (layer.getClassName() !== 'Dense' || layer.trainableWeights.length !== 2) return undefined;
-    const activation = config.activation === 'linear' ? undefined : ACTIVATIONS[config.activation ?? ''];
+    const activation = config.activation !== 'linear' && Object.hasOwn(ACTIVATIONS, config.activation ?? '') ? ACTIVATIONS[config.activation!] : undefined;
     if (config.activation !== 'linear' && !activation) return undefined;
     const [kernel, bias] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
     if (kernel!.rank !== 2 || bias!.rank !== 1) return undefined;
@@ -64,10 +64,12 @@ function denseLayers(model: LayersModel): DenseLayer[] | undefined {
  * between TensorFlow calls; here the step is the ops alone: one matmul, add and activation per
  * layer forward, two matmuls, a sum and the activation's gradient op back, then the optimizer.
  *
- * Every op is the one tfjs's tape would run, with the same inputs, except the activations'
- * gradients, which are TensorFlow's ReluGrad, EluGrad, SeluGrad and TanhGrad. relu and elu are
- * what the tape runs on this backend too, so with them a step is tfjs's bit for bit; selu and
- * tanh agree to float rounding. Dropout multiplies by the same masks as the taped step. Undefined on other backends and for other models, which train through the tape.
+ * The ops are those tfjs's tape runs, up to reshapes (the tape multiplies a linear layer's
+ * operands as [1, rows, columns] and sums its bias gradient over two axes), except the
+ * activations' gradients, which are TensorFlow's ReluGrad, EluGrad, SeluGrad and TanhGrad. relu
+ * and elu are what the tape runs on this backend too, so with them a step is tfjs's bit for
+ * bit; selu and tanh agree to float rounding. Dropout multiplies by the same masks as the
+ * taped step. The step belongs to the backend it was made on: StepRunner uses it only there. Undefined on other backends and for other models, which train through the tape.
  */
 export function nativeTrainStep(model: LayersModel, optimizer: tf.Optimizer): NativeTrainStep | undefined {
   const native = activeNativeBackend();
