@@ -19,7 +19,10 @@ const BACKEND = process.env.BENCH_BACKEND ?? 'wasm';
 
 const dataOptions = { samples: STEPS * REFERENCE.batchSize, features: REFERENCE.features, actions: REFERENCE.actions, legalProbability: 0.7, noise: 0.1 };
 
-/** The same math as the Trainer's step, written as the shortest loop tfjs allows. */
+/**
+ * The same math as the Trainer's step, written as the shortest loop tfjs allows, through its
+ * gradient tape. On tensorflow the Trainer's step skips the tape, so there it can beat this.
+ */
 async function bareLoop(data) {
   const model = buildPolicy({ featureSize: REFERENCE.features, actionCount: REFERENCE.actions, hiddenSizes: REFERENCE.hidden, activation: 'relu', dropout: 0, seed: 1 });
   const optimizer = new FlatAdam(1e-3);
