@@ -3,7 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { forward, maskLogits, lossAndCorrect } from './model/policy.js';
 import type { Batch, Dataset } from './data/dataset.js';
 import { nativeTrainStep } from './backend/native-step.js';
-import type { NativeTrainStep } from './backend/native-step.js';
+import type { TrainStep } from './backend/native-step.js';
 
 function toTensors(batch: Batch, featureSize: number, actionCount: number) {
   const masks = new Float32Array(batch.masks.length);
@@ -19,7 +19,7 @@ function toTensors(batch: Batch, featureSize: number, actionCount: number) {
 export class StepRunner {
   private readonly variables: tf.Variable[];
   /** The step with its backward pass written out, where the backend and the model allow one. */
-  private readonly nativeStep: NativeTrainStep | undefined;
+  private readonly nativeStep: TrainStep | undefined;
 
   constructor(
     private readonly model: LayersModel,
@@ -45,7 +45,7 @@ export class StepRunner {
   }
 
   /** The step through tfjs's gradient tape: any model, any backend. */
-  private readonly taped: NativeTrainStep = (x, y, m, dropoutSeed) => {
+  private readonly taped: TrainStep = (x, y, m, dropoutSeed) => {
     let correct: tf.Scalar | undefined;
     const loss = this.optimizer.minimize(
       () => {

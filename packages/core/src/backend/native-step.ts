@@ -8,7 +8,7 @@ import { activeNativeBackend, typeAttr } from './native-ops.js';
 import type { NativeBackend } from './native-ops.js';
 
 /** One optimizer step on a batch (features, labels, 0/1 masks); the loss and the count of correct predictions before it. */
-export type NativeTrainStep = (x: tf.Tensor2D, y: tf.Tensor1D, masks: tf.Tensor2D, dropoutSeed: number) => { loss: tf.Scalar; correct: tf.Scalar };
+export type TrainStep = (x: tf.Tensor2D, y: tf.Tensor1D, masks: tf.Tensor2D, dropoutSeed: number) => { loss: tf.Scalar; correct: tf.Scalar };
 
 interface ActivationOps {
   forward(z: tf.Tensor2D): tf.Tensor2D;
@@ -69,9 +69,10 @@ function denseLayers(model: LayersModel): DenseLayer[] | undefined {
  * activations' gradients, which are TensorFlow's ReluGrad, EluGrad, SeluGrad and TanhGrad. relu
  * and elu are what the tape runs on this backend too, so with them a step is tfjs's bit for
  * bit; selu and tanh agree to float rounding. Dropout multiplies by the same masks as the
- * taped step. The step belongs to the backend it was made on: StepRunner uses it only there. Undefined on other backends and for other models, which train through the tape.
+ * taped step. Undefined on other backends and for other models, which train through the tape;
+ * the step belongs to the backend it was made on, and StepRunner uses it only there.
  */
-export function nativeTrainStep(model: LayersModel, optimizer: tf.Optimizer): NativeTrainStep | undefined {
+export function nativeTrainStep(model: LayersModel, optimizer: tf.Optimizer): TrainStep | undefined {
   const native = activeNativeBackend();
   const layers = native && denseLayers(model);
   if (!native || !layers) return undefined;
