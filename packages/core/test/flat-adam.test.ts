@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildPolicy, selectBackend } from '@poke/core';
 import { FlatAdam, captureOptimizer, forward, lossAndCorrect, maskLogits, restoreOptimizer } from '@poke/core/internal';
 import { requireNativeTensorflow } from '../../../test/requirements.js';
+import { maxDifference } from './helpers.js';
 
 const F = 24;
 const A = 5;
@@ -36,11 +37,6 @@ function train(optimizer: tf.Optimizer, steps: number, from = 0): { weights: Flo
 
 function sameBits(a: Float32Array[], b: Float32Array[]): boolean {
   return a.length === b.length && a.every((w, i) => w.length === b[i]!.length && w.every((v, j) => Object.is(v, b[i]![j])));
-}
-
-function maxDifference(a: Float32Array[], b: Float32Array[]): number {
-  expect(a.map((w) => w.length)).to.deep.equal(b.map((w) => w.length));
-  return Math.max(...a.map((w, i) => w.reduce((m, v, j) => Math.max(m, Math.abs(v - b[i]![j]!)), 0)));
 }
 
 /**

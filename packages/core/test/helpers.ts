@@ -4,6 +4,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { expect } from 'chai';
 import { resolveConfig, silentLogger, Trainer } from '@poke/core';
 import { forward, lossAndCorrect, maskLogits } from '@poke/core/internal';
 import type { FlatAdam } from '@poke/core/internal';
@@ -60,4 +61,10 @@ export function adamStep(model: LayersModel, adam: FlatAdam, features: number, a
     const y = tf.tensor1d(Array.from({ length: 8 }, (_, i) => i % actions), 'int32');
     adam.minimize(() => lossAndCorrect(maskLogits(forward(model, x), tf.ones([8, actions]) as tf.Tensor2D), y, actions).loss, false, variables);
   });
+}
+
+/** The largest difference between two lists of weight arrays of the same shapes. */
+export function maxDifference(a: Float32Array[], b: Float32Array[]): number {
+  expect(a.map((w) => w.length)).to.deep.equal(b.map((w) => w.length));
+  return Math.max(...a.map((w, i) => w.reduce((m, v, j) => Math.max(m, Math.abs(v - b[i]![j]!)), 0)));
 }

@@ -5,7 +5,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { buildPolicy, selectBackend } from '@poke/core';
 import type { Activation } from '@poke/core';
 import { dropoutMultiplier, FlatAdam, forward, lossAndCorrect, maskLogits, nativeTrainStep } from '@poke/core/internal';
-import { makeTrainer, smallConfig, tempDir } from './helpers.js';
+import { makeTrainer, maxDifference, smallConfig, tempDir } from './helpers.js';
 import { requireNativeTensorflow } from '../../../test/requirements.js';
 
 const [ROWS, FEATURES, ACTIONS] = [48, 20, 6];
@@ -58,8 +58,6 @@ function train(step: Step, activation: Activation, dropout: number, steps = 5, h
   adam.dispose();
   return { metrics, weights };
 }
-
-const maxDifference = (a: Float32Array[], b: Float32Array[]) => a.reduce((m, w, i) => w.reduce((n, v, j) => Math.max(n, Math.abs(v - b[i]![j]!)), m), 0);
 
 describe('dropout masks', () => {
   before(() => selectBackend('cpu'));
