@@ -3,6 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { forward, maskLogits, lossAndCorrect } from './model/policy.js';
 import type { Batch, Dataset } from './data/dataset.js';
 import { nativeTrainStep } from './backend/native-step.js';
+import { activeNativeBackend } from './backend/native-ops.js';
 import type { TrainStep } from './backend/native-step.js';
 
 function toTensors(batch: Batch, featureSize: number, actionCount: number) {
@@ -34,7 +35,7 @@ export class StepRunner {
   train(batch: Batch, dropoutSeed: number): { loss: number; correct: number } {
     const values = tf.tidy(() => {
       const { x, y, m } = toTensors(batch, this.featureSize, this.actionCount);
-      const step = this.nativeStep && tf.getBackend() === 'tensorflow' ? this.nativeStep : this.taped;
+      const step = this.nativeStep && activeNativeBackend() ? this.nativeStep : this.taped;
       const { loss, correct } = step(x, y, m, dropoutSeed);
       // One read of both numbers: a single sync per step.
       const both = tf.stack([loss, correct]).dataSync();
