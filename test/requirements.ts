@@ -33,7 +33,8 @@ export function skipOrFail(ctx: Context, requirement: Requirement): never {
   if (REQUIRE_ALL) {
     throw new Error(`POKE_REQUIRE_ALL=1: ${requirement.missing} (fix: ${requirement.fix})`);
   }
-  const runnable = ctx.test!;
+  // mocha sets `type` ('hook' or 'test') on every runnable; its type declarations leave it out.
+  const runnable = ctx.test! as Runnable & { type?: string };
   // In a hook, skipping covers the hook's whole suite.
   skipped.set(runnable.type === 'hook' ? runnable.parent! : runnable, requirement);
   ctx.skip();
