@@ -21,6 +21,8 @@ export { forward, maskLogits, lossAndCorrect } from './model/policy.js';
 export { dropoutMultiplier } from './model/dropout.js';
 export { nativeTrainStep } from './backend/native-step.js';
 export { patchWasmMatMul } from './backend/wasm-matmul.js';
+export { wasmHeapView } from './backend/wasm-heap.js';
+export type { HeapView } from './backend/wasm-heap.js';
 export { FlatAdam } from './model/flat-adam.js';
 export type { NamedSlot } from './model/flat-adam.js';
 export {

@@ -4,10 +4,34 @@ import { createHash } from 'node:crypto';
 /** I/O and hashing work in chunks this big, so that one overlaps the other. */
 const CHUNK = 8 * 1024 * 1024;
 
-function* chunks(parts: readonly Uint8Array[]): Generator<Uint8Array> {
+/**
+ * Bytes read on demand: `view` gives a stretch of them that is valid only
+ * until the next await. The wasm heap is read this way, since its buffer is
+ * replaced whenever it grows.
+ */
+export interface ViewedBytes {
+  readonly byteLength: number;
+  view(offset: number, length: number): Uint8Array;
+}
+
+/** What a file is written from: bytes in memory, or bytes viewed on demand. */
+export type Part = Uint8Array | ViewedBytes;
+
+interface Chunk {
+  part: Part;
+  offset: number;
+  length: number;
+}
+
+function* chunks(parts: readonly Part[]): Generator<Chunk> {
   for (const part of parts) {
-    for (let offset = 0; offset < part.byteLength; offset += CHUNK) yield part.subarray(offset, Math.min(offset + CHUNK, part.byteLength));
+    for (let offset = 0; offset < part.byteLength; offset += CHUNK) yield { part, offset, length: Math.min(CHUNK, part.byteLength - offset) };
   }
+}
+
+/** The chunk's bytes, valid until the next await. */
+function bytesAt({ part, offset, length }: Chunk): Uint8Array {
+  return part instanceof Uint8Array ? part.subarray(offset, offset + length) : part.view(offset, length);
 }
 
 /**
@@ -20,23 +44,34 @@ function* chunks(parts: readonly Uint8Array[]): Generator<Uint8Array> {
  * bandwidth. Hashing while writing, chunk by chunk, measured slower. The hash
  * yields between chunks, so a save in the background does not stall training
  * for the length of a whole file. The parts are snapshots nobody writes to, so
- * hashing them after the write hashes what was written.
+ * hashing them after the write hashes what was written. A viewed part is
+ * copied chunk by chunk into one buffer for the write, because a view may not
+ * outlive the await. Copying into one buffer used again and again costs far
+ * less than reading the part back whole into fresh memory, whose pages the
+ * system must first hand over (docs/checkpoints.md).
  */
-export async function writeSynced(path: string, data: readonly Uint8Array[] | Uint8Array | string): Promise<{ sha256: string; bytes: number }> {
+export async function writeSynced(path: string, data: readonly Part[] | Uint8Array | string): Promise<{ sha256: string; bytes: number }> {
   const parts = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
   const hash = createHash('sha256');
   const handle = await open(path, 'wx');
   let bytes = 0;
+  let staging: Uint8Array | undefined;
   try {
     for (const chunk of chunks(parts)) {
-      await handle.write(chunk, 0, chunk.byteLength);
-      bytes += chunk.byteLength;
+      let out = bytesAt(chunk);
+      if (!(chunk.part instanceof Uint8Array)) {
+        staging ??= new Uint8Array(CHUNK);
+        staging.set(out);
+        out = staging.subarray(0, chunk.length);
+      }
+      await handle.write(out, 0, chunk.length);
+      bytes += chunk.length;
     }
     const syncing = handle.sync();
     // The fsync must be awaited even if hashing throws: no promise left unhandled.
     try {
       for (const chunk of chunks(parts)) {
-        hash.update(chunk);
+        hash.update(bytesAt(chunk));
         await yieldToEventLoop();
       }
     } finally {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFile, writeFile, readdir, readlink, mkdir, rm, truncate, cp } from 'node:fs/promises';
+import { readFile, writeFile, readdir, readlink, mkdir, rm, truncate, cp, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -328,8 +328,13 @@ describe('plugin-checkpoint', () => {
       expect(hashes.true).to.deep.equal(hashes.false);
     });
 
-    for (const backend of ['cpu', 'tensorflow'] as const) {
-      it(`let training run between the reads of tensor data, and keep the values of their moment (${backend}${backend === 'tensorflow' ? ', a large tensor read in slices' : ''})`, async function () {
+    const cases = {
+      cpu: 'cpu',
+      tensorflow: 'tensorflow, a large tensor read in slices',
+      wasm: 'wasm, nothing read back: written from views into the heap while the heap grows',
+    } as const;
+    for (const backend of ['cpu', 'tensorflow', 'wasm'] as const) {
+      it(`let training run during the save, and keep the values of their moment (${cases[backend]})`, async function () {
         if (backend === 'tensorflow') requireNativeTensorflow(this);
         const dir = await tempDir(`async-reads-${backend}`);
         const plugin = new CheckpointPlugin({ async: true, saveLast: false, onValidate: false, every: { steps: 1_000_000 } });
@@ -337,6 +342,8 @@ describe('plugin-checkpoint', () => {
         const user = smallConfig({ runName: 'r', model: { hiddenSizes: [2100, 2100], dropout: 0 }, train: { epochs: 1, backend } });
         let trainer: Awaited<ReturnType<typeof makeTrainer>> | undefined;
         let restoreRead = () => {};
+        let restoreWrite = () => {};
+        const held: tf.Tensor[] = [];
         try {
           trainer = await makeTrainer({ ...user, data: { source: 'synthetic', samples: 64, features: 12, actions: 5 } }, dir, { plugins: [plugin] });
           await trainer.run();
@@ -358,35 +365,61 @@ describe('plugin-checkpoint', () => {
             return values;
           };
           restoreRead = () => void delete (used as { read?: unknown }).read;
-          const saved = new Promise<void>((resolve) => CheckpointPlugin.getHooks(trainer!).saved.tap('test', () => resolve()));
+          // On wasm, each of the save's first writes is followed by 32 MB more on the heap, so the heap
+          // grows, and its old buffer is detached, between the views the save takes of it.
+          const heap = () => (used as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
+          let growths = 0;
+          if (backend === 'wasm') {
+            const probe = await open(join(dir, 'probe'), 'w');
+            const handles = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+            await probe.close();
+            const write = handles.write;
+            handles.write = async function (this: unknown, ...args: unknown[]) {
+              const result = await write.apply(this, args);
+              if (held.length < 8) {
+                const before = heap();
+                held.push(tf.zeros([8 * 1024 * 1024]));
+                if (heap() !== before) growths++;
+              }
+              return result;
+            };
+            restoreWrite = () => void (handles.write = write);
+          }
           trainer.state.globalStep += 1;
           await plugin.save('manual');
           let writing = true;
-          const written = saved.finally(() => (writing = false));
+          // Settles whether the save succeeds or fails; a failed one leaves no checkpoint to load below.
+          const written = plugin.manager!.idle().finally(() => (writing = false));
           let stepped = false;
           while (writing) {
             await new Promise((resolve) => setImmediate(resolve));
             turns++;
-            // A training step while the save is reading its tensors back.
-            if (!stepped && reads.length > 0) {
+            // A training step while the save is reading its tensors back, or on wasm while it writes.
+            if (!stepped && (reads.length > 0 || backend === 'wasm')) {
               adamStep(trainer.model, trainer.optimizer as FlatAdam, 12, 5, 5);
               stepped = true;
             }
           }
           await written;
           restoreRead();
+          restoreWrite();
           expect(stepped).to.equal(true);
-          expect(reads).to.have.length(backend === 'cpu' ? 8 : 21); // tensorflow: 6 weights and 12 moments, 3 of them in 2 slices
+          expect(reads).to.have.length({ cpu: 8, tensorflow: 21, wasm: 0 }[backend]); // tensorflow: 6 weights and 12 moments, 3 of them in 2 slices
           reads.slice(1).forEach((r, i) => expect(r.turns, `turns before read ${i + 1}`).to.be.greaterThan(reads[i]!.turns));
           const largest = 2100 * 2100 * 4;
           if (backend === 'tensorflow') expect(Math.max(...reads.map((r) => r.bytes))).to.be.lessThan(largest);
-          else expect(reads.map((r) => r.bytes)).to.include(largest);
-          const loaded = await readCheckpoint(plugin.manager!.pathOf(plugin.manager!.getLatest()!.id));
+          if (backend === 'cpu') expect(reads.map((r) => r.bytes)).to.include(largest);
+          if (backend === 'wasm') expect(growths, 'times the heap grew while the save wrote').to.be.greaterThan(0);
+          const latest = plugin.manager!.getLatest();
+          expect(latest?.reason, 'the save succeeded').to.equal('manual');
+          const loaded = await readCheckpoint(plugin.manager!.pathOf(latest!.id));
           expect(bytesOfAll(loaded.weights.map((w) => w.values)).equals(bytesOfAll(atSave.weights)), 'weights.bin holds the weights at the save').to.equal(true);
           expect(bytesOfAll(loaded.optimizer.slots.map((s) => s.values)).equals(bytesOfAll(atSave.optimizer)), 'optimizer.bin holds the slots at the save').to.equal(true);
           expect(bytesOfAll(await weightsOf(trainer)).equals(bytesOfAll(atSave.weights)), 'the step moved the live weights').to.equal(false);
         } finally {
           restoreRead();
+          restoreWrite();
+          tf.dispose(held);
           trainer?.model.dispose();
           trainer?.optimizer.dispose();
           await selectBackend('cpu');
