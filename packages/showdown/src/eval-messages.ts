@@ -5,6 +5,7 @@
  */
 import { ACTION_COUNT } from './actions.js';
 import { FEATURE_SIZE } from './encoder/layout.js';
+import { packRows } from './pack-rows.js';
 import type { PolicyAgent, PolicyQuestion } from './battle.js';
 import type { SideID } from './encoder/view.js';
 import type { PortableSide } from './match.js';
@@ -50,13 +51,7 @@ export type EvalReport =
   | { type: 'error'; message: string };
 
 export function packQuestions(questions: readonly PolicyQuestion[], idOf: (agent: PolicyAgent) => number): PackedQuestions {
-  const features = new Float32Array(questions.length * FEATURE_SIZE);
-  const masks = new Uint8Array(questions.length * ACTION_COUNT);
-  questions.forEach((q, i) => {
-    features.set(q.features, i * FEATURE_SIZE);
-    masks.set(q.mask, i * ACTION_COUNT);
-  });
-  return { policies: questions.map((q) => idOf(q.agent)), sides: questions.map((q) => q.side), features, masks };
+  return { policies: questions.map((q) => idOf(q.agent)), sides: questions.map((q) => q.side), ...packRows(questions) };
 }
 
 export function unpackQuestions(packed: PackedQuestions, policies: readonly PolicyAgent[]): PolicyQuestion[] {

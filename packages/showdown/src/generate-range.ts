@@ -6,8 +6,7 @@ import { deriveSeed } from '@poke/core/light';
 import { builtinAgent, playBattle } from './battle.js';
 import type { Agent, Decision } from './battle.js';
 import type { SideID } from './encoder/view.js';
-import { ACTION_COUNT } from './actions.js';
-import { FEATURE_SIZE } from './encoder/layout.js';
+import { packRows } from './pack-rows.js';
 import type { Demonstrator, Opponent } from './generate.js';
 
 export interface GeneratedChunk {
@@ -35,16 +34,7 @@ export function battleSpec(
 }
 
 export function packDecisions(decisions: readonly Decision[]): Pick<GeneratedChunk, 'features' | 'labels' | 'masks'> {
-  const n = decisions.length;
-  const features = new Float32Array(n * FEATURE_SIZE);
-  const labels = new Int32Array(n);
-  const masks = new Uint8Array(n * ACTION_COUNT);
-  decisions.forEach((d, i) => {
-    features.set(d.features, i * FEATURE_SIZE);
-    masks.set(d.mask, i * ACTION_COUNT);
-    labels[i] = d.action;
-  });
-  return { features, labels, masks };
+  return { ...packRows(decisions), labels: Int32Array.from(decisions, (d) => d.action) };
 }
 
 /** Play battles [start, end) in this thread. */
