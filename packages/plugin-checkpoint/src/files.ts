@@ -64,7 +64,7 @@ export async function writeSynced(path: string, data: readonly Part[] | Uint8Arr
         staging.set(out);
         out = staging.subarray(0, chunk.length);
       }
-      await handle.write(out, 0, chunk.length);
+      await writeAll(handle, out);
       bytes += chunk.length;
     }
     const syncing = handle.sync();
@@ -81,6 +81,20 @@ export async function writeSynced(path: string, data: readonly Part[] | Uint8Arr
     await handle.close();
   }
   return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Minimal file handle for {@link writeAll}: node's FileHandle, or a stand-in in tests. */
+export interface Writable {
+  write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+}
+
+/** Write all of `bytes`: a write may take fewer bytes than it was given, and the rest must follow. */
+export async function writeAll(handle: Writable, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.byteLength; ) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done);
+    if (bytesWritten <= 0) throw new Error(`a write took none of ${bytes.byteLength - done} bytes`);
+    done += bytesWritten;
+  }
 }
 
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
