@@ -29,6 +29,11 @@ function* chunks(parts: readonly Part[]): Generator<Chunk> {
   }
 }
 
+/** Bytes enough for the largest chunk of a viewed part. */
+function stagingSize(parts: readonly Part[]): number {
+  return Math.min(CHUNK, Math.max(...parts.map((p) => (p instanceof Uint8Array ? 0 : p.byteLength))));
+}
+
 /** The chunk's bytes, valid until the next await. */
 function bytesAt({ part, offset, length }: Chunk): Uint8Array {
   return part instanceof Uint8Array ? part.subarray(offset, offset + length) : part.view(offset, length);
@@ -45,8 +50,8 @@ function bytesAt({ part, offset, length }: Chunk): Uint8Array {
  * yields between chunks, so a save in the background does not stall training
  * for the length of a whole file. The parts are snapshots nobody writes to, so
  * hashing them after the write hashes what was written. A viewed part is
- * copied chunk by chunk into one buffer for the write, because a view may not
- * outlive the await. Copying into one buffer used again and again costs far
+ * copied chunk by chunk into one buffer (one per file) for the write, because
+ * a view may not outlive the await. Copying into one buffer used again and again costs far
  * less than reading the part back whole into fresh memory, whose pages the
  * system must first hand over (docs/checkpoints.md).
  */
@@ -60,7 +65,7 @@ export async function writeSynced(path: string, data: readonly Part[] | Uint8Arr
     for (const chunk of chunks(parts)) {
       let out = bytesAt(chunk);
       if (!(chunk.part instanceof Uint8Array)) {
-        staging ??= new Uint8Array(CHUNK);
+        staging ??= new Uint8Array(stagingSize(parts));
         staging.set(out);
         out = staging.subarray(0, chunk.length);
       }

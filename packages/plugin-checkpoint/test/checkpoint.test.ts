@@ -364,7 +364,19 @@ describe('plugin-checkpoint', () => {
             reads.push({ bytes: (values as Float32Array).byteLength, turns });
             return values;
           };
-          restoreRead = () => void delete (used as { read?: unknown }).read;
+          // On wasm, data() and dataSync() both end in readSync: any read-back is counted.
+          const readSync = used.readSync;
+          if (backend === 'wasm') {
+            used.readSync = function (this: typeof used, dataId) {
+              const values = readSync.call(this, dataId);
+              reads.push({ bytes: (values as Float32Array).byteLength, turns });
+              return values;
+            };
+          }
+          restoreRead = () => {
+            delete (used as { read?: unknown }).read;
+            delete (used as { readSync?: unknown }).readSync;
+          };
           // On wasm, each of the save's first writes is followed by 32 MB more on the heap, so the heap
           // grows, and its old buffer is detached, between the views the save takes of it.
           const heap = () => (used as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
@@ -404,8 +416,10 @@ describe('plugin-checkpoint', () => {
           restoreRead();
           restoreWrite();
           expect(stepped).to.equal(true);
-          expect(reads).to.have.length({ cpu: 8, tensorflow: 21, wasm: 0 }[backend]); // tensorflow: 6 weights and 12 moments, 3 of them in 2 slices
-          reads.slice(1).forEach((r, i) => expect(r.turns, `turns before read ${i + 1}`).to.be.greaterThan(reads[i]!.turns));
+          // wasm: only scalars are read (Adam's β powers, for optimizer.json), no tensor of the files.
+          const tensorReads = backend === 'wasm' ? reads.filter((r) => r.bytes > 4) : reads;
+          expect(tensorReads).to.have.length({ cpu: 8, tensorflow: 21, wasm: 0 }[backend]); // tensorflow: 6 weights and 12 moments, 3 of them in 2 slices
+          tensorReads.slice(1).forEach((r, i) => expect(r.turns, `turns before read ${i + 1}`).to.be.greaterThan(tensorReads[i]!.turns));
           const largest = 2100 * 2100 * 4;
           if (backend === 'tensorflow') expect(Math.max(...reads.map((r) => r.bytes))).to.be.lessThan(largest);
           if (backend === 'cpu') expect(reads.map((r) => r.bytes)).to.include(largest);

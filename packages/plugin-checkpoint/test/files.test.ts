@@ -23,6 +23,36 @@ describe('checkpoint file writing', () => {
     expect((err as Error).message).to.equal('a write took none of 8 bytes');
   });
 
+  it('takes a view for each chunk and never uses one after an await: a heap that grows at every await is written right', async () => {
+    const dir = await tempDir('files');
+    const size = 17 * 1024 * 1024 + 3; // three chunks
+    let heap = new ArrayBuffer(size);
+    new Uint8Array(heap).forEach((_, i, a) => (a[i] = (i * 13) % 256));
+    const expected = Buffer.from(new Uint8Array(heap).slice());
+    let growths = 0;
+    // As the wasm heap does when it grows: a new buffer, and every view of the old one emptied.
+    const grow = () => {
+      const old = heap;
+      heap = new ArrayBuffer(old.byteLength);
+      new Uint8Array(heap).set(new Uint8Array(old));
+      structuredClone(old, { transfer: [old] });
+      growths++;
+    };
+    const viewed = {
+      byteLength: size,
+      view: (offset: number, length: number) => {
+        // Runs once the synchronous stretch that took the view ends, at its next await.
+        queueMicrotask(grow);
+        return new Uint8Array(heap, offset, length);
+      },
+    };
+    const result = await writeSynced(join(dir, 'grown.bin'), [viewed]);
+    const file = await readFile(join(dir, 'grown.bin'));
+    expect(growths, 'one growth after each view: 3 chunks written, 3 hashed').to.equal(6);
+    expect(file.equals(expected)).to.equal(true);
+    expect(result.sha256).to.equal(createHash('sha256').update(expected).digest('hex'));
+  });
+
   it('writes arrays and viewed bytes back to back, and returns the sha256 and size of the file', async () => {
     const dir = await tempDir('files');
     const source = Uint8Array.from({ length: 9 * 1024 * 1024 + 5 }, (_, i) => (i * 7) % 256);

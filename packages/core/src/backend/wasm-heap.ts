@@ -21,7 +21,10 @@ export function wasmHeapView(t: tf.Tensor): HeapView | undefined {
   return (offset, length) => {
     if (t.isDisposed) throw new Error('the tensor was disposed while its bytes were being read');
     if (offset < 0 || length < 0 || offset + length > bytes) throw new RangeError(`bytes ${offset}..${offset + length} are outside the tensor's ${bytes}`);
-    const { memoryOffset } = backend.dataIdMap.get(t.dataId);
+    const data = backend.dataIdMap.get(t.dataId);
+    // Only a change of backend moves a tensor's data off the heap.
+    if (!data) throw new Error('the tensor left the wasm backend while its bytes were being read');
+    const { memoryOffset } = data;
     // Emscripten's module has HEAPU8; tfjs's type for it leaves it out.
     const heap = (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8;
     return new Uint8Array(heap.buffer, memoryOffset + offset, length);
