@@ -6,6 +6,7 @@ import { useNativeReluGrad } from './native-relu-grad.js';
 import type { BackendName } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { patchWasmMatMul } from './wasm-matmul.js';
+import { patchWasmSlice } from './wasm-slice.js';
 import { loadWithoutStderr } from './quiet-load.js';
 
 export interface BackendChoice {
@@ -42,7 +43,10 @@ async function loadNative(): Promise<{ pkg: string } | { missing: string[]; erro
 }
 
 async function activate(name: BackendChoice['name']): Promise<boolean> {
-  if (name === 'wasm') patchWasmMatMul();
+  if (name === 'wasm') {
+    patchWasmMatMul();
+    patchWasmSlice();
+  }
   if (name === 'tensorflow') useNativeReluGrad();
   try {
     const ok = await tf.setBackend(name);
