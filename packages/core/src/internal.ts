@@ -22,7 +22,7 @@ export { dropoutMultiplier } from './model/dropout.js';
 export { nativeTrainStep } from './backend/native-step.js';
 export { patchWasmMatMul } from './backend/wasm-matmul.js';
 export { wasmHeapView } from './backend/wasm-heap.js';
-export type { HeapView } from './backend/wasm-heap.js';
+export type { HeapBytes } from './backend/wasm-heap.js';
 export { FlatAdam } from './model/flat-adam.js';
 export type { NamedSlot } from './model/flat-adam.js';
 export {

@@ -18,7 +18,9 @@ describe('wasmHeapView', () => {
     const held: tf.Tensor[] = [];
     const t = tf.range(0, 1000, 1, 'float32');
     try {
-      const view = wasmHeapView(t)!;
+      const bytes = wasmHeapView(t)!;
+      expect(bytes.byteLength).to.equal(4000);
+      const { view } = bytes;
       const before = view(0, 4000);
       expect(Buffer.from(before).equals(bytesOf(t))).to.equal(true);
       expect(Buffer.from(view(400, 8)).equals(bytesOf(t).subarray(400, 408)), 'a stretch from an offset').to.equal(true);
@@ -37,7 +39,7 @@ describe('wasmHeapView', () => {
   it('refuses a disposed tensor, and offers no view of a tensor another backend holds', async () => {
     await selectBackend('wasm');
     const t = tf.ones([4]);
-    const view = wasmHeapView(t)!;
+    const { view } = wasmHeapView(t)!;
     t.dispose();
     expect(() => view(0, 4)).to.throw('disposed');
     await selectBackend('cpu');

@@ -24,9 +24,9 @@ export async function readTensorBytes(tensors: readonly tf.Tensor[], backend: st
   for (const t of tensors) {
     // model.json and optimizer.json declare float32: anything else would be written under the wrong type.
     if (t.dtype !== 'float32') throw new Error(`checkpoint: a ${t.dtype} tensor of shape [${t.shape.join(', ')}] cannot be saved; weights and optimizer slots are float32`);
-    const view = backend === 'wasm' ? wasmHeapView(t) : undefined;
-    if (view) {
-      out.push({ byteLength: t.size * 4, view });
+    const onHeap = wasmHeapView(t);
+    if (onHeap) {
+      out.push(onHeap);
       continue;
     }
     if (t.size <= PIECE_ELEMENTS || backend !== 'tensorflow') out.push(await bytesOfTensor(t));

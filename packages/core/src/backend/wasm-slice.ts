@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, slice_util, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { wasmHeap } from './wasm-heap.js';
 
 let patched = false;
 
@@ -58,12 +59,12 @@ function contiguousInHeap(original: KernelFunc): KernelFunc {
     const backend = args.backend as BackendWasm;
     // makeOutput may grow the heap: the heap is looked up after it.
     const out = backend.makeOutput(size_!, x.dtype);
-    const bytes = util.sizeFromShape(size_!) * util.bytesPerElement(x.dtype);
+    const width = util.bytesPerElement(x.dtype);
+    const bytes = util.sizeFromShape(size_!) * width;
     if (bytes === 0) return out;
-    const from = backend.dataIdMap.get(x.dataId).memoryOffset + slice_util.computeFlatOffset(begin_!, util.computeStrides(x.shape)) * util.bytesPerElement(x.dtype);
+    const from = backend.dataIdMap.get(x.dataId).memoryOffset + slice_util.computeFlatOffset(begin_!, util.computeStrides(x.shape)) * width;
     const to = backend.dataIdMap.get(out.dataId).memoryOffset;
-    const heap = (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8;
-    heap.copyWithin(to, from, from + bytes);
+    wasmHeap(backend).copyWithin(to, from, from + bytes);
     return out;
   };
 }
