@@ -6,13 +6,13 @@ import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '@poke/core';
-import { REFERENCE, table, trainerSamplesPerSecond } from './reference.js';
+import { REFERENCE, median, table, trainerSamplesPerSecond } from './reference.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // cpu is ~30× slower than the others: fewer steps keep the run short without changing the rate.
 const STEPS = { cpu: 4, wasm: 40, tensorflow: 60 };
 const PYTHON = process.env.BENCH_TORCH_PYTHON ?? '/usr/bin/python3';
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 async function available(backend) {
   try {
@@ -43,9 +43,19 @@ export async function run() {
   const runsDir = mkdtempSync(join(tmpdir(), 'poke-bench-backends-'));
   const rows = ['tensorflow', 'wasm', 'cpu'].map((backend) => ({ backend, rate: undefined, note: '' }));
   let torch;
+  // tensorflow / PyTorch of each round: the two run back to back, so a round's ratio sees one state of a
+  // shared machine whose speed moves by a third from minute to minute, where the best of each may not.
+  const paired = [];
   try {
-    // tensorflow and PyTorch, the pair the target compares, alternate for ROUNDS rounds and the best of each is kept.
     for (let round = 0; round < ROUNDS; round++) {
+      let tensorflow;
+      const measureTorch = () => {
+        const result = torchReference();
+        torch = faster(torch, result);
+        return result;
+      };
+      // PyTorch goes first in odd rounds, so neither side always meets what the other left behind.
+      const early = round % 2 === 1 ? measureTorch() : undefined;
       for (const row of rows) {
         const { backend } = row;
         if (round > 0 && backend !== 'tensorflow') continue;
@@ -54,12 +64,13 @@ export async function run() {
           continue;
         }
         const rate = await trainerSamplesPerSecond({ backend, steps: STEPS[backend], runsDir });
+        if (backend === 'tensorflow') tensorflow = rate;
         row.rate = Math.max(row.rate ?? 0, rate);
         row.note = `poke Trainer, ${STEPS[backend]} timed steps${backend === 'tensorflow' ? `, best of ${ROUNDS}` : ''}`;
       }
-      const result = torchReference();
-      torch = faster(torch, result);
+      const result = early ?? measureTorch();
       if (result.skipped) break;
+      if (tensorflow) paired.push(tensorflow / result.samples_per_sec);
     }
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
@@ -78,4 +89,7 @@ export async function run() {
     })),
     ['backend', 'samples/s', `vs ${against}`, 'note'],
   ));
+  if (paired.length) {
+    console.log(`\ntensorflow / PyTorch in each round (the two back to back): ${paired.map((r) => r.toFixed(3)).join(', ')}; median ${median(paired).toFixed(3)}`);
+  }
 }
