@@ -1,8 +1,12 @@
 // @poke/showdown: poke eval's speed against random, one battle at a time (each decision its own forward
 // pass, as before batching) and with many battles at once (their decisions in one forward pass), on this
 // thread and on worker threads over all cores (the forward passes still on this thread), side by side,
-// next to demonstration generation on the same machine. The policy is a quickly trained [256, 256]
-// network on the default backend: its inference cost is a real policy's, its strength does not matter here.
+// next to demonstration generation on the same machine. The policy is a [256, 256] network trained on the
+// default backend on as many battles and epochs as `poke train`'s default (300, 5): how it plays matters,
+// since a weaker policy plays longer battles (200 battles and 3 epochs gave 26.6 turns a battle, 300 and 5
+// gave 24.4). The expert is also played through eval on the same seeds, answered inside the battles like
+// any built-in player: that is eval without a policy to encode for and ask, against which the policy's
+// own cost shows.
 // Each setting is measured twice, alternating, and the faster kept. Battles differ in length (a policy
 // against random plays longer battles than the expert does), so decisions/s are printed beside battles/s:
 // the policy's decisions in eval, the demonstrator's in generation, both one side's.
@@ -12,7 +16,7 @@
 import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { evaluatePolicy, evaluatePolicyParallel, generateDemonstrations, policyAgent } from '@poke/showdown';
+import { builtinAgent, evaluatePolicy, evaluatePolicyParallel, generateDemonstrations, policyAgent } from '@poke/showdown';
 import { benchDir, trainShowdownPolicy } from './showdown-policy.js';
 
 const BATTLES = Number(process.env.BENCH_EVAL_BATTLES ?? 200);
@@ -45,7 +49,7 @@ export async function run() {
   const cores = availableParallelism();
   const dir = benchDir('eval');
   try {
-    const model = (await trainShowdownPolicy(dir, { runName: 'eval', data: { battles: 200, seed: 5 }, epochs: 3 })).trainer.model;
+    const model = (await trainShowdownPolicy(dir, { runName: 'eval', data: { battles: 300, seed: 5 }, epochs: 5 })).trainer.model;
     const oneWorker = await generationRate(1);
     const allCores = await generationRate(cores);
     console.log(`## eval: poke eval vs random, ${BATTLES} battles per setting, backend ${tf.getBackend()}, ${cores} cores`);
@@ -53,16 +57,17 @@ export async function run() {
     console.log('|---|---|---|---|---|---|---|---|---|---|');
     // Every concurrency on this thread, then on `cores` workers (all decisions answered here).
     const settings = [...CONCURRENCY.map((concurrency) => ({ workers: 1, concurrency })), ...CONCURRENCY.map((concurrency) => ({ workers: cores, concurrency }))];
+    const expertSetting = { workers: 1, concurrency: Math.max(...CONCURRENCY), expert: true };
     const play = ({ workers, concurrency }, agent, battles, seed) =>
       workers === 1 ? Promise.resolve(evaluatePolicy(agent, { vs: 'random', battles, seed, concurrency })) : evaluatePolicyParallel(agent, { vs: 'random', battles, seed, concurrency, workers });
     // Two rounds, the settings alternating, the faster of each kept: a shared machine's load comes and goes.
     const best = new Map();
     await play({ workers: 1, concurrency: 1 }, policyAgent(model), 4, 2);
     for (let round = 0; round < 2; round++) {
-      for (const setting of settings) {
+      for (const setting of [...settings, expertSetting]) {
         const { agent, count } = counted(model);
-        const r = await play(setting, agent, BATTLES, 3);
-        const key = `${setting.workers}/${setting.concurrency}`;
+        const r = await play(setting, setting.expert ? builtinAgent('expert', 0) : agent, BATTLES, 3);
+        const key = setting.expert ? 'expert' : `${setting.workers}/${setting.concurrency}`;
         const previous = best.get(key);
         if (!previous || r.seconds < previous.r.seconds) best.set(key, { r, count });
       }
@@ -82,6 +87,12 @@ export async function run() {
     const rates = (g) => `${g.battles.toFixed(1)} battles/s (${g.decisions.toFixed(0)} decisions/s)`;
     console.log(`generation (expert vs random, ${GENERATE} battles): ${rates(oneWorker)} on 1 worker, ${rates(allCores)} on ${cores} workers (worker start included)`);
     console.log(`battle length: eval ${first.r.meanTurns.toFixed(1)} turns a battle; generation ${(allCores.decisions / allCores.battles).toFixed(1)} demonstrator decisions a battle`);
+    const expert = best.get('expert').r;
+    const policyThere = best.get(`1/${expertSetting.concurrency}`).r;
+    console.log(
+      `the expert through eval (one thread, concurrency ${expertSetting.concurrency}, the same seeds): ${(BATTLES / expert.seconds).toFixed(1)} battles/s, ${expert.meanTurns.toFixed(1)} turns a battle; ` +
+        `the policy at that setting runs at ${(expert.seconds / policyThere.seconds).toFixed(2)}× it`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
