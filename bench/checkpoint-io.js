@@ -183,8 +183,7 @@ async function runOn(backend) {
   } finally {
     // Two large models per backend: freed before the next backend makes its own.
     for (const { trainer } of trained) {
-      trainer.model.dispose();
-      trainer.optimizer.dispose();
+      trainer.dispose();
     }
     rmSync(runsDir, { recursive: true, force: true });
   }

@@ -43,7 +43,6 @@ export async function trainerSamplesPerSecond({ backend, steps, plugins = [], ru
     if (epoch === 1) seconds = (performance.now() - start) / 1000;
   });
   await trainer.run();
-  trainer.model.dispose();
-  trainer.optimizer.dispose();
+  trainer.dispose();
   return (steps * REFERENCE.batchSize) / seconds;
 }

@@ -55,7 +55,7 @@ async function samplesPerSecond(withPlugin, runsDir, spent) {
     if (epoch === 1) seconds = (performance.now() - start) / 1000;
   });
   await trainer.run();
-  trainer.model.dispose();
+  trainer.dispose();
   return { samplesPerSecond: (STEPS * REFERENCE.batchSize) / seconds, pluginShare: spent.ms / (seconds * 1000) };
 }
 

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs-core';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '@poke/core';
+import { UserError, selectBackend } from '@poke/core';
 import { captureOptimizer, captureWeights, restoreOptimizer, restoreWeights } from '@poke/core/internal';
 import type { PokePlugin, Trainer, TrainingStateSnapshot, MetricsRecord } from '@poke/core';
 import type { OptimizerState, SavedTensor } from '@poke/core/internal';
@@ -99,6 +100,18 @@ describe('Trainer', () => {
       expect(info).to.include({ status: 'completed', resumes: 1 });
     });
   }
+
+  it('dispose frees what the run kept: the model and the optimizer, and nothing else is left', async () => {
+    const dir = await tempDir();
+    const trainer = await makeTrainer(smallConfig(), dir);
+    await selectBackend('cpu');
+    const before = tf.memory().numTensors;
+    await trainer.run();
+    // The weights and Adam's slots outlive the run, for whoever reads the trained model.
+    expect(tf.memory().numTensors).to.be.greaterThan(before);
+    trainer.dispose();
+    expect(tf.memory().numTensors).to.equal(before);
+  });
 
   it('run.json follows the run epoch by epoch, and activeSeconds leaves out the time a run sat interrupted', async () => {
     const dir = await tempDir('active');
