@@ -1,30 +1,51 @@
 import { parentPort } from 'node:worker_threads';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { readShardFile } from './shards.js';
+import { readShardFile, shardFileBytes } from './shards.js';
 import type { ShardIndex } from './shards.js';
 import { firstInvalidInBatch } from './dataset.js';
 
 export interface ReadRequest {
+  readonly type: 'read';
   readonly id: number;
   readonly dir: string;
   readonly entry: ShardIndex['shards'][number];
   readonly shape: Pick<ShardIndex, 'featureSize' | 'actionCount' | 'encoding'>;
 }
 
+/** The buffers of a shard the training thread no longer holds, transferred back to be read into again. */
+export interface RecycleRequest {
+  readonly type: 'recycle';
+  readonly buffers: ArrayBuffer[];
+}
+
 export type ReadReply =
   | { readonly id: number; readonly features: Float32Array; readonly labels: Int32Array; readonly masks: Uint8Array }
   | { readonly id: number; readonly error: { readonly message: string; readonly hint?: string; readonly user: boolean } };
 
+/** Shards held in training and read ahead balance the ones handed back, so a few spares are enough. */
+const MAX_SPARES = 2;
+const spares: ArrayBuffer[] = [];
+
+/** A spare buffer of `bytes`, taken out of the spares, if there is one. */
+function spare(bytes: number): ArrayBuffer | undefined {
+  const at = spares.findIndex((b) => b.byteLength === bytes);
+  return at < 0 ? undefined : spares.splice(at, 1)[0];
+}
+
 /** Read, verify (size, sha256, labels, finite features) and decode one shard, off the training thread. */
 async function read({ dir, entry, shape }: ReadRequest): Promise<{ features: Float32Array; labels: Int32Array; masks: Uint8Array }> {
-  const decoded = await readShardFile(dir, entry, shape);
+  const decoded = await readShardFile(dir, entry, shape, spare(shardFileBytes(entry, shape)));
   const invalid = firstInvalidInBatch({ size: entry.samples, ...decoded }, shape.actionCount, shape.featureSize);
   if (invalid) throw new UserError(`shards: ${join(dir, entry.file)}: sample ${invalid.index}: ${invalid.reason}`, 'fix or remove that shard; the run can be resumed');
   return decoded;
 }
 
-parentPort!.on('message', (request: ReadRequest) => {
+parentPort!.on('message', (request: ReadRequest | RecycleRequest) => {
+  if (request.type === 'recycle') {
+    for (const buffer of request.buffers) if (spares.length < MAX_SPARES) spares.push(buffer);
+    return;
+  }
   read(request).then(
     (decoded) => {
       const buffers = [...new Set([decoded.features.buffer, decoded.labels.buffer, decoded.masks.buffer])] as ArrayBuffer[];

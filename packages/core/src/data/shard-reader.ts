@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import type { SampleArrays } from './dataset.js';
-import type { ReadReply, ReadRequest } from './shard-reader-worker.js';
+import type { ReadReply, ReadRequest, RecycleRequest } from './shard-reader-worker.js';
 
 /**
  * Reads shards on a worker thread: reading, hashing and checking a shard of
@@ -21,8 +21,20 @@ export class ShardReader {
       const worker = this.started();
       // Held while a read is pending, so the process waits for it; idle, it keeps nothing alive.
       worker.ref();
-      worker.postMessage({ id, dir, entry, shape } satisfies ReadRequest);
+      worker.postMessage({ type: 'read', id, dir, entry, shape } satisfies ReadRequest);
     });
+  }
+
+  /**
+   * Hand a shard's file buffer back to be read into again. The masks are always a view
+   * of it (the features too, unless decoded from a compact encoding). It is transferred:
+   * every view of it left on this thread is emptied, so a stale one reads nothing
+   * rather than another shard's samples.
+   */
+  recycle(arrays: SampleArrays): void {
+    const buffer = arrays.masks.buffer;
+    if (!this.worker || !(buffer instanceof ArrayBuffer)) return;
+    this.worker.postMessage({ type: 'recycle', buffers: [buffer] } satisfies RecycleRequest, [buffer]);
   }
 
   private started(): Worker {

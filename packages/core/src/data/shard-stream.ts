@@ -139,7 +139,7 @@ export class ShardStream implements Dataset {
   async prepare(order: Int32Array, from: number, to: number): Promise<void> {
     if (this.failure) throw this.failure;
     const plan = this.planFor(order);
-    for (const k of this.resident.keys()) if (plan.last[k]! < from) this.resident.delete(k);
+    for (const k of this.resident.keys()) if (plan.last[k]! < from) this.drop(k);
     const needed = plan.sequence.filter((k) => plan.first[k]! < to && plan.last[k]! >= from);
     for (const k of needed) this.load(k);
     this.readAhead(plan, needed);
@@ -213,7 +213,7 @@ export class ShardStream implements Dataset {
       last[k] = p;
     }
     this.plan = { order, sequence, first, last };
-    for (const k of this.resident.keys()) if (last[k] === -1) this.resident.delete(k);
+    for (const k of this.resident.keys()) if (last[k] === -1) this.drop(k);
     return this.plan;
   }
 
@@ -228,6 +228,14 @@ export class ShardStream implements Dataset {
       held += this.shards[k]!.bytes;
       this.load(k);
     }
+  }
+
+  /** Let go of shard k: its buffers go back to the reader, to be read into again. */
+  private drop(k: number): void {
+    const shard = this.resident.get(k);
+    if (!shard) return;
+    this.resident.delete(k);
+    this.reader.recycle(shard);
   }
 
   private load(k: number): void {

@@ -1,4 +1,4 @@
-import { readFile, mkdir, stat } from 'node:fs/promises';
+import { readFile, mkdir, open, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
@@ -131,18 +131,48 @@ export function decodeShard(bytes: Uint8Array, n: number, index: ShardShape): Sa
   };
 }
 
-/** Read one shard file, check its size and sha256 against the index, and decode it. */
-export async function readShardFile(dir: string, shard: ShardIndex['shards'][number], index: ShardShape): Promise<SampleArrays> {
+/** Bytes of one shard file as the index describes it. */
+export function shardFileBytes(shard: ShardIndex['shards'][number], index: ShardShape): number {
+  return shard.samples * bytesPerSample(index);
+}
+
+/**
+ * Read one shard file, check its size and sha256 against the index, and decode it.
+ * With `into` (a buffer of the file's size, used before), the file is read into it
+ * rather than into fresh memory, whose pages the system must first hand over: on
+ * some machines that costs more than the read itself (docs/data.md).
+ */
+export async function readShardFile(dir: string, shard: ShardIndex['shards'][number], index: ShardShape, into?: ArrayBuffer): Promise<SampleArrays> {
   const path = join(dir, shard.file);
-  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+  const expected = shardFileBytes(shard, index);
+  const bytes = await (into?.byteLength === expected ? readInto(path, into) : readFile(path)).catch((err: NodeJS.ErrnoException) => {
     throw new UserError(`shards: cannot read ${path}: ${err.code ?? err.message}`);
   });
-  const expected = shard.samples * bytesPerSample(index);
   if (bytes.length !== expected) throw new UserError(`shards: ${path} has ${bytes.length} bytes, expected ${expected} for ${shard.samples} samples`);
   if (shard.sha256 && createHash('sha256').update(bytes).digest('hex') !== shard.sha256) {
     throw new UserError(`shards: ${path} does not match its sha256 in index.json (altered or corrupt)`);
   }
   return decodeShard(bytes, shard.samples, index);
+}
+
+/** The file at `path` read into `into`; a file of another size is read whole into new memory instead, for the size check to report. */
+async function readInto(path: string, into: ArrayBuffer): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size !== into.byteLength) return await handle.readFile();
+    const bytes = Buffer.from(into);
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await handle.read(bytes, at, size - at, at);
+      // A file cut short while being read: the shorter bytes fail the size check.
+      if (bytesRead === 0) return bytes.subarray(0, at);
+      at += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Load every shard of `dir` into memory, checking sizes, checksums and labels. */
