@@ -128,7 +128,7 @@ describe('backends', () => {
           const m = tf.tensor2d(masks, [B, A]);
           const f = (z: tf.Tensor) => loss(maskLogits(z as tf.Tensor2D, m), y);
           const { value, grad } = tf.valueAndGrad(f)(tf.tensor2d(logits, [B, A]));
-          return { value: value.dataSync()[0]!, grad: grad.dataSync().slice() };
+          return { value: value.dataSync()[0]!, grad: Float32Array.from(grad.dataSync()) };
         });
       const before = tf.memory().numTensors;
       const fused = lossAndGradient((z, y) => lossAndCorrect(z, y, A).loss);

@@ -12,7 +12,7 @@ import { S3Server, useS3Server } from '../../../test/s3-server.js';
 export { makeTrainer, smallConfig, tempDir, weightsOf, collectRecords, recordingLogger, rowsOf, S3Server, useS3Server };
 
 /** The config's storage for `server`, under `prefix`. */
-export function storageConfig(server: S3Server, prefix: string): NonNullable<UserConfig['storage']> {
+export function storageConfig(server: S3Server, prefix: string): NonNullable<UserConfig['storage']> & { forcePathStyle: boolean } {
   return { url: `s3://${server.bucket}/${prefix}`, endpoint: server.endpoint, forcePathStyle: true };
 }
 
