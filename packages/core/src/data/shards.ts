@@ -103,7 +103,6 @@ export async function readShardIndex(dir: string): Promise<ShardIndex> {
  * for petabytes).
  */
 export async function checkShardSizes(dir: string, index: ShardIndex): Promise<void> {
-  const per = bytesPerSample(index);
   for (const shard of index.shards) {
     const path = join(dir, shard.file);
     const size = await stat(path).then(
@@ -112,9 +111,7 @@ export async function checkShardSizes(dir: string, index: ShardIndex): Promise<v
         throw new UserError(`shards: cannot read ${path}: ${err.code ?? err.message}`);
       },
     );
-    if (size !== shard.samples * per) {
-      throw new UserError(`shards: ${path} has ${size} bytes, expected ${shard.samples * per} for ${shard.samples} samples`);
-    }
+    if (size !== shardFileBytes(shard, index)) throw wrongSize(path, size, shard, index);
   }
 }
 
@@ -136,6 +133,10 @@ export function shardFileBytes(shard: ShardIndex['shards'][number], index: Shard
   return shard.samples * bytesPerSample(index);
 }
 
+function wrongSize(path: string, size: number, shard: ShardIndex['shards'][number], index: ShardShape): UserError {
+  return new UserError(`shards: ${path} has ${size} bytes, expected ${shardFileBytes(shard, index)} for ${shard.samples} samples`);
+}
+
 /**
  * Read one shard file, check its size and sha256 against the index, and decode it.
  * With `into` (a buffer of the file's size, used before), the file is read into it
@@ -148,7 +149,7 @@ export async function readShardFile(dir: string, shard: ShardIndex['shards'][num
   const bytes = await (into?.byteLength === expected ? readInto(path, into) : readFile(path)).catch((err: NodeJS.ErrnoException) => {
     throw new UserError(`shards: cannot read ${path}: ${err.code ?? err.message}`);
   });
-  if (bytes.length !== expected) throw new UserError(`shards: ${path} has ${bytes.length} bytes, expected ${expected} for ${shard.samples} samples`);
+  if (bytes.length !== expected) throw wrongSize(path, bytes.length, shard, index);
   if (shard.sha256 && createHash('sha256').update(bytes).digest('hex') !== shard.sha256) {
     throw new UserError(`shards: ${path} does not match its sha256 in index.json (altered or corrupt)`);
   }
