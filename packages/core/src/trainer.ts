@@ -87,15 +87,19 @@ export class Trainer {
   summary: RunSummary | undefined;
 
   /**
-   * Free the model's and the optimizer's tensors. They outlive `run()`, since callers read the
-   * trained model; a process that trains run after run frees each when done with it, or Adam's
-   * two slots and the weights stay on the backend (three times the model's size per run).
+   * Free the model's and the optimizer's tensors and close the dataset (a streamed one's reader
+   * thread). They outlive `run()`, since callers read the trained model; a process that trains
+   * run after run frees each when done with it, or Adam's two slots and the weights stay on the
+   * backend (three times the model's size per run). The trainer is not used after this.
    */
   dispose(): void {
     this.built.optimizer?.dispose();
     this.built.model?.dispose();
+    this.built.dataset?.close?.();
     delete this.built.optimizer;
     delete this.built.model;
+    delete this.built.dataset;
+    delete this.built.split;
   }
 
   private readonly built: Partial<{ model: LayersModel; optimizer: tf.Optimizer; dataset: Dataset; split: Split; context: RunContext }> = {};

@@ -111,6 +111,20 @@ describe('shards larger than data.memoryBudgetMB are streamed', () => {
     expect(result.stderr).to.match(/streaming 10 shards, 3 at a time/);
   });
 
+  it('close() lets go of every shard held, and the stream reads again afterwards', async () => {
+    const { dir } = await shardFolder();
+    const data = await stream(dir);
+    const inMemory = await readShardSets(join(dir, 'data'));
+    const order = data.epochOrder(data.split(0.1, 7).train, 7, 0);
+    await data.prepare(order, 0, 64);
+    expect(data.residentBytes).to.be.greaterThan(0);
+    data.close();
+    expect(data.residentBytes).to.equal(0);
+    await data.prepare(order, 0, 64);
+    expect([...data.gather(order.subarray(0, 64)).labels]).to.deep.equal([...inMemory.gather(order.subarray(0, 64)).labels]);
+    data.close();
+  });
+
   it('reads a shard into a buffer handed back, the same samples as into new memory; a file of another size still fails its size check', async () => {
     const { dir } = await shardFolder();
     const data = join(dir, 'data');

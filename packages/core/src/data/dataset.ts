@@ -26,6 +26,8 @@ export interface Dataset {
   prepare?(order: Int32Array, from: number, to: number): Promise<void>;
   /** The first invalid sample, if the dataset can say it cheaply (firstInvalidSample scans otherwise). */
   firstInvalidSample?(): { index: number; reason: string } | undefined;
+  /** Let go of what reading needs (a reader thread, buffers); called by Trainer.dispose(). */
+  close?(): void;
 }
 
 /** Samples as three flat arrays: the layout of a batch, a shard and an in-memory dataset. */

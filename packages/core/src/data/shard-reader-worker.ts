@@ -23,7 +23,11 @@ export type ReadReply =
   | { readonly id: number; readonly features: Float32Array; readonly labels: Int32Array; readonly masks: Uint8Array }
   | { readonly id: number; readonly error: { readonly message: string; readonly hint?: string; readonly user: boolean } };
 
-/** Shards held in training and read ahead balance the ones handed back, so a few spares are enough. */
+/**
+ * Shards held in training and read ahead balance the ones handed back, so a few spares are
+ * enough. The newest are kept: an odd-sized one (a set's shorter last shard) must not hold a
+ * place for good.
+ */
 const MAX_SPARES = 2;
 const spares: ArrayBuffer[] = [];
 
@@ -43,7 +47,8 @@ async function read({ dir, entry, shape }: ReadRequest): Promise<{ features: Flo
 
 parentPort!.on('message', (request: ReadRequest | RecycleRequest) => {
   if (request.type === 'recycle') {
-    for (const buffer of request.buffers) if (spares.length < MAX_SPARES) spares.push(buffer);
+    spares.push(...request.buffers);
+    spares.splice(0, Math.max(0, spares.length - MAX_SPARES));
     return;
   }
   read(request).then(

@@ -37,12 +37,23 @@ export class ShardReader {
     this.worker.postMessage({ type: 'recycle', buffers: [buffer] } satisfies RecycleRequest, [buffer]);
   }
 
+  /** End the reader thread and its spare buffers; a read after this starts a new one. */
+  close(): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker) return;
+    this.failAll(new Error('the shard reader was closed'));
+    void worker.terminate();
+  }
+
   private started(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./shard-reader-worker.js', import.meta.url));
     worker.on('message', (reply: ReadReply) => this.settle(reply));
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', (code) => {
+      // A reader closed and started again has a new thread by the time the old one's exit arrives.
+      if (this.worker !== worker) return;
       this.worker = undefined;
       if (this.pending.size) this.failAll(new Error(`the shard reader thread exited (code ${code})`));
     });

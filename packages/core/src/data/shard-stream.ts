@@ -48,6 +48,8 @@ export class ShardStream implements Dataset {
   private plan: Plan | undefined;
   private readonly reader = new ShardReader();
   private failure: unknown;
+  /** Counts close() calls: a read started before one neither lands nor fails the stream. */
+  private opened = 0;
 
   constructor(
     sets: ReadonlyArray<{ dir: string; index: ShardIndex }>,
@@ -159,6 +161,14 @@ export class ShardStream implements Dataset {
     return batch;
   }
 
+  /** Drop every shard held and end the reader thread; reads still under way are forgotten. */
+  close(): void {
+    this.opened++;
+    this.resident.clear();
+    this.loading.clear();
+    this.reader.close();
+  }
+
   /** Nothing to scan up front: each shard is checked as it is read. */
   firstInvalidSample(): undefined {
     return undefined;
@@ -241,17 +251,20 @@ export class ShardStream implements Dataset {
   private load(k: number): void {
     if (this.resident.has(k) || this.loading.has(k)) return;
     const ref = this.shards[k]!;
+    const opened = this.opened;
     const loading = this.reader
       .read(ref.dir, ref.entry, ref.index)
       .then((decoded) => {
-        this.resident.set(k, decoded);
+        if (opened === this.opened) this.resident.set(k, decoded);
         return decoded;
       })
       .catch((err: unknown) => {
-        this.failure ??= err;
+        if (opened === this.opened) this.failure ??= err;
         throw err;
       })
-      .finally(() => this.loading.delete(k));
+      .finally(() => {
+        if (opened === this.opened) this.loading.delete(k);
+      });
     // A failure is reported by the next prepare(); an unawaited read-ahead must not crash the process.
     loading.catch(() => {});
     this.loading.set(k, loading);
