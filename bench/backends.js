@@ -12,7 +12,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 // cpu is ~30× slower than the others: fewer steps keep the run short without changing the rate.
 const STEPS = { cpu: 4, wasm: 40, tensorflow: 60 };
 const PYTHON = process.env.BENCH_TORCH_PYTHON ?? '/usr/bin/python3';
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+// Even, so that each side goes second as often as first: the second of a pair measured slower either way.
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 6));
 
 async function available(backend) {
   try {
