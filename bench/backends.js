@@ -47,14 +47,14 @@ export async function run() {
   // tensorflow / PyTorch of each round: the two run back to back, so a round's ratio sees one state of a
   // shared machine whose speed moves by a third from minute to minute, where the best of each may not.
   const paired = [];
+  const measureTorch = () => {
+    const result = torchReference();
+    torch = faster(torch, result);
+    return result;
+  };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       let tensorflow;
-      const measureTorch = () => {
-        const result = torchReference();
-        torch = faster(torch, result);
-        return result;
-      };
       // PyTorch goes first in rounds 2, 4, …, so neither side always meets what the other left behind.
       const early = round % 2 === 1 ? measureTorch() : undefined;
       // wasm and cpu (first round only) before tensorflow, so that tensorflow and PyTorch stay back to back.

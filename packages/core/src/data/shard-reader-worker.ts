@@ -13,10 +13,10 @@ export interface ReadRequest {
   readonly shape: Pick<ShardIndex, 'featureSize' | 'actionCount' | 'encoding'>;
 }
 
-/** The buffers of a shard the training thread no longer holds, transferred back to be read into again. */
+/** The file buffer of a shard the training thread no longer holds, transferred back to be read into again. */
 export interface RecycleRequest {
   readonly type: 'recycle';
-  readonly buffers: ArrayBuffer[];
+  readonly buffer: ArrayBuffer;
 }
 
 export type ReadReply =
@@ -47,8 +47,8 @@ async function read({ dir, entry, shape }: ReadRequest): Promise<{ features: Flo
 
 parentPort!.on('message', (request: ReadRequest | RecycleRequest) => {
   if (request.type === 'recycle') {
-    spares.push(...request.buffers);
-    spares.splice(0, Math.max(0, spares.length - MAX_SPARES));
+    spares.push(request.buffer);
+    if (spares.length > MAX_SPARES) spares.shift();
     return;
   }
   read(request).then(

@@ -34,7 +34,7 @@ export class ShardReader {
   recycle(arrays: SampleArrays): void {
     const buffer = arrays.masks.buffer;
     if (!this.worker || !(buffer instanceof ArrayBuffer)) return;
-    this.worker.postMessage({ type: 'recycle', buffers: [buffer] } satisfies RecycleRequest, [buffer]);
+    this.worker.postMessage({ type: 'recycle', buffer } satisfies RecycleRequest, [buffer]);
   }
 
   /** End the reader thread and its spare buffers; a read after this starts a new one. */
