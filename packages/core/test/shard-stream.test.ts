@@ -5,7 +5,8 @@ import { ArrayDataset, ShardStream, generateSynthetic, openShardSets, readShardS
 import type { Trainer } from '@poke/core';
 import { makeTrainer, smallConfig, tempDir } from './helpers.js';
 import { poke } from '../../cli/test/helpers.js';
-import { readShardFile, shardFileBytes } from '../src/data/shards.js';
+import { readShardFile, shardDecodedBytes } from '../src/data/shard-file.js';
+import { decodeFeatures, featureBytes } from '../src/data/encoding.js';
 
 const SAMPLES = 600;
 /** 12 features, 5 actions: 57 bytes a sample; shards of 60 samples are 3,420 bytes. */
@@ -132,18 +133,53 @@ describe('shards larger than data.memoryBudgetMB are streamed', () => {
     const [first, second] = index.shards;
     const fresh = await readShardFile(data, second!, index);
     // The buffer still holds the first shard: every byte must be the second's after the read.
-    const reused = new ArrayBuffer(shardFileBytes(second!, index));
+    const reused = new ArrayBuffer(shardDecodedBytes(second!, index));
     new Uint8Array(reused).set(await readFile(join(data, first!.file)));
-    const into = await readShardFile(data, second!, index, reused);
+    const into = await readShardFile(data, second!, index, { into: reused });
     expect(into.masks.buffer, 'read into the buffer given').to.equal(reused);
     expect(Buffer.from(into.features.buffer, into.features.byteOffset, into.features.byteLength).equals(Buffer.from(fresh.features.buffer, fresh.features.byteOffset, fresh.features.byteLength))).to.equal(true);
     expect([...into.labels]).to.deep.equal([...fresh.labels]);
     expect([...into.masks]).to.deep.equal([...fresh.masks]);
     const path = join(data, second!.file);
     await writeFile(path, (await readFile(path)).subarray(0, 100));
-    const err = await readShardFile(data, second!, index, new ArrayBuffer(shardFileBytes(second!, index))).then(() => undefined, (e: unknown) => e);
+    const err = await readShardFile(data, second!, index, { into: new ArrayBuffer(shardDecodedBytes(second!, index)) }).then(() => undefined, (e: unknown) => e);
     expect((err as Error).message).to.include(`has 100 bytes, expected ${SHARD_BYTES}`);
   });
+
+  for (const encoding of ['float16', 'uint8'] as const) {
+    it(`reads a ${encoding} shard into one buffer of its decoded size, decoding a piece at a time, and streams it as loaded whole`, async () => {
+      const dir = await tempDir(`stream-${encoding}`);
+      const whole = generateSynthetic({ samples: SAMPLES, features: 12, actions: 5, legalProbability: 0.7, noise: 0.1 }, 4) as ArrayDataset;
+      const data = join(dir, 'data');
+      const index = await writeShards(data, whole, { shardSize: 60, encoding });
+      for (const entry of index.shards) {
+        const file = await readFile(join(data, entry.file));
+        const F = index.featureSize;
+        const want = decodeFeatures(file.subarray(0, entry.samples * featureBytes(index.encoding, F)), entry.samples * F, F, index.encoding);
+        // 14 bytes: pieces that end mid-sample, so uint8 must carry the feature position across them.
+        for (const chunkBytes of [undefined, 14]) {
+          const read = await readShardFile(data, entry, index, { chunkBytes });
+          expect(read.features.buffer.byteLength, 'nothing but the decoded shard is held').to.equal(shardDecodedBytes(entry, index));
+          expect(read.labels.buffer).to.equal(read.features.buffer);
+          expect(read.masks.buffer).to.equal(read.features.buffer);
+          expect([...read.features], `chunk ${chunkBytes}`).to.deep.equal([...want]);
+          expect([...read.masks]).to.deep.equal([...file.subarray(file.length - entry.samples * 5)]);
+        }
+      }
+      const streamed = await openShardSets(data, (6 * 60 * (12 * 4 + 4 + 5) + 100) / 2 ** 20);
+      expect(streamed).to.be.instanceOf(ShardStream);
+      const inMemory = await readShardSets(data);
+      const order = (streamed as ShardStream).epochOrder(Int32Array.from({ length: SAMPLES }, (_, i) => i), 3, 0);
+      for (let from = 0; from < order.length; from += 100) {
+        await streamed.prepare!(order, from, from + 100);
+        const got = streamed.gather(order.subarray(from, from + 100));
+        const expected = inMemory.gather(order.subarray(from, from + 100));
+        expect([...got.features]).to.deep.equal([...expected.features]);
+        expect([...got.labels]).to.deep.equal([...expected.labels]);
+      }
+      streamed.close!();
+    });
+  }
 
   it('refuses a budget that cannot hold a shard twice, saying what to raise it to', async () => {
     const { dir } = await shardFolder();

@@ -12,6 +12,8 @@
 export type FeatureEncoding = { readonly type: 'float32' } | { readonly type: 'float16' } | { readonly type: 'uint8'; readonly offset: number[]; readonly scale: number[] };
 
 export type EncodingName = FeatureEncoding['type'];
+/** The encodings that store features in fewer bytes than float32 and are decoded when read. */
+export type CompactEncoding = Exclude<FeatureEncoding, { readonly type: 'float32' }>;
 export const ENCODINGS: readonly EncodingName[] = ['float32', 'float16', 'uint8'];
 
 export const featureEncodingSchema = {
@@ -75,22 +77,30 @@ export function encodeFeatures(features: Float32Array, featureSize: number, enco
 }
 
 export function decodeFeatures(bytes: Uint8Array, count: number, featureSize: number, encoding: FeatureEncoding | undefined): Float32Array {
-  const type = encoding?.type ?? 'float32';
-  if (type === 'float32') {
+  if (!encoding || encoding.type === 'float32') {
     return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, count) : new Float32Array(new Uint8Array(bytes.subarray(0, count * 4)).buffer);
   }
   const out = new Float32Array(count);
-  if (type === 'float16') {
-    const table = halfTable();
-    for (let i = 0; i < count; i++) out[i] = table[bytes[2 * i]! | (bytes[2 * i + 1]! << 8)]!;
-    return out;
-  }
-  const { offset, scale } = encoding as Extract<FeatureEncoding, { type: 'uint8' }>;
-  for (let i = 0; i < count; i++) {
-    const f = i % featureSize;
-    out[i] = offset[f]! + scale[f]! * bytes[i]!;
-  }
+  decodeFeaturesInto(bytes.subarray(0, count * featureBytes(encoding, 1)), out, 0, featureSize, encoding);
   return out;
+}
+
+/**
+ * Decode the compact feature values in `bytes` into `out` from value `first` on. A
+ * shard is decoded a piece at a time: `first` places the piece, and tells uint8
+ * which feature's offset and scale each value takes.
+ */
+export function decodeFeaturesInto(bytes: Uint8Array, out: Float32Array, first: number, featureSize: number, encoding: CompactEncoding): void {
+  if (encoding.type === 'float16') {
+    const table = halfTable();
+    const count = bytes.length >> 1;
+    for (let i = 0; i < count; i++) out[first + i] = table[bytes[2 * i]! | (bytes[2 * i + 1]! << 8)]!;
+    return;
+  }
+  const { offset, scale } = encoding;
+  for (let i = 0, f = first % featureSize; i < bytes.length; i++, f = f + 1 === featureSize ? 0 : f + 1) {
+    out[first + i] = offset[f]! + scale[f]! * bytes[i]!;
+  }
 }
 
 const scratch = new Float32Array(1);

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { readShardFile, shardFileBytes } from './shards.js';
+import { readShardFile, shardDecodedBytes } from './shard-file.js';
 import type { ShardIndex } from './shards.js';
 import { firstInvalidInBatch } from './dataset.js';
 
@@ -39,7 +39,7 @@ function spare(bytes: number): ArrayBuffer | undefined {
 
 /** Read, verify (size, sha256, labels, finite features) and decode one shard, off the training thread. */
 async function read({ dir, entry, shape }: ReadRequest): Promise<{ features: Float32Array; labels: Int32Array; masks: Uint8Array }> {
-  const decoded = await readShardFile(dir, entry, shape, spare(shardFileBytes(entry, shape)));
+  const decoded = await readShardFile(dir, entry, shape, { into: spare(shardDecodedBytes(entry, shape)) });
   const invalid = firstInvalidInBatch({ size: entry.samples, ...decoded }, shape.actionCount, shape.featureSize);
   if (invalid) throw new UserError(`shards: ${join(dir, entry.file)}: sample ${invalid.index}: ${invalid.reason}`, 'fix or remove that shard; the run can be resumed');
   return decoded;

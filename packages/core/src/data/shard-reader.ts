@@ -26,8 +26,8 @@ export class ShardReader {
   }
 
   /**
-   * Hand a shard's file buffer back to be read into again. The masks are always a view
-   * of it (the features too, unless decoded from a compact encoding). It is transferred:
+   * Hand a shard's buffer back to be read into again: its three arrays are views of
+   * one buffer (readShardFile). It is transferred:
    * every view of it left on this thread is emptied, so a stale one reads nothing
    * rather than another shard's samples.
    */

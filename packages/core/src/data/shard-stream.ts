@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import { Rng, deriveSeed } from '../util/rng.js';
-import { decodedBytesPerSample } from './shards.js';
+import { shardDecodedBytes } from './shard-file.js';
 import { ShardReader } from './shard-reader.js';
 import type { ShardIndex } from './shards.js';
 import type { Batch, Dataset, SampleArrays, Split } from './dataset.js';
@@ -63,7 +63,7 @@ export class ShardStream implements Dataset {
     for (const set of sets) {
       for (const entry of set.index.shards) {
         if (entry.samples === 0) continue;
-        shards.push({ dir: set.dir, index: set.index, entry, start, bytes: entry.samples * decodedBytesPerSample(set.index) });
+        shards.push({ dir: set.dir, index: set.index, entry, start, bytes: shardDecodedBytes(entry, set.index) });
         start += entry.samples;
       }
     }

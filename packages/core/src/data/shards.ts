@@ -1,12 +1,13 @@
-import { readFile, mkdir, open, stat } from 'node:fs/promises';
+import { readFile, mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { defineOptions, withDefault } from '../plugins/define-options.js';
 import type { ResolvedOptionsOf } from '../plugins/define-options.js';
 import { ArrayDataset } from './dataset.js';
-import type { Dataset, SampleArrays } from './dataset.js';
-import { decodeFeatures, encodeFeatures, featureBytes, featureEncodingSchema, fitEncoding } from './encoding.js';
+import type { Dataset } from './dataset.js';
+import { decodedBytesPerSample, readShardFile, shardFileBytes, wrongSize } from './shard-file.js';
+import { encodeFeatures, featureEncodingSchema, fitEncoding } from './encoding.js';
 import type { EncodingName, FeatureEncoding } from './encoding.js';
 import type { DataSource } from './source.js';
 import { UserError } from '../errors.js';
@@ -60,18 +61,6 @@ export const shardIndexSchema = {
   },
 } as const;
 
-type ShardShape = Pick<ShardIndex, 'featureSize' | 'actionCount' | 'encoding'>;
-
-/** Bytes of one sample in a shard file. */
-export function bytesPerSample(index: ShardShape): number {
-  return featureBytes(index.encoding, index.featureSize) + 4 + index.actionCount;
-}
-
-/** Bytes of one sample once read: features as float32. */
-export function decodedBytesPerSample(index: ShardShape): number {
-  return index.featureSize * 4 + 4 + index.actionCount;
-}
-
 export async function readShardIndex(dir: string): Promise<ShardIndex> {
   const path = join(dir, 'index.json');
   let text: string;
@@ -112,67 +101,6 @@ export async function checkShardSizes(dir: string, index: ShardIndex): Promise<v
       },
     );
     if (size !== shardFileBytes(shard, index)) throw wrongSize(path, size, shard, index);
-  }
-}
-
-/** One shard file's bytes as its three arrays; views where the bytes allow, copies where not. */
-export function decodeShard(bytes: Uint8Array, n: number, index: ShardShape): SampleArrays {
-  const { featureSize: F, actionCount: A } = index;
-  const labelsAt = featureBytes(index.encoding, F) * n;
-  const at = bytes.byteOffset + labelsAt;
-  return {
-    features: decodeFeatures(bytes.subarray(0, labelsAt), n * F, F, index.encoding),
-    // A Buffer's slice() is a view; new Uint8Array(view) is the aligned copy.
-    labels: at % 4 === 0 ? new Int32Array(bytes.buffer, at, n) : new Int32Array(new Uint8Array(bytes.subarray(labelsAt, labelsAt + n * 4)).buffer),
-    masks: bytes.subarray(labelsAt + n * 4, labelsAt + n * 4 + n * A),
-  };
-}
-
-/** Bytes of one shard file as the index describes it. */
-export function shardFileBytes(shard: ShardIndex['shards'][number], index: ShardShape): number {
-  return shard.samples * bytesPerSample(index);
-}
-
-function wrongSize(path: string, size: number, shard: ShardIndex['shards'][number], index: ShardShape): UserError {
-  return new UserError(`shards: ${path} has ${size} bytes, expected ${shardFileBytes(shard, index)} for ${shard.samples} samples`);
-}
-
-/**
- * Read one shard file, check its size and sha256 against the index, and decode it.
- * With `into` (a buffer of the file's size, used before), the file is read into it
- * rather than into fresh memory, whose pages the system must first hand over: on
- * some machines that costs more than the read itself (docs/data.md).
- */
-export async function readShardFile(dir: string, shard: ShardIndex['shards'][number], index: ShardShape, into?: ArrayBuffer): Promise<SampleArrays> {
-  const path = join(dir, shard.file);
-  const expected = shardFileBytes(shard, index);
-  const bytes = await (into?.byteLength === expected ? readInto(path, into) : readFile(path)).catch((err: NodeJS.ErrnoException) => {
-    throw new UserError(`shards: cannot read ${path}: ${err.code ?? err.message}`);
-  });
-  if (bytes.length !== expected) throw wrongSize(path, bytes.length, shard, index);
-  if (shard.sha256 && createHash('sha256').update(bytes).digest('hex') !== shard.sha256) {
-    throw new UserError(`shards: ${path} does not match its sha256 in index.json (altered or corrupt)`);
-  }
-  return decodeShard(bytes, shard.samples, index);
-}
-
-/** The file at `path` read into `into`; a file of another size is read whole into new memory instead, for the size check to report. */
-async function readInto(path: string, into: ArrayBuffer): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    if (size !== into.byteLength) return await handle.readFile();
-    const bytes = Buffer.from(into);
-    let at = 0;
-    while (at < size) {
-      const { bytesRead } = await handle.read(bytes, at, size - at, at);
-      // A file cut short while being read: the shorter bytes fail the size check.
-      if (bytesRead === 0) return bytes.subarray(0, at);
-      at += bytesRead;
-    }
-    return bytes;
-  } finally {
-    await handle.close();
   }
 }
 

@@ -1,0 +1,119 @@
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import type { SampleArrays } from './dataset.js';
+import { decodeFeaturesInto, featureBytes } from './encoding.js';
+import type { CompactEncoding } from './encoding.js';
+import type { ShardIndex } from './shards.js';
+
+export type ShardShape = Pick<ShardIndex, 'featureSize' | 'actionCount' | 'encoding'>;
+type ShardEntry = ShardIndex['shards'][number];
+
+/** Bytes of one sample in a shard file. */
+export function bytesPerSample(index: ShardShape): number {
+  return featureBytes(index.encoding, index.featureSize) + 4 + index.actionCount;
+}
+
+/** Bytes of one sample once read: features as float32. */
+export function decodedBytesPerSample(index: ShardShape): number {
+  return index.featureSize * 4 + 4 + index.actionCount;
+}
+
+/** Bytes of one shard file as the index describes it. */
+export function shardFileBytes(shard: ShardEntry, index: ShardShape): number {
+  return shard.samples * bytesPerSample(index);
+}
+
+/** Bytes of one shard once read: the one buffer readShardFile returns its arrays in. */
+export function shardDecodedBytes(shard: ShardEntry, index: ShardShape): number {
+  return shard.samples * decodedBytesPerSample(index);
+}
+
+export function wrongSize(path: string, size: number, shard: ShardEntry, index: ShardShape): UserError {
+  return new UserError(`shards: ${path} has ${size} bytes, expected ${shardFileBytes(shard, index)} for ${shard.samples} samples`);
+}
+
+export interface ReadShardOptions {
+  /** A buffer of shardDecodedBytes, used before, to read into rather than fresh memory. */
+  readonly into?: ArrayBuffer;
+  /**
+   * Compact features are read and decoded this many bytes at a time (8 MiB; even, a
+   * multiple of every encoding's width), so reading a shard holds no buffer of the
+   * file's size beside the decoded one.
+   */
+  readonly chunkBytes?: number;
+}
+
+/**
+ * Read one shard file, check its size and sha256 against the index, and decode it
+ * into one buffer laid out as a float32 shard (features, labels, masks): a shard
+ * read holds exactly shardDecodedBytes, the figure data.memoryBudgetMB counts.
+ * With `into`, the shard is read into a buffer used before rather than into fresh
+ * memory, whose pages the system must first hand over: on some machines that costs
+ * more than the read itself (docs/data.md).
+ */
+export async function readShardFile(dir: string, shard: ShardEntry, index: ShardShape, options: ReadShardOptions = {}): Promise<SampleArrays> {
+  const path = join(dir, shard.file);
+  try {
+    const handle = await open(path, 'r');
+    try {
+      return await readOpenShard(handle, path, shard, index, options);
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(`shards: cannot read ${path}: ${e.code ?? e.message}`);
+  }
+}
+
+async function readOpenShard(handle: FileHandle, path: string, shard: ShardEntry, index: ShardShape, { into, chunkBytes = 8 * 2 ** 20 }: ReadShardOptions): Promise<SampleArrays> {
+  const { size } = await handle.stat();
+  if (size !== shardFileBytes(shard, index)) throw wrongSize(path, size, shard, index);
+  const decodedBytes = shardDecodedBytes(shard, index);
+  const buffer = into?.byteLength === decodedBytes ? into : Buffer.allocUnsafeSlow(decodedBytes).buffer;
+  const { featureSize: F, actionCount: A } = index;
+  const n = shard.samples;
+  const hash = shard.sha256 ? createHash('sha256') : undefined;
+  // A file cut short while it is read reports the bytes it still had.
+  const span = { handle, hash, short: (at: number) => wrongSize(path, at, shard, index) };
+  const features = new Float32Array(buffer, 0, n * F);
+  const storedFeatureBytes = featureBytes(index.encoding, F) * n;
+  const { encoding } = index;
+  if (!encoding || encoding.type === 'float32') await readSpan(span, new Uint8Array(buffer, 0, storedFeatureBytes), 0);
+  else await readCompactFeatures(span, features, storedFeatureBytes, F, encoding, chunkBytes);
+  // Labels and masks are stored as they are read back, one span after the features.
+  await readSpan(span, new Uint8Array(buffer, n * F * 4, n * (4 + A)), storedFeatureBytes);
+  if (hash && hash.digest('hex') !== shard.sha256) throw new UserError(`shards: ${path} does not match its sha256 in index.json (altered or corrupt)`);
+  return { features, labels: new Int32Array(buffer, n * F * 4, n), masks: new Uint8Array(buffer, n * F * 4 + n * 4, n * A) };
+}
+
+interface Span {
+  readonly handle: FileHandle;
+  readonly hash: Hash | undefined;
+  readonly short: (at: number) => Error;
+}
+
+/** Fill `into` from the file at `position`, hashing the bytes in file order. */
+async function readSpan({ handle, hash, short }: Span, into: Uint8Array, position: number): Promise<void> {
+  for (let at = 0; at < into.length; ) {
+    const { bytesRead } = await handle.read(into, at, into.length - at, position + at);
+    if (bytesRead === 0) throw short(position + at);
+    at += bytesRead;
+  }
+  hash?.update(into);
+}
+
+async function readCompactFeatures(span: Span, out: Float32Array, storedBytes: number, featureSize: number, encoding: CompactEncoding, chunkBytes: number): Promise<void> {
+  const width = featureBytes(encoding, 1);
+  const chunk = new Uint8Array(Math.min(Math.max(width, chunkBytes - (chunkBytes % width)), storedBytes));
+  for (let at = 0; at < storedBytes; at += chunk.length) {
+    const piece = chunk.subarray(0, Math.min(chunk.length, storedBytes - at));
+    await readSpan(span, piece, at);
+    decodeFeaturesInto(piece, out, at / width, featureSize, encoding);
+  }
+}
