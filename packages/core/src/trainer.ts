@@ -57,6 +57,15 @@ export interface TrainerOptions {
  * Trains a behaviour-cloning policy and announces every phase through `hooks`.
  * Everything beyond training (files, trackers, checkpoints) is done by plugins.
  */
+/** What run() builds before `setup` fires, and dispose() lets go of. */
+interface Built {
+  model: LayersModel;
+  optimizer: tf.Optimizer;
+  dataset: Dataset;
+  split: Split;
+  context: RunContext;
+}
+
 export class Trainer {
   readonly hooks: TrainerHooks = createTrainerHooks();
   readonly config: ResolvedConfig;
@@ -70,16 +79,16 @@ export class Trainer {
   readonly state: TrainingState;
   /** Built by `run()` before `setup` fires; read-only for plugins, which change training through hooks. */
   get model(): LayersModel {
-    return this.built.model!;
+    return this.builtPart('model');
   }
   get optimizer(): tf.Optimizer {
-    return this.built.optimizer!;
+    return this.builtPart('optimizer');
   }
   get dataset(): Dataset {
-    return this.built.dataset!;
+    return this.builtPart('dataset');
   }
   get split(): Split {
-    return this.built.split!;
+    return this.builtPart('split');
   }
   get context(): RunContext | undefined {
     return this.built.context;
@@ -100,9 +109,23 @@ export class Trainer {
     delete this.built.model;
     delete this.built.dataset;
     delete this.built.split;
+    this.disposed = true;
   }
 
-  private readonly built: Partial<{ model: LayersModel; optimizer: tf.Optimizer; dataset: Dataset; split: Split; context: RunContext }> = {};
+  private readonly built: Partial<Built> = {};
+  private disposed = false;
+
+  /** A part run() builds; a clear error rather than `undefined` read on, before it is built or after dispose(). */
+  private builtPart<K extends Exclude<keyof Built, 'context'>>(part: K): Built[K] {
+    const value = this.built[part];
+    if (value !== undefined) return value;
+    throw new Error(
+      this.disposed
+        ? `trainer.${part} is gone: trainer.dispose() freed it; read it before disposing`
+        : `trainer.${part} is not built yet: run() builds the dataset, split, model and optimizer before the setup hook fires`,
+    );
+  }
+
   private readonly dataSources = new Map<string, DataSource<never>>();
   private readonly handleSignals: boolean;
   private stopReason: string | undefined;

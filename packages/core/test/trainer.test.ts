@@ -106,11 +106,15 @@ describe('Trainer', () => {
     const trainer = await makeTrainer(smallConfig(), dir);
     await selectBackend('cpu');
     const before = tf.memory().numTensors;
+    expect(() => trainer.model).to.throw('trainer.model is not built yet: run() builds');
     await trainer.run();
     // The weights and Adam's slots outlive the run, for whoever reads the trained model.
     expect(tf.memory().numTensors).to.be.greaterThan(before);
+    expect(trainer.dataset.size).to.be.greaterThan(0);
     trainer.dispose();
     expect(tf.memory().numTensors).to.equal(before);
+    expect(() => trainer.model).to.throw('trainer.model is gone: trainer.dispose() freed it');
+    expect(() => trainer.dataset).to.throw('trainer.dataset is gone');
   });
 
   it('run.json follows the run epoch by epoch, and activeSeconds leaves out the time a run sat interrupted', async () => {
