@@ -1,21 +1,15 @@
 import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import type { HeapBytes } from '@poke/core/internal';
 
 /** I/O and hashing work in chunks this big, so that one overlaps the other. */
 const CHUNK = 8 * 1024 * 1024;
 
 /**
- * Bytes read on demand: `view` gives a stretch of them that is valid only
- * until the next await. The wasm heap is read this way, since its buffer is
- * replaced whenever it grows.
+ * What a file is written from: bytes in memory, or a tensor's bytes on the wasm
+ * heap, viewed a stretch at a time (each view valid only until the next await).
  */
-export interface ViewedBytes {
-  readonly byteLength: number;
-  view(offset: number, length: number): Uint8Array;
-}
-
-/** What a file is written from: bytes in memory, or bytes viewed on demand. */
-export type Part = Uint8Array | ViewedBytes;
+export type Part = Uint8Array | HeapBytes;
 
 interface Chunk {
   part: Part;
