@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { writeFile, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ArrayDataset, ShardStream, generateSynthetic, openShardSets, readShardSets, readShardIndex, writeShards } from '@poke/core';
 import type { Trainer } from '@poke/core';
 import { makeTrainer, smallConfig, tempDir } from './helpers.js';
@@ -180,6 +181,23 @@ describe('shards larger than data.memoryBudgetMB are streamed', () => {
       streamed.close!();
     });
   }
+
+  it('reads on a thread that yields to training: on Linux 10 nicer than the training thread, which is unchanged', async function () {
+    if (process.platform !== 'linux') this.skip(); // a thread's own niceness is Linux's; elsewhere the reader keeps the process's
+    const { dir } = await shardFolder();
+    const data = await stream(dir);
+    const niceness = (tid: string | number) => Number(readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const training = niceness(process.pid);
+    const reader = Math.min(19, training + 10);
+    if (reader === training) this.skip(); // run at niceness 19 already: there is nothing lower to go to
+    // Streams other tests left open may have reader threads of their own.
+    const readers = () => readdirSync(`/proc/${process.pid}/task`).map(niceness).filter((n) => n === reader).length;
+    const before = readers();
+    await data.prepare(data.epochOrder(data.split(0, 7).train, 7, 0), 0, 64);
+    expect(readers(), 'this stream\'s reader thread').to.equal(before + 1);
+    expect(niceness(process.pid), 'the training thread').to.equal(training);
+    data.close();
+  });
 
   it('refuses a budget that cannot hold a shard twice, saying what to raise it to', async () => {
     const { dir } = await shardFolder();

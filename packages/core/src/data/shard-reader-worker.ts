@@ -1,4 +1,6 @@
 import { parentPort } from 'node:worker_threads';
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { readShardFile, shardDecodedBytes } from './shard-file.js';
@@ -44,6 +46,27 @@ async function read({ dir, entry, shape }: ReadRequest): Promise<{ features: Flo
   if (invalid) throw new UserError(`shards: ${join(dir, entry.file)}: sample ${invalid.index}: ${invalid.reason}`, 'fix or remove that shard; the run can be resumed');
   return decoded;
 }
+
+/**
+ * Reading, hashing and checking shards can wait: the next window is read with a whole
+ * window's training to spare. Training cannot: a step waits for the slowest of the
+ * compute threads, and one that loses its core to this thread stalls the step. So on
+ * Linux, where a thread has its own niceness, this thread yields to them; when training
+ * waits for a shard, its threads are idle and this one gets the cores anyway.
+ */
+const NICER_BY = 10;
+
+function yieldToTraining(): void {
+  try {
+    // `/proc/thread-self` links to `<pid>/task/<tid>`; setpriority on a tid sets that thread alone.
+    // A new thread starts at its creator's niceness, which getPriority() reads.
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').at(-1)), Math.min(19, getPriority() + NICER_BY));
+  } catch {
+    // Not Linux, or not allowed: the thread runs at the process's priority, as it would anyway.
+  }
+}
+
+yieldToTraining();
 
 parentPort!.on('message', (request: ReadRequest | RecycleRequest) => {
   if (request.type === 'recycle') {
