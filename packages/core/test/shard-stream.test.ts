@@ -6,7 +6,7 @@ import { ArrayDataset, ShardStream, generateSynthetic, openShardSets, readShardS
 import type { Trainer } from '@poke/core';
 import { makeTrainer, smallConfig, tempDir } from './helpers.js';
 import { poke } from '../../cli/test/helpers.js';
-import { readShardFile, shardDecodedBytes } from '../src/data/shard-file.js';
+import { readShardFile, readSpan, shardDecodedBytes } from '../src/data/shard-file.js';
 import { decodeFeatures, featureBytes } from '../src/data/encoding.js';
 
 const SAMPLES = 600;
@@ -197,6 +197,23 @@ describe('shards larger than data.memoryBudgetMB are streamed', () => {
     expect(readers(), 'this stream\'s reader thread').to.equal(before + 1);
     expect(niceness(process.pid), 'the training thread').to.equal(training);
     data.close();
+  });
+
+  it('reads a span through reads that return less than asked, and fails one cut short with the bytes the file still had', async () => {
+    const file = Uint8Array.from({ length: 100 }, (_, i) => i);
+    // A file handle whose reads return at most 7 bytes, and nothing past `end`: a file cut short after stat.
+    const handle = (end: number) => ({
+      read: async (into: Uint8Array, offset: number, length: number, position: number) => {
+        const n = Math.max(0, Math.min(7, length, end - position));
+        into.set(file.subarray(position, position + n), offset);
+        return { bytesRead: n };
+      },
+    });
+    const into = new Uint8Array(60);
+    await readSpan({ handle: handle(100), hash: undefined, short: () => new Error('short') }, into, 30);
+    expect([...into]).to.deep.equal([...file.subarray(30, 90)]);
+    const err = await readSpan({ handle: handle(75), hash: undefined, short: (at) => new Error(`ended at ${at}`) }, new Uint8Array(60), 30).then(() => undefined, (e: unknown) => e);
+    expect((err as Error).message).to.equal('ended at 75');
   });
 
   it('refuses a budget that cannot hold a shard twice, saying what to raise it to', async () => {

@@ -92,14 +92,19 @@ async function readOpenShard(handle: FileHandle, path: string, shard: ShardEntry
   return { features, labels: new Int32Array(buffer, n * F * 4, n), masks: new Uint8Array(buffer, n * F * 4 + n * 4, n * A) };
 }
 
-interface Span {
-  readonly handle: FileHandle;
+/** What readSpan needs of a file: node's FileHandle, or a stand-in in tests. */
+export interface PositionalReader {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+export interface Span {
+  readonly handle: PositionalReader;
   readonly hash: Hash | undefined;
   readonly short: (at: number) => Error;
 }
 
-/** Fill `into` from the file at `position`, hashing the bytes in file order. */
-async function readSpan({ handle, hash, short }: Span, into: Uint8Array, position: number): Promise<void> {
+/** Fill `into` from the file at `position`, hashing the bytes in file order; a read may return fewer bytes than asked. */
+export async function readSpan({ handle, hash, short }: Span, into: Uint8Array, position: number): Promise<void> {
   for (let at = 0; at < into.length; ) {
     const { bytesRead } = await handle.read(into, at, into.length - at, position + at);
     if (bytesRead === 0) throw short(position + at);
