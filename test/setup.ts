@@ -2,10 +2,13 @@
  * Mocha global fixtures for `npm test` and `npm run test:chaos` (.mocharc.json
  * requires this file): the run ends with the list of suites skipped for a missing
  * requirement and the command that enables each, and fails if a test was skipped
- * any other way (it.skip, xit, a bare this.skip()).
+ * any other way (it.skip, xit, a bare this.skip()). It removes the temp folders the
+ * tests made (test/temp-dirs.ts) when every test passed, and keeps them otherwise.
  */
+import { rmSync } from 'node:fs';
 import type { Runner, Runnable, Suite } from 'mocha';
 import { requirementOf, type Requirement } from './requirements.js';
+import { madeTempDirs } from './temp-dirs.js';
 
 interface Listed {
   title: string;
@@ -15,8 +18,10 @@ interface Listed {
 
 const listed = new Map<Suite | Runnable, Listed>();
 const unexplained: string[] = [];
+let failures = 0;
 
 export function mochaGlobalSetup(this: Runner): void {
+  this.on('fail', () => void failures++);
   this.on('pending', (test: Runnable) => {
     const found = requirementOf(test);
     if (!found) {
@@ -30,6 +35,7 @@ export function mochaGlobalSetup(this: Runner): void {
 }
 
 export function mochaGlobalTeardown(): void {
+  removeTempDirs();
   if (listed.size > 0) {
     console.log(`\nSkipped, for something npm test cannot install itself (POKE_REQUIRE_ALL=1 makes each a failure):`);
     for (const { title, tests, requirement } of listed.values()) {
@@ -43,4 +49,14 @@ export function mochaGlobalTeardown(): void {
         unexplained.map((t) => `  ${t}`).join('\n'),
     );
   }
+}
+
+function removeTempDirs(): void {
+  if (madeTempDirs.size === 0) return;
+  if (failures > 0 || process.env.POKE_KEEP_TEST_DIRS === '1') {
+    console.log(`\nKept the ${madeTempDirs.size} temp folders the tests made (poke-test-*, poke-compare-* in the system's temp folder); a passing run without POKE_KEEP_TEST_DIRS=1 removes them.`);
+    return;
+  }
+  for (const dir of madeTempDirs) rmSync(dir, { recursive: true, force: true });
+  madeTempDirs.clear();
 }

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, resolveConfig } from '@poke/core';
 import { coreConfigSchema, optionRows } from '@poke/core/internal';
 import { configKeyTable, TABLE_START, TABLE_END } from '../src/config-keys.js';
 import { STARTER_CONFIG } from '../src/project-template.js';
 import { REPO_ROOT } from './helpers.js';
+import { makeTempDir } from '../../../test/temp-dirs.js';
 
 /** The core's schema is the one definition of the config's keys; what shows them must agree with it. */
 describe('config keys, defaults and descriptions come from the schema', () => {
@@ -31,7 +31,7 @@ describe('config keys, defaults and descriptions come from the schema', () => {
     const uncommented = STARTER_CONFIG.replace(/^ {2}\/\/ (runsDir|seed|model|train): (.*?),( +\/\/.*)?$/gm, '  $1: $2,').replace('/* , valFraction: 0.1 */', ', valFraction: 0.1');
     expect(uncommented.match(/^ {2}(runsDir|seed|model|train):/gm), 'every commented default was found').to.have.length(4);
     const resolve = async (text: string) => {
-      const dir = await mkdtemp(join(tmpdir(), 'poke-test-init-defaults-'));
+      const dir = await makeTempDir('poke-test-init-defaults-');
       await writeFile(join(dir, 'package.json'), '{ "name": "poke-test", "private": true, "type": "module" }\n');
       await writeFile(join(dir, 'poke.config.ts'), text.replace(/plugins: \[.*\]/, 'plugins: []'));
       const { config } = await resolveConfig(await loadConfig({ cwd: dir }));

@@ -1,15 +1,15 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '@poke/core';
 import { configAsRecorded } from '@poke/core/internal';
 import { builtInDefault } from '../src/defaults.js';
 import { PROJECT_PACKAGES } from '../src/project-template.js';
 import { poke } from './helpers.js';
+import { makeTempDir } from '../../../test/temp-dirs.js';
 
 /** An empty folder outside the clone (the helpers' tempDir is already a project). */
-const tempDir = (prefix: string) => mkdtemp(join(tmpdir(), `poke-test-${prefix}-`));
+const tempDir = (prefix: string) => makeTempDir(`poke-test-${prefix}-`);
 
 /** `poke init` writes a project whose config is the built-in default, through the binary. */
 describe('poke init', () => {

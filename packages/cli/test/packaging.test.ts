@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packWorkspaces, runAsUser, type Outcome, type Packed } from '../../../test/pack.js';
+import { makeTempDir } from '../../../test/temp-dirs.js';
 
 async function ok(command: string, args: string[], cwd: string): Promise<Outcome> {
   const outcome = await runAsUser(command, args, cwd);
@@ -41,7 +41,7 @@ describe('poke from its packed tarballs, in a project outside the clone', functi
 
   before(async () => {
     packed = await packWorkspaces();
-    project = await mkdtemp(join(tmpdir(), 'poke-test-project-'));
+    project = await makeTempDir('poke-test-project-');
   });
 
   it('npx runs poke init from the tarballs and writes a project that depends on them', async () => {

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { poke, tempDir, FAST, REPO_ROOT } from './helpers.js';
+import { makeTempDir } from '../../../test/temp-dirs.js';
 
 /**
  * Third-party plugins as docs/plugins.md shows them, through the real binary:
@@ -28,7 +28,7 @@ async function files(dir: string, tree: Record<string, string>): Promise<void> {
 
 /** A folder outside the repo, so nothing resolves through the repo's node_modules. */
 async function outsideDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `poke-${prefix}-`));
+  return makeTempDir(`poke-${prefix}-`);
 }
 
 function npm(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {

@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,6 +8,7 @@ import { resolveConfig, silentLogger, Trainer } from '@poke/core';
 import { forward, lossAndCorrect, maskLogits } from '@poke/core/internal';
 import type { FlatAdam } from '@poke/core/internal';
 import type { UserConfig, PokePlugin, ResolvedConfig, TrainerOptions } from '@poke/core';
+import { makeTempDir } from '../../../test/temp-dirs.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -18,7 +18,7 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..
  * host's copy, through the core's module hooks), as in a user's own project.
  */
 export async function tempDir(prefix = 'test'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `poke-test-${prefix}-`));
+  const dir = await makeTempDir(`poke-test-${prefix}-`);
   // A project of its own, as `poke init` writes one: config search stops here, and
   // .ts files in it are ES modules (outside any package.json they would be CommonJS).
   await writeFile(join(dir, 'package.json'), '{ "name": "poke-test", "private": true, "type": "module" }\n');

@@ -12,6 +12,7 @@ import compare, { compareRuns, compareRunsWithSeries, compareOutputSchema, rende
 import { makeTrainer, smallConfig, tempDir, REPO_ROOT } from '../../core/test/helpers.js';
 import { poke } from '../../cli/test/helpers.js';
 import { skipOrFail } from '../../../test/requirements.js';
+import { makeTempDir } from '../../../test/temp-dirs.js';
 
 /** A run folder written by hand: run.json, and optionally metrics.csv and a manifest, for edge cases real runs do not produce. */
 async function fakeRun(runs: string, name: string, opts: { status?: string; csv?: string; manifest?: string; runJson?: string } = {}) {
@@ -26,7 +27,7 @@ async function fakeRun(runs: string, name: string, opts: { status?: string; csv?
 
 const csvWith = (rows: Array<[number, number | '']>, column = 'val_accuracy') => `step,epoch,timestamp,${column}\n${rows.map(([s, v]) => `${s},0,t,${v}`).join('\n')}\n`;
 
-const scratch = () => mkdtemp(join(tmpdir(), 'poke-compare-'));
+const scratch = () => makeTempDir('poke-compare-');
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

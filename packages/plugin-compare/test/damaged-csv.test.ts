@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { mkdir, writeFile, mkdtemp } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { poke } from '../../cli/test/helpers.js';
+import { makeTempDir } from '../../../test/temp-dirs.js';
 
 /** A run folder with only run.json and this metrics.csv. */
 async function runWithCsv(runs: string, name: string, csv: string): Promise<string> {
@@ -27,7 +27,7 @@ const DAMAGED = [
 
 describe('poke compare with a damaged metrics.csv', () => {
   it('skips the bad lines with one warning, ranks and plots from the rest', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'poke-compare-damaged-'));
+    const root = await makeTempDir('poke-compare-damaged-');
     const runs = join(root, 'runs');
     await runWithCsv(runs, 'damaged', DAMAGED);
     await runWithCsv(runs, 'clean', 'step,epoch,timestamp,val_loss\n10,0,t,1.0\n20,0,t,0.8\n');
