@@ -53,10 +53,6 @@ export interface TrainerOptions {
   readonly logger?: Logger;
 }
 
-/**
- * Trains a behaviour-cloning policy and announces every phase through `hooks`.
- * Everything beyond training (files, trackers, checkpoints) is done by plugins.
- */
 /** What run() builds before `setup` fires, and dispose() lets go of. */
 interface Built {
   model: LayersModel;
@@ -66,6 +62,10 @@ interface Built {
   context: RunContext;
 }
 
+/**
+ * Trains a behaviour-cloning policy and announces every phase through `hooks`.
+ * Everything beyond training (files, trackers, checkpoints) is done by plugins.
+ */
 export class Trainer {
   readonly hooks: TrainerHooks = createTrainerHooks();
   readonly config: ResolvedConfig;
@@ -121,7 +121,7 @@ export class Trainer {
     if (value !== undefined) return value;
     throw new Error(
       this.disposed
-        ? `trainer.${part} is gone: trainer.dispose() freed it; read it before disposing`
+        ? `trainer.${part} is gone: trainer.dispose() was called; read it before disposing`
         : `trainer.${part} is not built yet: run() builds the dataset, split, model and optimizer before the setup hook fires`,
     );
   }

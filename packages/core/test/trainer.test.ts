@@ -113,7 +113,7 @@ describe('Trainer', () => {
     expect(trainer.dataset.size).to.be.greaterThan(0);
     trainer.dispose();
     expect(tf.memory().numTensors).to.equal(before);
-    expect(() => trainer.model).to.throw('trainer.model is gone: trainer.dispose() freed it');
+    expect(() => trainer.model).to.throw('trainer.model is gone: trainer.dispose() was called');
     expect(() => trainer.dataset).to.throw('trainer.dataset is gone');
   });
 

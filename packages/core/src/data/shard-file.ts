@@ -57,18 +57,23 @@ export interface ReadShardOptions {
  */
 export async function readShardFile(dir: string, shard: ShardEntry, index: ShardShape, options: ReadShardOptions = {}): Promise<SampleArrays> {
   const path = join(dir, shard.file);
+  const handle = await open(path, 'r').catch((err: unknown) => {
+    throw cannotRead(path, err);
+  });
   try {
-    const handle = await open(path, 'r');
-    try {
-      return await readOpenShard(handle, path, shard, index, options);
-    } finally {
-      await handle.close();
-    }
+    return await readOpenShard(handle, path, shard, index, options);
   } catch (err) {
-    if (err instanceof UserError) throw err;
-    const e = err as NodeJS.ErrnoException;
-    throw new UserError(`shards: cannot read ${path}: ${e.code ?? e.message}`);
+    throw cannotRead(path, err);
+  } finally {
+    // A failing close must not hide why the read failed; what was read is whole either way.
+    await handle.close().catch(() => {});
   }
+}
+
+/** The file system's errors (ENOENT, EIO, …) as the user's, naming the file; anything else (a fault, no memory) as it is. */
+function cannotRead(path: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && !(err instanceof UserError) ? new UserError(`shards: cannot read ${path}: ${code}`) : err;
 }
 
 async function readOpenShard(handle: FileHandle, path: string, shard: ShardEntry, index: ShardShape, { into, chunkBytes = 8 * 2 ** 20 }: ReadShardOptions): Promise<SampleArrays> {
@@ -115,7 +120,8 @@ export async function readSpan({ handle, hash, short }: Span, into: Uint8Array, 
 
 async function readCompactFeatures(span: Span, out: Float32Array, storedBytes: number, featureSize: number, encoding: CompactEncoding, chunkBytes: number): Promise<void> {
   const width = featureBytes(encoding, 1);
-  const chunk = new Uint8Array(Math.min(Math.max(width, chunkBytes - (chunkBytes % width)), storedBytes));
+  const whole = Number.isFinite(chunkBytes) ? Math.max(width, Math.floor(chunkBytes / width) * width) : storedBytes;
+  const chunk = new Uint8Array(Math.min(whole, storedBytes));
   for (let at = 0; at < storedBytes; at += chunk.length) {
     const piece = chunk.subarray(0, Math.min(chunk.length, storedBytes - at));
     await readSpan(span, piece, at);

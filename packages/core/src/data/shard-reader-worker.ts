@@ -48,11 +48,12 @@ async function read({ dir, entry, shape }: ReadRequest): Promise<{ features: Flo
 }
 
 /**
- * Reading, hashing and checking shards can wait: the next window is read with a whole
+ * Hashing, decoding and checking shards can wait: the next window is read with a whole
  * window's training to spare. Training cannot: a step waits for the slowest of the
  * compute threads, and one that loses its core to this thread stalls the step. So on
  * Linux, where a thread has its own niceness, this thread yields to them; when training
- * waits for a shard, its threads are idle and this one gets the cores anyway.
+ * waits for a shard, its threads are idle and this one gets the cores anyway. The reads
+ * themselves run on libuv's thread pool, shared with the process, at its priority.
  */
 const NICER_BY = 10;
 
