@@ -6,11 +6,22 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { SampleArrays } from './dataset.js';
 import { decodeFeaturesInto, featureBytes } from './encoding.js';
-import type { CompactEncoding } from './encoding.js';
-import type { ShardIndex } from './shards.js';
+import type { CompactEncoding, FeatureEncoding } from './encoding.js';
 
-export type ShardShape = Pick<ShardIndex, 'featureSize' | 'actionCount' | 'encoding'>;
-type ShardEntry = ShardIndex['shards'][number];
+/** What reading a shard file needs of its set's index.json (ShardIndex in shards.ts). */
+export interface ShardShape {
+  featureSize: number;
+  actionCount: number;
+  /** How features are stored; absent means float32. */
+  encoding?: FeatureEncoding;
+}
+
+/** One shard file as index.json lists it. */
+export interface ShardEntry {
+  file: string;
+  samples: number;
+  sha256?: string;
+}
 
 /** Bytes of one sample in a shard file. */
 export function bytesPerSample(index: ShardShape): number {

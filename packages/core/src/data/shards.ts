@@ -7,8 +7,9 @@ import type { ResolvedOptionsOf } from '../plugins/define-options.js';
 import { ArrayDataset } from './dataset.js';
 import type { Dataset } from './dataset.js';
 import { decodedBytesPerSample, readShardFile, shardFileBytes, wrongSize } from './shard-file.js';
+import type { ShardEntry, ShardShape } from './shard-file.js';
 import { encodeFeatures, featureEncodingSchema, fitEncoding } from './encoding.js';
-import type { EncodingName, FeatureEncoding } from './encoding.js';
+import type { EncodingName } from './encoding.js';
 import type { DataSource } from './source.js';
 import { UserError } from '../errors.js';
 import { validateWithSchema } from '../config/validate.js';
@@ -21,14 +22,10 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
  * (int32, n), masks (uint8, n × actionCount). Version 2 is version 1 with an
  * `encoding`, so that a reader that does not know encodings refuses it.
  */
-export interface ShardIndex {
+export interface ShardIndex extends ShardShape {
   format: 'poke-shards';
   version: 1 | 2;
-  featureSize: number;
-  actionCount: number;
-  /** How features are stored; absent means float32. */
-  encoding?: FeatureEncoding;
-  shards: Array<{ file: string; samples: number; sha256?: string }>;
+  shards: ShardEntry[];
   /** Free-form description of where the data came from. */
   meta?: Record<string, unknown>;
 }
