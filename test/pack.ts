@@ -4,11 +4,10 @@
  * package-check tests install or lint instead of the workspace folders.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { makeTempDir } from './temp-dirs.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -50,7 +49,7 @@ let packing: Promise<Packed> | undefined;
 
 export function packWorkspaces(): Promise<Packed> {
   packing ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'poke-test-packs-'));
+    const dir = await makeTempDir('poke-test-packs-');
     const { stdout } = await promisify(execFile)('npm', ['pack', '--workspaces', '--json', '--pack-destination', dir], {
       cwd: REPO_ROOT,
       env: userEnv(),
