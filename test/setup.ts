@@ -54,7 +54,7 @@ export function mochaGlobalTeardown(): void {
 function removeTempDirs(): void {
   if (madeTempDirs.size === 0) return;
   if (failures > 0 || process.env.POKE_KEEP_TEST_DIRS === '1') {
-    console.log(`\nKept the ${madeTempDirs.size} temp folders the tests made (poke-test-*, poke-compare-* in the system's temp folder); a passing run without POKE_KEEP_TEST_DIRS=1 removes them.`);
+    console.log(`\nKept the ${madeTempDirs.size} temp folders the tests made (poke-* in the system's temp folder); a passing run without POKE_KEEP_TEST_DIRS=1 removes them.`);
     return;
   }
   for (const dir of madeTempDirs) rmSync(dir, { recursive: true, force: true });

@@ -47,8 +47,9 @@ describe('shard feature encodings', () => {
     const values = [1, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 65504, 65520, 2 ** -24, 2 ** -25, -0, -2.5, Infinity, -Infinity];
     const features = Float32Array.from(values);
     // Non-finite features are refused as samples, so these go through the codec as one shard only.
-    const { encodeFeatures, decodeFeatures } = await import('../src/data/encoding.js');
-    const decoded = decodeFeatures(encodeFeatures(features, 1, { type: 'float16' }), values.length, 1, { type: 'float16' });
+    const { encodeFeatures, decodeFeaturesInto } = await import('../src/data/encoding.js');
+    const decoded = new Float32Array(values.length);
+    decodeFeaturesInto(encodeFeatures(features, 1, { type: 'float16' }), decoded, 0, 1, { type: 'float16' });
     expect(Array.from(decoded)).to.deep.equal([1, 1, 1 + 2 ** -9, 65504, Infinity, 2 ** -24, 0, -0, -2.5, Infinity, -Infinity]);
   });
 

@@ -76,15 +76,6 @@ export function encodeFeatures(features: Float32Array, featureSize: number, enco
   return out;
 }
 
-export function decodeFeatures(bytes: Uint8Array, count: number, featureSize: number, encoding: FeatureEncoding | undefined): Float32Array {
-  if (!encoding || encoding.type === 'float32') {
-    return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, count) : new Float32Array(new Uint8Array(bytes.subarray(0, count * 4)).buffer);
-  }
-  const out = new Float32Array(count);
-  decodeFeaturesInto(bytes.subarray(0, count * featureBytes(encoding, 1)), out, 0, featureSize, encoding);
-  return out;
-}
-
 /**
  * Decode the compact feature values in `bytes` into `out` from value `first` on. A
  * shard is decoded a piece at a time: `first` places the piece, and tells uint8
