@@ -2,8 +2,12 @@ import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { HeapBytes } from '@poke/core/internal';
 
-/** I/O and hashing work in chunks this big, so that one overlaps the other. */
+/** Files are written, and read back for verification, this much at a time. */
 const CHUNK = 8 * 1024 * 1024;
+/** Writes queued on libuv's pool at once, so that it never waits for this thread to queue the next. */
+const WRITES_QUEUED = 2;
+/** The hash takes this much between turns of the event loop, so a write that ends is followed by the next at once. */
+const HASH_SLICE = 2 * 1024 * 1024;
 
 /**
  * What a file is written from: bytes in memory, or a tensor's bytes on the wasm
@@ -11,21 +15,19 @@ const CHUNK = 8 * 1024 * 1024;
  */
 export type Part = Uint8Array | HeapBytes;
 
+/** A file's parts in order, as a list or made one at a time as the write goes. */
+export type Parts = Iterable<Part> | AsyncIterable<Part>;
+
 interface Chunk {
   part: Part;
   offset: number;
   length: number;
 }
 
-function* chunks(parts: readonly Part[]): Generator<Chunk> {
-  for (const part of parts) {
+async function* chunks(parts: Parts): AsyncGenerator<Chunk> {
+  for await (const part of parts) {
     for (let offset = 0; offset < part.byteLength; offset += CHUNK) yield { part, offset, length: Math.min(CHUNK, part.byteLength - offset) };
   }
-}
-
-/** Bytes enough for the largest chunk of a viewed part. */
-function stagingSize(parts: readonly Part[]): number {
-  return Math.min(CHUNK, Math.max(...parts.map((p) => (p instanceof Uint8Array ? 0 : p.byteLength))));
 }
 
 /** The chunk's bytes, valid until the next await. */
@@ -37,60 +39,144 @@ function bytesAt({ part, offset, length }: Chunk): Uint8Array {
  * Write `parts` back to back into a new file inside a not-yet-published
  * checkpoint folder and fsync it; returns its sha256 and size.
  *
- * The bytes are written first, then hashed on this thread while libuv's pool
- * waits for the fsync: the disk's time and the hash's time overlap, and the
- * writes (page-cache copies) do not compete with the hash for memory
- * bandwidth. Hashing while writing, chunk by chunk, measured slower. The hash
- * yields between chunks, so a save in the background does not stall training
- * for the length of a whole file. The parts are snapshots nobody writes to, so
- * hashing them after the write hashes what was written. A viewed part is
- * copied chunk by chunk into one buffer (one per file) for the write, because
- * a view may not outlive the await. Copying into one buffer used again and again costs far
- * less than reading the part back whole into fresh memory, whose pages the
- * system must first hand over (docs/checkpoints.md).
+ * The writes go ahead on libuv's pool while this thread hashes what has been
+ * handed to them, so a save takes about the longer of the two rather than
+ * their sum (docs/checkpoints.md):
+ * - when the page cache is slow, the hash follows just behind the writes and
+ *   reads each chunk while the write reads it too, so the bytes come from
+ *   memory once;
+ * - when it is fast, the writes run ahead and the fsync overlaps the rest of
+ *   the hash.
+ * Parts are made as the writes need them (a tensor read back, on
+ * tensorflow). A chunk viewed on the wasm heap is copied into one of two
+ * buffers for its write, since a view may not outlive an await, and viewed
+ * again for the hash. The hash turns the event loop after every 2 MiB, so a
+ * save in the background lets training run in between. Parts in memory must
+ * not change until the file is written.
  */
-export async function writeSynced(path: string, data: readonly Part[] | Uint8Array | string): Promise<{ sha256: string; bytes: number }> {
+export async function writeSynced(path: string, data: Parts | Uint8Array | string): Promise<{ sha256: string; bytes: number }> {
   const parts = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
-  const hash = createHash('sha256');
   const handle = await open(path, 'wx');
-  let bytes = 0;
-  let staging: Uint8Array | undefined;
+  const hasher = new ChunkHasher();
   try {
-    for (const chunk of chunks(parts)) {
-      let out = bytesAt(chunk);
-      if (!(chunk.part instanceof Uint8Array)) {
-        staging ??= new Uint8Array(stagingSize(parts));
-        staging.set(out);
-        out = staging.subarray(0, chunk.length);
-      }
-      await writeAll(handle, out);
-      bytes += chunk.length;
-    }
-    const syncing = handle.sync();
-    // The fsync must be awaited even if hashing throws: no promise left unhandled.
+    let bytes: number;
     try {
-      for (const chunk of chunks(parts)) {
-        hash.update(bytesAt(chunk));
-        await yieldToEventLoop();
-      }
+      bytes = await writeChunks(handle, chunks(parts), hasher);
+      hasher.end();
+    } catch (error) {
+      hasher.stop();
+      throw error;
     } finally {
-      await syncing;
+      await hasher.done.catch(() => {});
     }
+    return { sha256: await hasher.done, bytes };
   } finally {
     await handle.close();
   }
-  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Queues the chunks' writes, each at its place in the file, handing each to the hash as it is queued; fsyncs; returns the size. */
+async function writeChunks(handle: Writable & { sync(): Promise<void> }, source: AsyncIterable<Chunk>, hasher: ChunkHasher): Promise<number> {
+  const staging: Uint8Array[] = [];
+  const queued: Array<Promise<void>> = [];
+  let position = 0;
+  let k = 0;
+  try {
+    for await (const chunk of source) {
+      if (queued.length === WRITES_QUEUED) await queued.shift();
+      hasher.throwIfFailed();
+      let out = bytesAt(chunk);
+      if (!(chunk.part instanceof Uint8Array)) {
+        // The write that used this buffer last is the one just awaited.
+        const i = k % WRITES_QUEUED;
+        if (!staging[i] || staging[i].byteLength < out.byteLength) staging[i] = new Uint8Array(CHUNK);
+        staging[i].set(out);
+        out = staging[i].subarray(0, chunk.length);
+      }
+      const write = writeAll(handle, out, position);
+      // Handled here so that a failure is not reported as unhandled before its turn to be awaited.
+      write.catch(() => {});
+      queued.push(write);
+      hasher.add(chunk);
+      position += chunk.length;
+      k++;
+    }
+    while (queued.length) await queued.shift();
+  } finally {
+    // Nothing may still be writing when the file is closed.
+    await Promise.allSettled(queued);
+  }
+  await handle.sync();
+  return position;
+}
+
+/**
+ * sha256 of the chunks handed to it, in order, on this thread, a slice at a
+ * time with a turn of the event loop after each; `done` settles with the
+ * hex digest once `end` is called and every chunk is hashed.
+ */
+class ChunkHasher {
+  readonly done: Promise<string>;
+  private readonly hash = createHash('sha256');
+  private readonly queue: Chunk[] = [];
+  private wake: (() => void) | undefined;
+  private ended = false;
+  private stopped = false;
+  private failure: { error: unknown } | undefined;
+
+  constructor() {
+    this.done = this.run();
+    this.done.catch((error: unknown) => (this.failure = { error }));
+  }
+
+  add(chunk: Chunk): void {
+    this.queue.push(chunk);
+    this.wake?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  /** Gives up: `done` settles without hashing the rest. */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /** Lets the writes stop as soon as the hash has failed. */
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  private async run(): Promise<string> {
+    for (;;) {
+      if (this.stopped) return '';
+      const chunk = this.queue.shift();
+      if (!chunk) {
+        if (this.ended) return this.hash.digest('hex');
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
+      }
+      for (let at = 0; at < chunk.length && !this.stopped; at += HASH_SLICE) {
+        this.hash.update(bytesAt({ part: chunk.part, offset: chunk.offset + at, length: Math.min(HASH_SLICE, chunk.length - at) }));
+        await yieldToEventLoop();
+      }
+    }
+  }
 }
 
 /** Minimal file handle for {@link writeAll}: node's FileHandle, or a stand-in in tests. */
 export interface Writable {
-  write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
 }
 
-/** Write all of `bytes`: a write may take fewer bytes than it was given, and the rest must follow. */
-export async function writeAll(handle: Writable, bytes: Uint8Array): Promise<void> {
+/** Write all of `bytes` at `position`: a write may take fewer bytes than it was given, and the rest must follow. */
+export async function writeAll(handle: Writable, bytes: Uint8Array, position: number): Promise<void> {
   for (let done = 0; done < bytes.byteLength; ) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done);
+    const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, position + done);
     if (bytesWritten <= 0) throw new Error(`a write took none of ${bytes.byteLength - done} bytes`);
     done += bytesWritten;
   }

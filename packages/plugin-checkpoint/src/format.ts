@@ -7,7 +7,7 @@ import type { TrainingStateSnapshot } from '@poke/core';
 import type { OptimizerState } from '@poke/core/internal';
 import type { CheckpointContent, CheckpointMetadata, LoadedCheckpoint } from './types.js';
 import { writeSynced, readHashed, splitFloat32, elementCount } from './files.js';
-import { readTensorBytes } from './tensor-bytes.js';
+import { tensorBytes } from './tensor-bytes.js';
 import { CheckpointError } from './errors.js';
 import { CHECKPOINT_FILES, modelJsonSchema, optimizerJsonSchema, stateSchema } from './json-schemas.js';
 import { readJson, checked, readMetadata } from './read-json.js';
@@ -32,10 +32,10 @@ export async function writeCheckpointFiles(dir: string, id: string, content: Che
       { paths: ['weights.bin'], weights: content.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) },
     ],
   };
-  files['weights.bin'] = await writeSynced(join(dir, 'weights.bin'), await readTensorBytes(content.weights.map((w) => w.tensor), content.backend));
+  files['weights.bin'] = await writeSynced(join(dir, 'weights.bin'), tensorBytes(content.weights.map((w) => w.tensor), content.backend));
   files['model.json'] = await writeSynced(join(dir, 'model.json'), JSON.stringify(modelJson));
   const { slots, buffers: _buffers, ...optimizerHead } = content.optimizer;
-  files['optimizer.bin'] = await writeSynced(join(dir, 'optimizer.bin'), await readTensorBytes(content.optimizer.buffers, content.backend));
+  files['optimizer.bin'] = await writeSynced(join(dir, 'optimizer.bin'), tensorBytes(content.optimizer.buffers, content.backend));
   files['optimizer.json'] = await writeSynced(
     join(dir, 'optimizer.json'),
     JSON.stringify({ ...optimizerHead, slots: slots.map((s) => ({ name: s.name, shape: s.shape })) }, null, 2),

@@ -7,33 +7,38 @@ import type { Part } from './files.js';
 const PIECE_ELEMENTS = 4 * 1024 * 1024;
 
 /**
- * The float32 tensors' bytes, in order. On wasm they are views into the heap,
- * read as the file is written, since reading back copies each tensor into
- * fresh memory. Elsewhere they are read back here, with a turn of the event
- * loop after each tensor, and on tensorflow after each slice of a large one. Reading
- * back from tensorflow copies on this thread, in one go per read: the tensors
- * of a 580 MB checkpoint, read whole and back to back, kept a background save
- * from letting training run for over half a second. A slice of the flattened
- * tensor shares its buffer in TensorFlow when it starts and ends 64-byte
- * aligned (all but perhaps the last), and so costs no copy there. cpu's read
- * copies nothing, so there a tensor is read whole. `backend` is the one the
- * tensors live on; they must stay undisposed until the file is written.
+ * The float32 tensors' bytes, in order, made one part at a time as the file
+ * writer asks for them, so that reading one back overlaps writing the one
+ * before. On wasm they are views into the heap, read as the file is written,
+ * since reading back copies each tensor into fresh memory. Elsewhere they are
+ * read back, on tensorflow in slices of a large tensor. Reading back from
+ * tensorflow copies on this thread, in one go per read: a 580 MB checkpoint's
+ * tensors, read whole and back to back, kept a background save from letting
+ * training run for over half a second. A slice of the flattened tensor shares
+ * its buffer in TensorFlow when it starts and ends 64-byte aligned (all but
+ * perhaps the last), and so costs no copy there. cpu's read copies nothing, so
+ * there a tensor is read whole. The event loop turns after each tensor and
+ * slice. `backend` is the one the tensors live on; they
+ * must stay undisposed until the file is written. The dtypes are checked
+ * here, before any file is opened.
  */
-export async function readTensorBytes(tensors: readonly tf.Tensor[], backend: string): Promise<Part[]> {
-  const out: Part[] = [];
+export function tensorBytes(tensors: readonly tf.Tensor[], backend: string): AsyncIterable<Part> {
   for (const t of tensors) {
     // model.json and optimizer.json declare float32: anything else would be written under the wrong type.
     if (t.dtype !== 'float32') throw new Error(`checkpoint: a ${t.dtype} tensor of shape [${t.shape.join(', ')}] cannot be saved; weights and optimizer slots are float32`);
+  }
+  return partsOf(tensors, backend);
+}
+
+async function* partsOf(tensors: readonly tf.Tensor[], backend: string): AsyncGenerator<Part> {
+  for (const t of tensors) {
     const onHeap = wasmHeapView(t);
-    if (onHeap) {
-      out.push(onHeap);
-      continue;
-    }
-    if (t.size <= PIECE_ELEMENTS || backend !== 'tensorflow') out.push(await bytesOfTensor(t));
-    else for await (const piece of pieces(t)) out.push(piece);
+    if (onHeap) yield onHeap;
+    else if (t.size <= PIECE_ELEMENTS || backend !== 'tensorflow') yield await bytesOfTensor(t);
+    else yield* pieces(t);
+    // Training gets a turn between any two reads, whatever the writer awaits in between.
     await yieldToEventLoop();
   }
-  return out;
 }
 
 async function bytesOfTensor(t: tf.Tensor): Promise<Uint8Array> {
