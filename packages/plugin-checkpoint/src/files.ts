@@ -43,16 +43,16 @@ function bytesAt({ part, offset, length }: Chunk): Uint8Array {
  * handed to them, so a save takes about the longer of the two rather than
  * their sum (docs/checkpoints.md):
  * - when the page cache is slow, the hash follows just behind the writes and
- *   reads each chunk while the write reads it too, so the bytes come from
- *   memory once;
+ *   reads each chunk just after the write (or the copy out of the heap) has,
+ *   from the cache rather than from memory;
  * - when it is fast, the writes run ahead and the fsync overlaps the rest of
  *   the hash.
  * Parts are made as the writes need them (a tensor read back, on
  * tensorflow). A chunk viewed on the wasm heap is copied into one of two
  * buffers for its write, since a view may not outlive an await, and viewed
  * again for the hash. The hash turns the event loop after every 2 MiB, so a
- * save in the background lets training run in between. Parts in memory must
- * not change until the file is written.
+ * save in the background lets training run in between. The hash may end
+ * after the fsync, so parts in memory must not change until this returns.
  */
 export async function writeSynced(path: string, data: Parts | Uint8Array | string): Promise<{ sha256: string; bytes: number }> {
   const parts = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;

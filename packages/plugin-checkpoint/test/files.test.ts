@@ -66,38 +66,73 @@ describe('checkpoint file writing', () => {
   });
 
   describe('while a write is on its way to the file', () => {
-    type Write = (...args: unknown[]) => Promise<unknown>;
-    let handles: { write: Write };
-    let write: Write;
+    type Method = (...args: unknown[]) => Promise<unknown>;
+    let handles: { write: Method };
+    let write: Method;
     const events: string[] = [];
+    /** Writes started and not yet settled, and how many were at once at most. */
+    const writes = { inFlight: 0, most: 0 };
+    /** Writes in flight when each file was closed. */
+    let atClose: number[] = [];
     before(async () => {
       const probe = await open(join(await tempDir('files'), 'probe'), 'w');
-      handles = Object.getPrototypeOf(probe) as { write: Write };
+      handles = Object.getPrototypeOf(probe) as typeof handles;
       await probe.close();
       write = handles.write;
     });
     afterEach(() => {
       handles.write = write;
+      atClose = [];
       events.length = 0;
+      Object.assign(writes, { inFlight: 0, most: 0 });
     });
-    /** Each write reaches the file only after a turn of the event loop: until then the writer goes on. */
-    function delayWrites(fail?: (n: number) => Error | undefined) {
+    /**
+     * Each write reaches the file only after a turn of the event loop: until then the writer goes
+     * on. With `total`, the count of writes to come, an even-numbered write waits until the one after
+     * it has landed, as libuv's pool may finish them.
+     */
+    function delayWrites({ fail, total = 0 }: { fail?: (n: number) => Error | undefined; total?: number } = {}) {
       let n = 0;
-      handles.write = async function (this: unknown, ...args: unknown[]) {
+      const landed = new Map<number, () => void>();
+      const hasLanded = (i: number) => new Promise<void>((resolve) => landed.set(i, resolve));
+      const waits = new Map<number, Promise<void>>();
+      const closing = new WeakSet<object>();
+      handles.write = async function (this: { close: Method }, ...args: unknown[]) {
         const i = n++;
         events.push(`write ${i}`);
-        await new Promise((resolve) => setImmediate(resolve));
-        const error = fail?.(i);
-        if (error) throw error;
-        const result = await write.apply(this, args);
-        events.push(`written ${i}`);
-        return result;
+        writes.most = Math.max(writes.most, ++writes.inFlight);
+        // FileHandle's close is the handle's own property, not the prototype's: wrapped here, once.
+        if (!closing.has(this)) {
+          closing.add(this);
+          const close = this.close;
+          this.close = async (...a: unknown[]) => {
+            atClose.push(writes.inFlight);
+            return close.apply(this, a);
+          };
+        }
+        if (i % 2 === 0 && i + 1 < total) waits.set(i, hasLanded(i + 1));
+        try {
+          await new Promise((resolve) => setImmediate(resolve));
+          await waits.get(i);
+          const error = fail?.(i);
+          if (error) throw error;
+          const result = await write.apply(this, args);
+          events.push(`written ${i}`);
+          landed.get(i)?.();
+          return result;
+        } finally {
+          writes.inFlight--;
+        }
       };
+    }
+    /** The file was closed once, with no write still on its way to it. */
+    function expectClosedAfterWrites() {
+      expect(atClose, 'writes in flight at each close').to.deep.equal([0]);
     }
     const MiB = 1024 * 1024;
 
     it('makes the next part while the one before is being written, and writes every part in order', async () => {
-      delayWrites();
+      delayWrites({ total: 5 });
       const dir = await tempDir('files');
       const sizes = [3, 9 * MiB, 5, 2 * MiB];
       const expected = sizes.map((size, k) => Uint8Array.from({ length: size }, (_, i) => (i * 31 + k) % 256));
@@ -115,6 +150,9 @@ describe('checkpoint file writing', () => {
       expect(events.indexOf('make 1'), 'part 1 made before write 0 is done').to.be.lessThan(events.indexOf('written 0'));
       expect(events.indexOf('make 2'), 'part 2 made before write 2 is done').to.be.lessThan(events.indexOf('written 2'));
       expect(events.filter((e) => e.startsWith('written'))).to.have.length(5);
+      expect(events.indexOf('written 1'), 'write 1 landed first, at its place').to.be.lessThan(events.indexOf('written 0'));
+      expect(writes.most, 'writes queued at once').to.equal(2);
+      expectClosedAfterWrites();
     });
 
     it('copies a viewed chunk into a buffer no write in flight is using', async () => {
@@ -129,7 +167,7 @@ describe('checkpoint file writing', () => {
     });
 
     it('fails with the write\'s own error, reported once, and closes the file', async () => {
-      delayWrites((i) => (i === 1 ? Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }) : undefined));
+      delayWrites({ fail: (i) => (i === 1 ? Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }) : undefined) });
       const dir = await tempDir('files');
       const unhandled: unknown[] = [];
       const onUnhandled = (reason: unknown) => void unhandled.push(reason);
@@ -150,7 +188,7 @@ describe('checkpoint file writing', () => {
         await new Promise((resolve) => setImmediate(resolve));
         expect(unhandled).to.deep.equal([]);
         expect(made, 'parts made once the failed write was seen').to.be.lessThan(8);
-        expect(openHandles()).to.equal(0);
+        expectClosedAfterWrites();
       } finally {
         process.off('unhandledRejection', onUnhandled);
       }
@@ -182,12 +220,7 @@ describe('checkpoint file writing', () => {
       const err = await writeSynced(join(dir, 'gone.bin'), parts()).catch((e: unknown) => e);
       expect((err as Error).message).to.equal('the tensor was disposed while its bytes were being read');
       expect(made, 'parts made once the hash had failed').to.be.lessThan(8);
-      expect(openHandles()).to.equal(0);
+      expectClosedAfterWrites();
     });
   });
 });
-
-/** File handles open in this process: one left open would keep a failed file from being removed on some systems. */
-function openHandles(): number {
-  return (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === 'FileHandle').length;
-}
