@@ -59,17 +59,13 @@ export async function writeSynced(path: string, data: Parts | Uint8Array | strin
   const handle = await open(path, 'wx');
   const hasher = new ChunkHasher();
   try {
-    let bytes: number;
-    try {
-      bytes = await writeChunks(handle, chunks(parts), hasher);
-      hasher.end();
-    } catch (error) {
-      hasher.stop();
-      throw error;
-    } finally {
-      await hasher.done.catch(() => {});
-    }
+    const bytes = await writeChunks(handle, chunks(parts), hasher);
+    hasher.end();
     return { sha256: await hasher.done, bytes };
+  } catch (error) {
+    hasher.stop();
+    await hasher.done.catch(() => {});
+    throw error;
   } finally {
     await handle.close();
   }
@@ -87,9 +83,10 @@ async function writeChunks(handle: Writable & { sync(): Promise<void> }, source:
       hasher.throwIfFailed();
       let out = bytesAt(chunk);
       if (!(chunk.part instanceof Uint8Array)) {
-        // The write that used this buffer last is the one just awaited.
+        // The write that used this buffer last is the one just awaited. Sized to the largest
+        // chunk so far, so that a small model's save does not take 8 MiB buffers.
         const i = k % WRITES_QUEUED;
-        if (!staging[i] || staging[i].byteLength < out.byteLength) staging[i] = new Uint8Array(CHUNK);
+        if ((staging[i]?.byteLength ?? 0) < chunk.length) staging[i] = new Uint8Array(chunk.length);
         staging[i].set(out);
         out = staging[i].subarray(0, chunk.length);
       }

@@ -18,9 +18,9 @@ const PIECE_ELEMENTS = 4 * 1024 * 1024;
  * its buffer in TensorFlow when it starts and ends 64-byte aligned (all but
  * perhaps the last), and so costs no copy there. cpu's read copies nothing, so
  * there a tensor is read whole. The event loop turns after each tensor and
- * slice. `backend` is the one the tensors live on; they
- * must stay undisposed until the file is written and hashed. The dtypes are checked
- * here, before the file is opened.
+ * slice. `backend` is the one the tensors live on; they must stay undisposed
+ * until the file is written and hashed. The dtypes are checked here, before
+ * the file is opened.
  */
 export function tensorBytes(tensors: readonly tf.Tensor[], backend: string): AsyncIterable<Part> {
   for (const t of tensors) {

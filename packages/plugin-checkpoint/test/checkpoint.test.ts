@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFile, writeFile, readdir, readlink, mkdir, rm, truncate, cp, open } from 'node:fs/promises';
+import { readFile, writeFile, readdir, readlink, mkdir, rm, truncate, cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -10,7 +10,7 @@ import { requireNativeTensorflow } from '../../../test/requirements.js';
 import { CheckpointPlugin, CheckpointManager, checkpointIOHandler, readCheckpoint, CheckpointError } from '@poke/plugin-checkpoint';
 import type { Saved } from '@poke/plugin-checkpoint';
 import {
-  adamStep, checkpointTrainer, checkpointsDir, collectRecords, readJson, recordingLogger, rowsOf, tempDir, weightsOf, makeTrainer, smallConfig,
+  adamStep, checkpointTrainer, checkpointsDir, collectRecords, fileHandlePrototype, readJson, recordingLogger, rowsOf, tempDir, weightsOf, makeTrainer, smallConfig,
 } from './helpers.js';
 
 /** The arrays' bytes back to back: millions of floats compare in one call (chai's deep equal walks them one by one). */
@@ -382,9 +382,7 @@ describe('plugin-checkpoint', () => {
           const heap = () => (used as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
           let growths = 0;
           if (backend === 'wasm') {
-            const probe = await open(join(dir, 'probe'), 'w');
-            const handles = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
-            await probe.close();
+            const handles = await fileHandlePrototype(dir);
             const write = handles.write;
             handles.write = async function (this: unknown, ...args: unknown[]) {
               const result = await write.apply(this, args);

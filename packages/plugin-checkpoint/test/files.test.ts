@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { writeAll, writeSynced } from '../src/files.js';
-import { tempDir } from './helpers.js';
+import { fileHandlePrototype, tempDir } from './helpers.js';
+import type { FileHandleMethod } from './helpers.js';
 
 describe('checkpoint file writing', () => {
   it('writes the rest of the bytes when a write takes only part of them', async () => {
@@ -66,18 +67,15 @@ describe('checkpoint file writing', () => {
   });
 
   describe('while a write is on its way to the file', () => {
-    type Method = (...args: unknown[]) => Promise<unknown>;
-    let handles: { write: Method };
-    let write: Method;
+    let handles: { write: FileHandleMethod };
+    let write: FileHandleMethod;
     const events: string[] = [];
     /** Writes started and not yet settled, and how many were at once at most. */
     const writes = { inFlight: 0, most: 0 };
     /** Writes in flight when each file was closed. */
     let atClose: number[] = [];
     before(async () => {
-      const probe = await open(join(await tempDir('files'), 'probe'), 'w');
-      handles = Object.getPrototypeOf(probe) as typeof handles;
-      await probe.close();
+      handles = await fileHandlePrototype(await tempDir('files'));
       write = handles.write;
     });
     afterEach(() => {
@@ -97,7 +95,7 @@ describe('checkpoint file writing', () => {
       const hasLanded = (i: number) => new Promise<void>((resolve) => landed.set(i, resolve));
       const waits = new Map<number, Promise<void>>();
       const closing = new WeakSet<object>();
-      handles.write = async function (this: { close: Method }, ...args: unknown[]) {
+      handles.write = async function (this: { close: FileHandleMethod }, ...args: unknown[]) {
         const i = n++;
         events.push(`write ${i}`);
         writes.most = Math.max(writes.most, ++writes.inFlight);
@@ -155,12 +153,13 @@ describe('checkpoint file writing', () => {
       expectClosedAfterWrites();
     });
 
-    it('copies a viewed chunk into a buffer no write in flight is using', async () => {
+    it('copies a viewed chunk into a buffer no write in flight is using, grown when a larger chunk comes', async () => {
       delayWrites();
       const dir = await tempDir('files');
-      const source = Uint8Array.from({ length: 20 * MiB + 7 }, (_, i) => (i * 7 + (i >> 20)) % 256);
-      const viewed = { byteLength: source.byteLength, view: (offset: number, length: number) => source.subarray(offset, offset + length) };
-      const result = await writeSynced(join(dir, 'staged.bin'), [viewed]);
+      const source = Uint8Array.from({ length: 20 * MiB + 12 }, (_, i) => (i * 7 + (i >> 20)) % 256);
+      const view = (from: number, to: number) => ({ byteLength: to - from, view: (offset: number, length: number) => source.subarray(from + offset, from + offset + length) });
+      // A small viewed part first, as a bias before a kernel: the buffer it took must grow for a later chunk.
+      const result = await writeSynced(join(dir, 'staged.bin'), [view(0, 5), view(5, source.byteLength)]);
       const file = await readFile(join(dir, 'staged.bin'));
       expect(file.equals(source), 'the file holds the viewed bytes').to.equal(true);
       expect(result.sha256).to.equal(createHash('sha256').update(source).digest('hex'));

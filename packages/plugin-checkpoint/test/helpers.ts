@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger, MetricsRecord, Trainer, UserConfig } from '@poke/core';
 import { adamStep, makeTrainer, smallConfig, tempDir, weightsOf, REPO_ROOT } from '../../core/test/helpers.js';
@@ -6,6 +6,20 @@ import checkpoint from '@poke/plugin-checkpoint';
 import type { CheckpointOptions } from '@poke/plugin-checkpoint';
 
 export { adamStep, makeTrainer, smallConfig, tempDir, weightsOf, REPO_ROOT };
+
+/** A method of node's FileHandle, as a test wraps it. */
+export type FileHandleMethod = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * FileHandle's prototype, whose `write` a test may wrap (and must put back): node does
+ * not export the class, so it comes from a handle opened and closed in `dir`. `close` is
+ * each handle's own property, not the prototype's.
+ */
+export async function fileHandlePrototype(dir: string): Promise<{ write: FileHandleMethod }> {
+  const probe = await open(join(dir, 'probe'), 'w');
+  await probe.close();
+  return Object.getPrototypeOf(probe) as { write: FileHandleMethod };
+}
 
 export function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
