@@ -4,7 +4,7 @@
  * keeps them and says where, to look at. Without this a full run leaves ≈700 MB in the
  * system's temp folder.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,5 +19,16 @@ export const madeTempDirs = ((globalThis as Record<symbol, unknown>)[KEY] ??= ne
 export async function makeTempDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   madeTempDirs.add(dir);
+  return dir;
+}
+
+/**
+ * A temp folder that is a project of its own, as `poke init` writes one: config search
+ * stops there, and .ts files in it are ES modules (outside any package.json they would
+ * be CommonJS).
+ */
+export async function makeProjectDir(prefix: string): Promise<string> {
+  const dir = await makeTempDir(prefix);
+  await writeFile(join(dir, 'package.json'), '{ "name": "poke-test", "private": true, "type": "module" }\n');
   return dir;
 }

@@ -6,7 +6,7 @@ import { coreConfigSchema, optionRows } from '@poke/core/internal';
 import { configKeyTable, TABLE_START, TABLE_END } from '../src/config-keys.js';
 import { STARTER_CONFIG } from '../src/project-template.js';
 import { REPO_ROOT } from './helpers.js';
-import { makeTempDir } from '../../../test/temp-dirs.js';
+import { makeProjectDir } from '../../../test/temp-dirs.js';
 
 /** The core's schema is the one definition of the config's keys; what shows them must agree with it. */
 describe('config keys, defaults and descriptions come from the schema', () => {
@@ -31,8 +31,7 @@ describe('config keys, defaults and descriptions come from the schema', () => {
     const uncommented = STARTER_CONFIG.replace(/^ {2}\/\/ (runsDir|seed|model|train): (.*?),( +\/\/.*)?$/gm, '  $1: $2,').replace('/* , valFraction: 0.1 */', ', valFraction: 0.1');
     expect(uncommented.match(/^ {2}(runsDir|seed|model|train):/gm), 'every commented default was found').to.have.length(4);
     const resolve = async (text: string) => {
-      const dir = await makeTempDir('poke-test-init-defaults-');
-      await writeFile(join(dir, 'package.json'), '{ "name": "poke-test", "private": true, "type": "module" }\n');
+      const dir = await makeProjectDir('poke-test-init-defaults-');
       await writeFile(join(dir, 'poke.config.ts'), text.replace(/plugins: \[.*\]/, 'plugins: []'));
       const { config } = await resolveConfig(await loadConfig({ cwd: dir }));
       return { ...config, configFile: undefined };

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTempDir } from '../../../test/temp-dirs.js';
+import { makeProjectDir } from '../../../test/temp-dirs.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const POKE_BIN = join(REPO_ROOT, 'packages', 'cli', 'bin', 'poke.js');
@@ -18,12 +17,8 @@ export function holdAt(at: number, options: { holdStop?: boolean } = {}): string
  * its configs and plugins still import @poke/* (the host's copy, through the
  * core's module hooks).
  */
-export async function tempDir(prefix = 'cli'): Promise<string> {
-  const dir = await makeTempDir(`poke-test-${prefix}-`);
-  // A project of its own, as `poke init` writes one: config search stops here, and
-  // .ts files in it are ES modules (outside any package.json they would be CommonJS).
-  await writeFile(join(dir, 'package.json'), '{ "name": "poke-test", "private": true, "type": "module" }\n');
-  return dir;
+export function tempDir(prefix = 'cli'): Promise<string> {
+  return makeProjectDir(`poke-test-${prefix}-`);
 }
 
 export interface Result {

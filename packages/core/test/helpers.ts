@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -8,7 +7,7 @@ import { resolveConfig, silentLogger, Trainer } from '@poke/core';
 import { forward, lossAndCorrect, maskLogits } from '@poke/core/internal';
 import type { FlatAdam } from '@poke/core/internal';
 import type { UserConfig, PokePlugin, ResolvedConfig, TrainerOptions } from '@poke/core';
-import { makeTempDir } from '../../../test/temp-dirs.js';
+import { makeProjectDir } from '../../../test/temp-dirs.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -17,12 +16,8 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..
  * is found from it; config files written there still import @poke/core (the
  * host's copy, through the core's module hooks), as in a user's own project.
  */
-export async function tempDir(prefix = 'test'): Promise<string> {
-  const dir = await makeTempDir(`poke-test-${prefix}-`);
-  // A project of its own, as `poke init` writes one: config search stops here, and
-  // .ts files in it are ES modules (outside any package.json they would be CommonJS).
-  await writeFile(join(dir, 'package.json'), '{ "name": "poke-test", "private": true, "type": "module" }\n');
-  return dir;
+export function tempDir(prefix = 'test'): Promise<string> {
+  return makeProjectDir(`poke-test-${prefix}-`);
 }
 
 /** A small, fast configuration on the cpu backend. */
