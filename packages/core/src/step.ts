@@ -4,7 +4,7 @@ import { forward, maskLogits, lossAndCorrect } from './model/policy.js';
 import type { Batch, Dataset } from './data/dataset.js';
 import { nativeTrainStep } from './backend/native-step.js';
 import { activeNativeBackend } from './backend/native-ops.js';
-import type { TrainStep } from './backend/native-step.js';
+import type { NativeTrainStep, TrainStep } from './backend/native-step.js';
 
 function toTensors(batch: Batch, featureSize: number, actionCount: number) {
   const masks = new Float32Array(batch.masks.length);
@@ -19,8 +19,8 @@ function toTensors(batch: Batch, featureSize: number, actionCount: number) {
 /** One optimizer step and the validation pass, with every intermediate tensor disposed. */
 export class StepRunner {
   private readonly variables: tf.Variable[];
-  /** The step with its backward pass written out, where the backend and the model allow one. */
-  private readonly nativeStep: TrainStep | undefined;
+  /** The step as one TensorFlow graph, where the backend and the model allow one. */
+  private readonly nativeStep: NativeTrainStep | undefined;
 
   constructor(
     private readonly model: LayersModel,
@@ -35,7 +35,7 @@ export class StepRunner {
   train(batch: Batch, dropoutSeed: number): { loss: number; correct: number } {
     const values = tf.tidy(() => {
       const { x, y, m } = toTensors(batch, this.featureSize, this.actionCount);
-      const step = this.nativeStep && activeNativeBackend() ? this.nativeStep : this.taped;
+      const step = this.nativeStep && activeNativeBackend() ? this.nativeStep.step : this.taped;
       const { loss, correct } = step(x, y, m, dropoutSeed);
       // One read of both numbers: a single sync per step.
       const both = tf.stack([loss, correct]).dataSync();
@@ -43,6 +43,11 @@ export class StepRunner {
       return both;
     });
     return { loss: values[0]!, correct: values[1]! };
+  }
+
+  /** Release the native step's session; the runner is not used after this. */
+  dispose(): void {
+    this.nativeStep?.dispose();
   }
 
   /** The step through tfjs's gradient tape: any model, any backend. */

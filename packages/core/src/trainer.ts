@@ -407,16 +407,20 @@ export class Trainer {
   private async loop(): Promise<void> {
     const step = new StepRunner(this.model, this.optimizer, this.dataset.featureSize, this.dataset.actionCount);
     const window = new MetricsWindow(this.state);
-    while (this.state.epoch < this.config.train.epochs && !this.stopReason) {
-      const epochStarted = performance.now();
-      if (this.state.batch === 0) this.state.epochSums = { loss: 0, correct: 0, samples: 0 };
-      await this.hooks.beforeEpoch.promise({
-        epoch: this.state.epoch,
-        globalStep: this.state.globalStep,
-        stepsPerEpoch: this.context!.stepsPerEpoch,
-      });
-      const finished = await this.trainBatches(step, window);
-      if (finished) await this.finishEpoch(step, window, epochStarted);
+    try {
+      while (this.state.epoch < this.config.train.epochs && !this.stopReason) {
+        const epochStarted = performance.now();
+        if (this.state.batch === 0) this.state.epochSums = { loss: 0, correct: 0, samples: 0 };
+        await this.hooks.beforeEpoch.promise({
+          epoch: this.state.epoch,
+          globalStep: this.state.globalStep,
+          stepsPerEpoch: this.context!.stepsPerEpoch,
+        });
+        const finished = await this.trainBatches(step, window);
+        if (finished) await this.finishEpoch(step, window, epochStarted);
+      }
+    } finally {
+      step.dispose();
     }
   }
 

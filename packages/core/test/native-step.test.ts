@@ -10,54 +10,76 @@ import { requireNativeTensorflow } from '../../../test/requirements.js';
 
 const [ROWS, FEATURES, ACTIONS] = [48, 20, 6];
 
-/** A batch with a third of the actions illegal and each label a legal action. */
-function batch(seed: number) {
+/** A batch of `rows` rows with a third of the actions illegal and each label a legal action. */
+function batch(seed: number, rows = ROWS) {
   return tf.tidy(() => {
-    const x = tf.randomUniform([ROWS, FEATURES], -1, 1, 'float32', seed) as tf.Tensor2D;
+    const x = tf.randomUniform([rows, FEATURES], -1, 1, 'float32', seed) as tf.Tensor2D;
     const legal = (r: number, a: number) => (a + r + seed) % 3 !== 0;
-    const m = tf.tensor2d(Float32Array.from({ length: ROWS * ACTIONS }, (_, i) => (legal(Math.floor(i / ACTIONS), i % ACTIONS) ? 1 : 0)), [ROWS, ACTIONS]);
-    const y = tf.tensor1d(Int32Array.from({ length: ROWS }, (_, r) => [0, 1, 2].map((k) => (r + k) % ACTIONS).find((a) => legal(r, a))!), 'int32');
+    const m = tf.tensor2d(Float32Array.from({ length: rows * ACTIONS }, (_, i) => (legal(Math.floor(i / ACTIONS), i % ACTIONS) ? 1 : 0)), [rows, ACTIONS]);
+    const y = tf.tensor1d(Int32Array.from({ length: rows }, (_, r) => [0, 1, 2].map((k) => (r + k) % ACTIONS).find((a) => legal(r, a))!), 'int32');
     return { x, y, m };
   });
 }
 
-type Step = (model: LayersModel, adam: FlatAdam, seed: number) => [number, number];
+/** A training step made for one model and optimizer: a step's loss and correct count, given its seed. */
+interface Stepper {
+  step(seed: number): [number, number];
+  dispose(): void;
+}
+type MakeStep = (model: LayersModel, adam: FlatAdam) => Stepper;
 
-/** The step as the Trainer takes it without a written-out backward pass: through tfjs's tape. */
-const tapedStep: Step = (model, adam, seed) =>
-  tf.tidy(() => {
-    const { x, y, m } = batch(seed);
-    let correct = 0;
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const loss = adam.minimize(
-      () => {
-        const out = lossAndCorrect(maskLogits(forward(model, x, seed * 31), m), y, ACTIONS);
-        correct = out.correct.dataSync()[0]!;
-        return out.loss;
-      },
-      true,
-      variables,
-    )!;
-    return [loss.dataSync()[0]!, correct];
-  });
+/** The step as the Trainer takes it without a graph: through tfjs's tape. */
+const tapedStep: MakeStep = (model, adam) => ({
+  step: (seed) =>
+    tf.tidy(() => {
+      const { x, y, m } = batch(seed, rowsOf(seed));
+      let correct = 0;
+      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const loss = adam.minimize(
+        () => {
+          const out = lossAndCorrect(maskLogits(forward(model, x, seed * 31), m), y, ACTIONS);
+          correct = out.correct.dataSync()[0]!;
+          return out.loss;
+        },
+        true,
+        variables,
+      )!;
+      return [loss.dataSync()[0]!, correct];
+    }),
+  dispose: () => {},
+});
 
-const writtenOutStep: Step = (model, adam, seed) =>
-  tf.tidy(() => {
-    const { x, y, m } = batch(seed);
-    const out = nativeTrainStep(model, adam)!(x, y, m, seed * 31);
-    return [out.loss.dataSync()[0]!, out.correct.dataSync()[0]!];
-  });
+const graphStep: MakeStep = (model, adam) => {
+  const native = nativeTrainStep(model, adam)!;
+  return {
+    step: (seed) =>
+      tf.tidy(() => {
+        const { x, y, m } = batch(seed, rowsOf(seed));
+        const out = native.step(x, y, m, seed * 31);
+        return [out.loss.dataSync()[0]!, out.correct.dataSync()[0]!];
+      }),
+    dispose: () => native.dispose(),
+  };
+};
+
+/** Every third step a short batch, as an epoch's last one can be: one graph serves every batch size. */
+const rowsOf = (seed: number) => (seed % 3 === 0 ? 17 : ROWS);
 
 /** Weights after `steps` steps of a fresh policy, and each step's loss and correct count. */
-function train(step: Step, activation: Activation, dropout: number, steps = 5, hiddenSizes = [32, 24]) {
+function train(make: MakeStep, activation: Activation, dropout: number, steps = 5, hiddenSizes = [32, 24]) {
   const model = buildPolicy({ featureSize: FEATURES, actionCount: ACTIONS, hiddenSizes, activation, dropout, seed: 3 });
   const adam = new FlatAdam(0.01);
-  const metrics = Array.from({ length: steps }, (_, i) => step(model, adam, i + 1));
+  const stepper = make(model, adam);
+  const metrics = Array.from({ length: steps }, (_, i) => stepper.step(i + 1));
+  stepper.dispose();
   const weights = model.getWeights().map((w) => w.dataSync<"float32">().slice());
   model.dispose();
   adam.dispose();
   return { metrics, weights };
 }
+
+/** Sessions open in tfjs-node: a graph step's until it is disposed. */
+const openSessions = () => (tf.backend() as unknown as { getNumOfSavedModels(): number }).getNumOfSavedModels();
 
 describe('dropout masks', () => {
   before(() => selectBackend('cpu'));
@@ -84,7 +106,7 @@ describe('dropout masks', () => {
   });
 });
 
-describe('the written-out training step on tensorflow', () => {
+describe('the training step as one TensorFlow graph', () => {
   before(function () {
     requireNativeTensorflow(this);
   });
@@ -94,35 +116,36 @@ describe('the written-out training step on tensorflow', () => {
   for (const activation of ['relu', 'elu'] as const) {
     it(`is the taped step bit for bit with ${activation}, dropout included: losses, counts and weights`, () => {
       const taped = train(tapedStep, activation, 0.25);
-      const before = tf.memory().numTensors;
-      const written = train(writtenOutStep, activation, 0.25);
-      expect(tf.memory().numTensors, 'tensors left behind').to.equal(before);
-      expect(written.metrics).to.deep.equal(taped.metrics);
-      expect(maxDifference(written.weights, taped.weights)).to.equal(0);
+      const [tensors, sessions] = [tf.memory().numTensors, openSessions()];
+      const graphed = train(graphStep, activation, 0.25);
+      expect(tf.memory().numTensors, 'tensors left behind').to.equal(tensors);
+      expect(openSessions(), 'sessions left open').to.equal(sessions);
+      expect(graphed.metrics).to.deep.equal(taped.metrics);
+      expect(maxDifference(graphed.weights, taped.weights)).to.equal(0);
       // The steps did train: the first and last weights differ.
-      const start = train(writtenOutStep, activation, 0.25, 0);
-      expect(maxDifference(written.weights, start.weights)).to.be.greaterThan(1e-3);
+      const start = train(graphStep, activation, 0.25, 0);
+      expect(maxDifference(graphed.weights, start.weights)).to.be.greaterThan(1e-3);
     });
   }
 
   it('is the taped step bit for bit without dropout and without hidden layers (the logits layer alone)', () => {
     for (const hiddenSizes of [[32, 24], []]) {
       const taped = train(tapedStep, 'relu', 0, 5, hiddenSizes);
-      const written = train(writtenOutStep, 'relu', 0, 5, hiddenSizes);
-      expect(written.metrics, `hidden ${hiddenSizes}`).to.deep.equal(taped.metrics);
-      expect(maxDifference(written.weights, taped.weights), `hidden ${hiddenSizes}`).to.equal(0);
+      const graphed = train(graphStep, 'relu', 0, 5, hiddenSizes);
+      expect(graphed.metrics, `hidden ${hiddenSizes}`).to.deep.equal(taped.metrics);
+      expect(maxDifference(graphed.weights, taped.weights), `hidden ${hiddenSizes}`).to.equal(0);
     }
   });
 
   for (const activation of ['selu', 'tanh'] as const) {
     it(`agrees with the taped step within float rounding with ${activation}: TensorFlow's own gradient op`, () => {
       const taped = train(tapedStep, activation, 0.25);
-      const written = train(writtenOutStep, activation, 0.25);
-      written.metrics.forEach(([loss, correct], i) => {
+      const graphed = train(graphStep, activation, 0.25);
+      graphed.metrics.forEach(([loss, correct], i) => {
         expect(loss).to.be.closeTo(taped.metrics[i]![0], 1e-5);
         expect(correct).to.equal(taped.metrics[i]![1]);
       });
-      expect(maxDifference(written.weights, taped.weights)).to.be.lessThan(1e-5);
+      expect(maxDifference(graphed.weights, taped.weights)).to.be.lessThan(1e-5);
     });
   }
 
@@ -142,7 +165,9 @@ describe('the written-out training step on tensorflow', () => {
     const [gelu, relu] = [policy('gelu'), policy('relu')];
     const adam = new FlatAdam(0.01);
     expect(nativeTrainStep(gelu, adam)).to.equal(undefined);
-    expect(nativeTrainStep(relu, adam)).to.be.a('function');
+    const step = nativeTrainStep(relu, adam);
+    expect(step?.step).to.be.a('function');
+    step!.dispose();
     await selectBackend('cpu');
     expect(nativeTrainStep(relu, adam)).to.equal(undefined);
     tf.dispose([gelu, relu].flatMap((m) => m.getWeights()));
@@ -159,10 +184,12 @@ describe('the written-out training step on tensorflow', () => {
     try {
       for (const activation of ['relu', 'gelu'] as const) {
         taped = 0;
+        const sessions = openSessions();
         const trainer = await makeTrainer(smallConfig({ model: { hiddenSizes: [16], activation }, train: { epochs: 1, backend: 'tensorflow' } }), await tempDir('native-step'));
         const summary = await trainer.run();
         expect(summary.finalMetrics.val_loss, activation).to.be.a('number').and.not.NaN;
         expect(taped, activation).to.equal(activation === 'relu' ? 0 : trainer.state.globalStep);
+        expect(openSessions(), `${activation}: sessions left open`).to.equal(sessions);
       }
     } finally {
       FlatAdam.prototype.minimize = minimize;

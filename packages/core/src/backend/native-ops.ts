@@ -9,6 +9,11 @@ export interface NativeBackend {
   binding: { TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_ATTR_SHAPE: number; TF_ATTR_BOOL: number; TF_FLOAT: number; TF_INT32: number };
   executeSingleOutput(op: string, attrs: object[], inputs: TensorInfo[]): tf.Tensor;
   executeMultipleOutputs(op: string, attrs: object[], inputs: TensorInfo[], outputs: number): tf.Tensor[];
+  /** A TensorFlow session on a SavedModel's graph; its id. */
+  loadSavedModelMetaGraph(path: string, tags: string): number;
+  /** One run of a session: `inputs` fed to the outputs `infos` name, the named `outputs` fetched. */
+  runSavedModel(id: number, inputs: tf.Tensor[], infos: ReadonlyArray<{ name: string }>, outputs: string[]): tf.Tensor[];
+  deleteSavedModel(id: number): void;
 }
 
 /** The tensorflow backend, when it is the active one. */

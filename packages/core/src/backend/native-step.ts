@@ -1,30 +1,36 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { countCorrect, maskLogits } from '../model/policy.js';
+import { ILLEGAL_LOGIT } from '../model/policy.js';
 import { dropoutMultiplier } from '../model/dropout.js';
 import { deriveSeed } from '../util/rng.js';
-import { meanCrossEntropyGradient, nativeCrossEntropy } from './native-cross-entropy.js';
-import { activeNativeBackend, typeAttr } from './native-ops.js';
-import type { NativeBackend } from './native-ops.js';
+import { GraphBuilder } from './graph-def.js';
+import type { Output } from './graph-def.js';
+import { NativeSession } from './native-session.js';
+import { activeNativeBackend } from './native-ops.js';
 
 /** One optimizer step on a batch (features, labels, 0/1 masks); the loss and the count of correct predictions before it. */
 export type TrainStep = (x: tf.Tensor2D, y: tf.Tensor1D, masks: tf.Tensor2D, dropoutSeed: number) => { loss: tf.Scalar; correct: tf.Scalar };
 
-interface ActivationOps {
-  forward(z: tf.Tensor2D): tf.Tensor2D;
-  /** The gradient through the activation, from its output `y`: TensorFlow's own op for it. */
-  gradient(native: NativeBackend, dy: tf.Tensor, y: tf.Tensor): tf.Tensor;
+/** A step that holds native resources (a TensorFlow session) until disposed. */
+export interface NativeTrainStep {
+  readonly step: TrainStep;
+  dispose(): void;
 }
 
-const gradientOp = (op: string, yFirst = false): ActivationOps['gradient'] => (native, dy, y) =>
-  native.executeSingleOutput(op, [typeAttr(native, 'T')], yFirst ? [y, dy] : [dy, y]);
+/** An activation as TensorFlow ops: forward, and its gradient from the activation's output `y`. */
+interface ActivationOps {
+  readonly forward: string;
+  readonly gradient: string;
+  /** TanhGrad takes (y, dy); the others (dy, y). */
+  readonly yFirst?: boolean;
+}
 
 /** The policy's activations that TensorFlow can differentiate from their output in one op; gelu has none. */
 const ACTIVATIONS: Readonly<Record<string, ActivationOps>> = Object.freeze({
-  relu: { forward: (z) => tf.relu(z), gradient: gradientOp('ReluGrad') },
-  elu: { forward: (z) => tf.elu(z), gradient: gradientOp('EluGrad') },
-  selu: { forward: (z) => tf.selu(z), gradient: gradientOp('SeluGrad') },
-  tanh: { forward: (z) => tf.tanh(z), gradient: gradientOp('TanhGrad', true) },
+  relu: { forward: 'Relu', gradient: 'ReluGrad' },
+  elu: { forward: 'Elu', gradient: 'EluGrad' },
+  selu: { forward: 'Selu', gradient: 'SeluGrad' },
+  tanh: { forward: 'Tanh', gradient: 'TanhGrad', yFirst: true },
 });
 
 interface DenseLayer {
@@ -57,49 +63,113 @@ function denseLayers(model: LayersModel): DenseLayer[] | undefined {
   return layers.length && order === model.trainableWeights.map((w) => (w.read() as tf.Variable).name).join('\n') ? layers : undefined;
 }
 
+/** The graph's tensors the step feeds and fetches. */
+interface StepGraph {
+  readonly graph: GraphBuilder;
+  readonly x: Output;
+  readonly y: Output;
+  readonly masks: Output;
+  readonly rows: Output;
+  /** Per layer: its kernel's and bias's placeholders, and its dropout multiplier's if it has dropout. */
+  readonly layers: ReadonlyArray<{ kernel: Output; bias: Output; keep: Output | undefined }>;
+  readonly loss: Output;
+  readonly correct: Output;
+  /** The gradients in the model's order of trainable weights: each layer's kernel, then its bias. */
+  readonly gradients: readonly Output[];
+}
+
 /**
- * A training step of the policy MLP on the tensorflow backend with its backward pass written
- * out, for models of dense layers and dropout with relu, elu, selu or tanh. tfjs's gradient tape
- * records every op of the forward pass and replays each one's gradient function, in JavaScript,
- * between TensorFlow calls; here the step is the ops alone: one matmul, add and activation per
- * layer forward, two matmuls, a sum and the activation's gradient op back, then the optimizer.
+ * Forward and backward through the dense layers as one graph, with the ops the tape runs on
+ * this backend: per layer a matmul, an add and the activation forward; the masked logits and
+ * the fused cross-entropy; back, two matmuls (one for the first layer), a sum and the
+ * activation's gradient op; and the count of correct predictions.
+ */
+function buildStepGraph(layers: readonly DenseLayer[], featureSize: number, actionCount: number): StepGraph {
+  const g = new GraphBuilder();
+  const [float, int] = [g.type('float32'), g.type('int32')];
+  const matMul = (name: string, a: Output, b: Output, adjA = false, adjB = false) => g.op(name, 'BatchMatMulV2', [a, b], { T: float, adj_x: g.bool(adjA), adj_y: g.bool(adjB) });
+  const binary = (name: string, op: string, a: Output, b: Output) => g.op(name, op, [a, b], { T: float });
+  const sum0 = (name: string, a: Output, axis: Output) => g.op(name, 'Sum', [a, axis], { T: float, Tidx: int, keep_dims: g.bool(false) });
+  const x = g.placeholder('x', 'float32', [-1, featureSize]);
+  const y = g.placeholder('y', 'int32', [-1]);
+  const masks = g.placeholder('masks', 'float32', [-1, actionCount]);
+  const rows = g.placeholder('rows', 'float32', []);
+  const axis0 = g.constant('axis0', 'int32', [0], [1]);
+  const placeholders = layers.map((layer, i) => ({
+    kernel: g.placeholder(`kernel${i}`, 'float32', layer.kernel.shape),
+    bias: g.placeholder(`bias${i}`, 'float32', layer.bias.shape),
+    keep: layer.dropout ? g.placeholder(`keep${i}`, 'float32', [-1, layer.kernel.shape[1]!]) : undefined,
+  }));
+  const saved: Array<{ input: Output; output: Output }> = [];
+  let h = x;
+  layers.forEach((layer, i) => {
+    const { kernel, bias, keep } = placeholders[i]!;
+    const z = binary(`add${i}`, 'Add', matMul(`matmul${i}`, h, kernel), bias);
+    const output = layer.activation ? g.op(`activation${i}`, layer.activation.forward, [z], { T: float }) : z;
+    saved.push({ input: h, output });
+    h = keep ? binary(`dropout${i}`, 'Mul', output, keep) : output;
+  });
+  // maskLogits: logits + (masks − 1) · −ILLEGAL_LOGIT
+  const penalty = binary('penalty', 'Mul', binary('masks_minus_one', 'Sub', masks, g.constant('one', 'float32', [1])), g.constant('illegal', 'float32', [-ILLEGAL_LOGIT]));
+  const logits = binary('logits', 'Add', h, penalty);
+  const crossEntropy = g.op('cross_entropy', 'SparseSoftmaxCrossEntropyWithLogits', [logits, y], { T: float, Tlabels: int });
+  const loss = g.op('loss', 'Mean', [`${crossEntropy}:0`, axis0], { T: float, Tidx: int, keep_dims: g.bool(false) });
+  const predicted = g.op('predicted', 'ArgMax', [logits, g.constant('axis1', 'int32', [1])], { T: float, Tidx: int, output_type: int });
+  const hits = g.op('hits', 'Equal', [predicted, y], { T: int, incompatible_shape_error: g.bool(true) });
+  const correct = sum0('correct', g.op('hits_float', 'Cast', [hits], { SrcT: g.type('bool'), DstT: float, Truncate: g.bool(false) }), axis0);
+  // The mean's gradient: each row's (softmax − one-hot) times 1/rows.
+  let dy = binary('dlogits', 'Mul', `${crossEntropy}:1`, binary('inverse_rows', 'RealDiv', g.constant('unit', 'float32', [1]), rows));
+  const gradients: Output[] = [];
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const { activation } = layers[i]!;
+    const { keep, kernel } = placeholders[i]!;
+    const { input, output } = saved[i]!;
+    if (keep) dy = binary(`dropout_grad${i}`, 'Mul', dy, keep);
+    if (activation) dy = g.op(`activation_grad${i}`, activation.gradient, activation.yFirst ? [output, dy] : [dy, output], { T: float });
+    gradients.unshift(matMul(`kernel_grad${i}`, input, dy, true, false), sum0(`bias_grad${i}`, dy, axis0));
+    if (i > 0) dy = matMul(`input_grad${i}`, dy, kernel, false, true);
+  }
+  return { graph: g, x, y, masks, rows, layers: placeholders, loss, correct, gradients };
+}
+
+/**
+ * A training step of the policy MLP on the tensorflow backend as one TensorFlow graph, for
+ * models of dense layers and dropout with relu, elu, selu or tanh. Op by op, each TensorFlow
+ * call returns to JavaScript before the next, and TensorFlow's pool threads go idle in
+ * between and come back slower; a session runs the whole forward and backward pass at once.
+ * The optimizer then applies the gradients the graph returns.
  *
  * The ops are those tfjs's tape runs, up to reshapes (the tape multiplies a linear layer's
  * operands as [1, rows, columns] and sums its bias gradient over two axes), except the
  * activations' gradients, which are TensorFlow's ReluGrad, EluGrad, SeluGrad and TanhGrad. relu
  * and elu are what the tape runs on this backend too, so with them a step is tfjs's bit for
  * bit; selu and tanh agree to float rounding. Dropout multiplies by the same masks as the
- * taped step. Undefined on other backends and for other models, which train through the tape;
- * the step belongs to the backend it was made on, and StepRunner uses it only there.
+ * taped step, made outside the graph and fed to it. Undefined on other backends and for other
+ * models, which train through the tape; the step belongs to the backend it was made on, and
+ * StepRunner uses it only there.
  */
-export function nativeTrainStep(model: LayersModel, optimizer: tf.Optimizer): TrainStep | undefined {
+export function nativeTrainStep(model: LayersModel, optimizer: tf.Optimizer): NativeTrainStep | undefined {
   const native = activeNativeBackend();
   const layers = native && denseLayers(model);
   if (!native || !layers) return undefined;
-  return (x, y, masks, dropoutSeed) => {
-    const saved: Array<{ input: tf.Tensor2D; output: tf.Tensor2D; keep: tf.Tensor2D | undefined }> = [];
-    let h = x;
-    for (const layer of layers) {
-      const input = h;
-      const z = tf.add(tf.matMul(input, layer.kernel), layer.bias) as tf.Tensor2D;
-      const output = layer.activation ? layer.activation.forward(z) : z;
-      const keep = layer.dropout && dropoutMultiplier(output.shape, layer.dropout.rate, deriveSeed(dropoutSeed, layer.dropout.index));
-      h = keep ? tf.mul(output, keep) : output;
-      saved.push({ input, output, keep: keep as tf.Tensor2D | undefined });
-    }
-    const logits = maskLogits(h, masks);
-    const { losses, gradient } = nativeCrossEntropy(native, logits, y);
-    let dy = meanCrossEntropyGradient(gradient, tf.scalar(1), x.shape[0]);
-    const gradients: Array<{ name: string; tensor: tf.Tensor }> = [];
-    for (let i = layers.length - 1; i >= 0; i--) {
-      const { kernel, bias, activation } = layers[i]!;
-      const { input, output, keep } = saved[i]!;
-      if (keep) dy = tf.mul(dy, keep);
-      if (activation) dy = activation.gradient(native, dy, output);
-      gradients.push({ name: bias.name, tensor: tf.sum(dy, 0) }, { name: kernel.name, tensor: tf.matMul(input, dy, true, false) });
-      if (i > 0) dy = tf.matMul(dy, kernel, false, true);
-    }
-    optimizer.applyGradients(gradients.reverse());
-    return { loss: tf.mean(losses), correct: countCorrect(logits, y) };
+  const [first, last] = [layers[0]!, layers.at(-1)!];
+  const graph = buildStepGraph(layers, first.kernel.shape[0]!, last.kernel.shape[1]!);
+  const session = new NativeSession(native, graph.graph);
+  const step: TrainStep = (x, y, masks, dropoutSeed) => {
+    const feeds: Array<readonly [Output, tf.Tensor]> = [
+      [graph.x, x],
+      [graph.y, y],
+      [graph.masks, masks],
+      [graph.rows, tf.scalar(x.shape[0])],
+    ];
+    layers.forEach((layer, i) => {
+      const { kernel, bias, keep } = graph.layers[i]!;
+      feeds.push([kernel, layer.kernel], [bias, layer.bias]);
+      if (keep) feeds.push([keep, dropoutMultiplier([x.shape[0], layer.kernel.shape[1]!], layer.dropout!.rate, deriveSeed(dropoutSeed, layer.dropout!.index))]);
+    });
+    const [loss, correct, ...gradients] = session.run(feeds, [graph.loss, graph.correct, ...graph.gradients]);
+    optimizer.applyGradients(layers.flatMap((layer, i) => [{ name: layer.kernel.name, tensor: gradients[2 * i]! }, { name: layer.bias.name, tensor: gradients[2 * i + 1]! }]));
+    return { loss: loss as tf.Scalar, correct: correct as tf.Scalar };
   };
+  return { step, dispose: () => session.dispose() };
 }

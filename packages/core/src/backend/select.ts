@@ -16,7 +16,8 @@ export interface BackendChoice {
   readonly reason: string;
 }
 
-const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+/** The native packages that register the tensorflow backend, in the order they are tried. */
+export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 const requireNative = createRequire(import.meta.url);
 

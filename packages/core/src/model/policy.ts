@@ -16,7 +16,7 @@ export interface PolicySpec {
 }
 
 /** Added to the logits of illegal actions: their probability underflows to exactly 0. */
-const ILLEGAL_LOGIT = -1e9;
+export const ILLEGAL_LOGIT = -1e9;
 
 /**
  * The behaviour-cloning policy: an MLP from a state vector to one logit per
