@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { buildPolicy, selectBackend } from '@poke/core';
 import type { Activation } from '@poke/core';
-import { dropoutMultiplier, FlatAdam, forward, lossAndCorrect, maskLogits, nativeTrainStep } from '@poke/core/internal';
+import { captureOptimizer, dropoutMultiplier, FlatAdam, forward, lossAndCorrect, maskLogits, nativeTrainStep, restoreOptimizer, snapshotOptimizer } from '@poke/core/internal';
 import { makeTrainer, maxDifference, smallConfig, tempDir } from './helpers.js';
 import { requireNativeTensorflow } from '../../../test/requirements.js';
 
@@ -65,17 +65,25 @@ const graphStep: MakeStep = (model, adam) => {
 /** Every third step a short batch, as an epoch's last one can be: one graph serves every batch size. */
 const rowsOf = (seed: number) => (seed % 3 === 0 ? 17 : ROWS);
 
-/** Weights after `steps` steps of a fresh policy, and each step's loss and correct count. */
+/** Adam's moments, one array per slot. */
+const momentsOf = (adam: FlatAdam) => captureOptimizer(adam).slots.map((slot) => Array.from(slot.values));
+
+/**
+ * Weights and Adam's moments after `steps` steps of a fresh policy, and each step's loss and
+ * correct count. The moments are read twice: while the step still holds them, and after.
+ */
 function train(make: MakeStep, activation: Activation, dropout: number, steps = 5, hiddenSizes = [32, 24]) {
   const model = buildPolicy({ featureSize: FEATURES, actionCount: ACTIONS, hiddenSizes, activation, dropout, seed: 3 });
   const adam = new FlatAdam(0.01);
   const stepper = make(model, adam);
   const metrics = Array.from({ length: steps }, (_, i) => stepper.step(i + 1));
+  const momentsDuring = momentsOf(adam);
   stepper.dispose();
+  const moments = momentsOf(adam);
   const weights = model.getWeights().map((w) => w.dataSync<"float32">().slice());
   model.dispose();
   adam.dispose();
-  return { metrics, weights };
+  return { metrics, weights, moments, momentsDuring };
 }
 
 /** Sessions open in tfjs-node: a graph step's until it is disposed. */
@@ -122,6 +130,8 @@ describe('the training step as one TensorFlow graph', () => {
       expect(openSessions(), 'sessions left open').to.equal(sessions);
       expect(graphed.metrics).to.deep.equal(taped.metrics);
       expect(maxDifference(graphed.weights, taped.weights)).to.equal(0);
+      expect(graphed.momentsDuring, "Adam's moments, read while the graph holds them").to.deep.equal(taped.moments);
+      expect(graphed.moments, "Adam's moments, given back").to.deep.equal(taped.moments);
       // The steps did train: the first and last weights differ.
       const start = train(graphStep, activation, 0.25, 0);
       expect(maxDifference(graphed.weights, start.weights)).to.be.greaterThan(1e-3);
@@ -135,6 +145,43 @@ describe('the training step as one TensorFlow graph', () => {
       expect(graphed.metrics, `hidden ${hiddenSizes}`).to.deep.equal(taped.metrics);
       expect(maxDifference(graphed.weights, taped.weights), `hidden ${hiddenSizes}`).to.equal(0);
     }
+  });
+
+  it('continues bit for bit from a capture of its optimizer, restored into a new one mid-run', async () => {
+    const straight = train(graphStep, 'relu', 0.25, 6);
+    const model = buildPolicy({ featureSize: FEATURES, actionCount: ACTIONS, hiddenSizes: [32, 24], activation: 'relu', dropout: 0.25, seed: 3 });
+    const first = new FlatAdam(0.01);
+    const before = graphStep(model, first);
+    for (let seed = 1; seed <= 3; seed++) before.step(seed);
+    const state = captureOptimizer(first);
+    before.dispose();
+    first.dispose();
+    const resumed = new FlatAdam(0.01);
+    await restoreOptimizer(resumed, state);
+    const after = graphStep(model, resumed);
+    for (let seed = 4; seed <= 6; seed++) after.step(seed);
+    expect(momentsOf(resumed)).to.deep.equal(straight.moments);
+    after.dispose();
+    expect(maxDifference(model.getWeights().map((w) => w.dataSync<'float32'>().slice()), straight.weights)).to.equal(0);
+    expect(resumed.iterations).to.equal(6);
+    model.dispose();
+    resumed.dispose();
+  });
+
+  it("keeps a background save's snapshot of the moments it holds: a later step does not reach it", () => {
+    const model = buildPolicy({ featureSize: FEATURES, actionCount: ACTIONS, hiddenSizes: [8], activation: 'relu', dropout: 0, seed: 3 });
+    const adam = new FlatAdam(0.05);
+    const stepper = graphStep(model, adam);
+    stepper.step(1);
+    const snapshot = snapshotOptimizer(adam);
+    const atSnapshot = snapshot.buffers.map((t) => Array.from(t.dataSync()));
+    stepper.step(2);
+    expect(snapshot.buffers.map((t) => Array.from(t.dataSync())), 'the snapshot after a later step').to.deep.equal(atSnapshot);
+    expect(momentsOf(adam), 'the moments moved on').to.not.deep.equal(atSnapshot);
+    tf.dispose([...snapshot.buffers]);
+    stepper.dispose();
+    model.dispose();
+    adam.dispose();
   });
 
   for (const activation of ['selu', 'tanh'] as const) {

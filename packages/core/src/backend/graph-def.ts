@@ -8,6 +8,7 @@ interface Message {
 interface AttrValue extends Message {
   setType(type: number): void;
   setB(value: boolean): void;
+  setS(value: Uint8Array): void;
   setShape(shape: TensorShape): void;
   setTensor(tensor: TensorProto): void;
 }
@@ -88,8 +89,16 @@ export class GraphBuilder {
     return this.attr((a) => a.setB(value));
   }
 
-  /** A shape; -1 for a dimension of any size. */
-  private shape(dims: readonly number[]): TensorShape {
+  string(value: string): AttrValue {
+    return this.attr((a) => a.setS(new TextEncoder().encode(value)));
+  }
+
+  /** A shape attribute; -1 for a dimension of any size. */
+  shape(dims: readonly number[]): AttrValue {
+    return this.attr((a) => a.setShape(this.tensorShape(dims)));
+  }
+
+  private tensorShape(dims: readonly number[]): TensorShape {
     const shape = new this.proto.TensorShape();
     for (const size of dims) {
       const dim = new this.proto.TensorShape.Dim();
@@ -112,14 +121,14 @@ export class GraphBuilder {
   }
 
   placeholder(name: string, dtype: DType, dims: readonly number[]): Output {
-    return this.op(name, 'Placeholder', [], { dtype: this.type(dtype), shape: this.attr((a) => a.setShape(this.shape(dims))) });
+    return this.op(name, 'Placeholder', [], { dtype: this.type(dtype), shape: this.shape(dims) });
   }
 
   /** A float32 or int32 constant of `dims` (a scalar without). */
   constant(name: string, dtype: 'float32' | 'int32', values: readonly number[], dims: readonly number[] = []): Output {
     const tensor = new this.proto.Tensor();
     tensor.setDtype(dtype === 'float32' ? this.proto.DataType.DT_FLOAT : this.proto.DataType.DT_INT32);
-    tensor.setTensorShape(this.shape(dims));
+    tensor.setTensorShape(this.tensorShape(dims));
     if (dtype === 'float32') tensor.setFloatValList([...values]);
     else tensor.setIntValList([...values]);
     return this.op(name, 'Const', [], { dtype: this.type(dtype), value: this.attr((a) => a.setTensor(tensor)) });

@@ -53,6 +53,14 @@ class ResourceVariable {
   }
 }
 
+/** Where Adam's moments live on tensorflow: TensorFlow resource variables, which the fused op updates in place. */
+export interface NativeMoments {
+  /** First moments then second, one per variable of `shapes`, set to `values` (zeros without). */
+  setMoments(shapes: ReadonlyArray<readonly number[]>, values?: ReadonlyArray<Float32Array | tf.Tensor>): void;
+  /** The moments now, first then second, one tensor per variable; kept until the next step or dispose. */
+  momentTensors(): tf.Tensor[];
+}
+
 /**
  * Adam's update as TensorFlow's fused ResourceApplyAdam, one kernel per variable that reads
  * the gradient and writes the moments and the weights in place. The same update as tfjs ops
@@ -65,7 +73,7 @@ class ResourceVariable {
  * √(1-β₂ᵗ)/(1-β₁ᵗ) where tfjs divides the moments; with ε·√(1-β₂ᵗ) as its epsilon the update
  * is tfjs's, equal up to float rounding.
  */
-export class NativeAdamState {
+export class NativeAdamState implements NativeMoments {
   private weights: ResourceVariable[] = [];
   private synced: Array<DataId | undefined> = [];
   private moments: ResourceVariable[] = [];
@@ -77,11 +85,12 @@ export class NativeAdamState {
   }
 
   /** First moments then second, one per variable of `shapes`, set to `values` (zeros without). */
-  setMoments(shapes: ReadonlyArray<readonly number[]>, values?: readonly Float32Array[]): void {
+  setMoments(shapes: ReadonlyArray<readonly number[]>, values?: ReadonlyArray<Float32Array | tf.Tensor>): void {
     this.disposeMoments();
     this.moments = [...shapes, ...shapes].map((shape, i) => {
       const variable = new ResourceVariable(shape);
-      tf.tidy(() => variable.assign(values ? tf.tensor(values[i]!, [...shape], 'float32') : tf.zeros([...shape])));
+      const value = values?.[i];
+      tf.tidy(() => variable.assign(value instanceof tf.Tensor ? value : value ? tf.tensor(value, [...shape], 'float32') : tf.zeros([...shape])));
       return variable;
     });
   }
@@ -111,7 +120,6 @@ export class NativeAdamState {
     });
   }
 
-  /** The moments now, first then second, one tensor per variable; kept until the next step or dispose. */
   momentTensors(): tf.Tensor[] {
     this.reads ??= this.moments.map((m) => tf.keep(m.read()));
     return this.reads;

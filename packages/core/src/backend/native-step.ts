@@ -3,6 +3,9 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ILLEGAL_LOGIT } from '../model/policy.js';
 import { dropoutMultiplier } from '../model/dropout.js';
 import { deriveSeed } from '../util/rng.js';
+import { FlatAdam } from '../model/flat-adam.js';
+import { addAdam, SessionMoments } from './graph-adam.js';
+import type { AdamGraph } from './graph-adam.js';
 import { GraphBuilder } from './graph-def.js';
 import type { Output } from './graph-def.js';
 import { NativeSession } from './native-session.js';
@@ -74,8 +77,7 @@ interface StepGraph {
   readonly layers: ReadonlyArray<{ kernel: Output; bias: Output; keep: Output | undefined }>;
   readonly loss: Output;
   readonly correct: Output;
-  /** The gradients in the model's order of trainable weights: each layer's kernel, then its bias. */
-  readonly gradients: readonly Output[];
+  readonly adam: AdamGraph;
 }
 
 /**
@@ -84,7 +86,7 @@ interface StepGraph {
  * the fused cross-entropy; back, two matmuls (one for the first layer), a sum and the
  * activation's gradient op; and the count of correct predictions.
  */
-function buildStepGraph(layers: readonly DenseLayer[], featureSize: number, actionCount: number): StepGraph {
+function buildStepGraph(layers: readonly DenseLayer[], featureSize: number, actionCount: number, optimizer: FlatAdam): StepGraph {
   const g = new GraphBuilder();
   const [float, int] = [g.type('float32'), g.type('int32')];
   const matMul = (name: string, a: Output, b: Output, adjA = false, adjB = false) => g.op(name, 'BatchMatMulV2', [a, b], { T: float, adj_x: g.bool(adjA), adj_y: g.bool(adjB) });
@@ -129,47 +131,66 @@ function buildStepGraph(layers: readonly DenseLayer[], featureSize: number, acti
     gradients.unshift(matMul(`kernel_grad${i}`, input, dy, true, false), sum0(`bias_grad${i}`, dy, axis0));
     if (i > 0) dy = matMul(`input_grad${i}`, dy, kernel, false, true);
   }
-  return { graph: g, x, y, masks, rows, layers: placeholders, loss, correct, gradients };
+  const parameters = layers.flatMap((layer, i) => [
+    { shape: layer.kernel.shape, value: placeholders[i]!.kernel, gradient: gradients[2 * i]! },
+    { shape: layer.bias.shape, value: placeholders[i]!.bias, gradient: gradients[2 * i + 1]! },
+  ]);
+  const adam = addAdam(g, parameters, optimizer.constants());
+  return { graph: g, x, y, masks, rows, layers: placeholders, loss, correct, adam };
 }
 
 /**
  * A training step of the policy MLP on the tensorflow backend as one TensorFlow graph, for
- * models of dense layers and dropout with relu, elu, selu or tanh. Op by op, each TensorFlow
- * call returns to JavaScript before the next, and TensorFlow's pool threads go idle in
- * between and come back slower; a session runs the whole forward and backward pass at once.
- * The optimizer then applies the gradients the graph returns.
+ * models of dense layers and dropout with relu, elu, selu or tanh, trained by poke's Adam.
+ * Op by op, each TensorFlow call returns to JavaScript before the next, and TensorFlow's pool
+ * threads go idle in between and come back slower; a session runs the forward and backward
+ * pass and Adam's update at once, with Adam's moments lent to it (FlatAdam.lendMoments).
  *
  * The ops are those tfjs's tape runs, up to reshapes (the tape multiplies a linear layer's
  * operands as [1, rows, columns] and sums its bias gradient over two axes), except the
  * activations' gradients, which are TensorFlow's ReluGrad, EluGrad, SeluGrad and TanhGrad. relu
  * and elu are what the tape runs on this backend too, so with them a step is tfjs's bit for
- * bit; selu and tanh agree to float rounding. Dropout multiplies by the same masks as the
- * taped step, made outside the graph and fed to it. Undefined on other backends and for other
- * models, which train through the tape; the step belongs to the backend it was made on, and
- * StepRunner uses it only there.
+ * bit; selu and tanh agree to float rounding. Adam is the fused op FlatAdam runs on this
+ * backend. Dropout multiplies by the same masks as the taped step, made outside the graph and
+ * fed to it. Undefined on other backends and for other models and optimizers, which train
+ * through the tape; the step belongs to the backend it was made on, and StepRunner uses it
+ * only there.
  */
 export function nativeTrainStep(model: LayersModel, optimizer: tf.Optimizer): NativeTrainStep | undefined {
   const native = activeNativeBackend();
-  const layers = native && denseLayers(model);
-  if (!native || !layers) return undefined;
+  const layers = native && optimizer instanceof FlatAdam ? denseLayers(model) : undefined;
+  if (!native || !layers || !(optimizer instanceof FlatAdam)) return undefined;
   const [first, last] = [layers[0]!, layers.at(-1)!];
-  const graph = buildStepGraph(layers, first.kernel.shape[0]!, last.kernel.shape[1]!);
+  const graph = buildStepGraph(layers, first.kernel.shape[0]!, last.kernel.shape[1]!, optimizer);
   const session = new NativeSession(native, graph.graph);
+  const moments = new SessionMoments(session, graph.adam);
+  const variables = layers.flatMap((layer) => [layer.kernel, layer.bias]);
   const step: TrainStep = (x, y, masks, dropoutSeed) => {
+    optimizer.lendMoments(variables, moments);
+    moments.released();
+    const [beta1Power, beta2Power] = optimizer.betaPowerTensors();
     const feeds: Array<readonly [Output, tf.Tensor]> = [
       [graph.x, x],
       [graph.y, y],
       [graph.masks, masks],
       [graph.rows, tf.scalar(x.shape[0])],
+      [graph.adam.beta1Power, beta1Power],
+      [graph.adam.beta2Power, beta2Power],
     ];
     layers.forEach((layer, i) => {
       const { kernel, bias, keep } = graph.layers[i]!;
       feeds.push([kernel, layer.kernel], [bias, layer.bias]);
       if (keep) feeds.push([keep, dropoutMultiplier([x.shape[0], layer.kernel.shape[1]!], layer.dropout!.rate, deriveSeed(dropoutSeed, layer.dropout!.index))]);
     });
-    const [loss, correct, ...gradients] = session.run(feeds, [graph.loss, graph.correct, ...graph.gradients]);
-    optimizer.applyGradients(layers.flatMap((layer, i) => [{ name: layer.kernel.name, tensor: gradients[2 * i]! }, { name: layer.bias.name, tensor: gradients[2 * i + 1]! }]));
+    const [loss, correct, ...updated] = session.run(feeds, [graph.loss, graph.correct, ...graph.adam.updated]);
+    variables.forEach((variable, i) => variable.assign(updated[i]!));
+    optimizer.stepApplied();
     return { loss: loss as tf.Scalar, correct: correct as tf.Scalar };
   };
-  return { step, dispose: () => session.dispose() };
+  const dispose = () => {
+    optimizer.reclaimMoments();
+    moments.released();
+    session.dispose();
+  };
+  return { step, dispose };
 }

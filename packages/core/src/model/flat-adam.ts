@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorMap } from '@tensorflow/tfjs-core';
 import { NativeAdamState, nativeAdamAvailable } from '../backend/native-adam.js';
+import type { NativeMoments } from '../backend/native-adam.js';
 
 interface NamedTensor {
   name: string;
@@ -36,7 +37,8 @@ export interface NamedSlot {
  *
  * On the tensorflow backend the update is TensorFlow's own fused Adam instead
  * (NativeAdamState), with the moments in its resource variables: the same
- * update up to float rounding, in a fraction of the time.
+ * update up to float rounding, in a fraction of the time. The training step's
+ * graph runs that same op itself, with the moments lent to its session.
  */
 export class FlatAdam extends tf.Optimizer {
   static get className(): string {
@@ -51,6 +53,8 @@ export class FlatAdam extends tf.Optimizer {
   private secondMoment: tf.Variable | undefined;
   /** The moments and the update on the tensorflow backend; the flat buffers stay unused. */
   private readonly native: NativeAdamState | undefined;
+  /** On tensorflow, where the moments are while a step graph applies Adam itself (lendMoments). */
+  private lent: NativeMoments | undefined;
 
   constructor(private readonly learningRate: number) {
     super();
@@ -65,14 +69,54 @@ export class FlatAdam extends tf.Optimizer {
       if (!tensor) throw new Error(`optimizer: no gradient for ${name}; every trainable variable must reach the loss`);
       return tf.engine().registeredVariables[name]!;
     });
+    this.reclaimMoments();
     this.ensureSlots(values);
     if (this.native) this.native.apply(values, named.map((g) => g.tensor), this.accBeta1, this.accBeta2, this.epsilon);
     else this.flatUpdate(values, named);
+    this.stepApplied();
+  }
+
+  /** Count a step: the β powers and the iteration count advance. */
+  stepApplied(): void {
     tf.tidy(() => {
       this.accBeta1.assign(tf.mul(this.accBeta1, BETA1));
       this.accBeta2.assign(tf.mul(this.accBeta2, BETA2));
     });
     this.incrementIterations();
+  }
+
+  /** The constants of the update, for a step graph that applies it (tensorflow). */
+  constants(): { learningRate: number; beta1: number; beta2: number; epsilon: number } {
+    return { learningRate: this.learningRate, beta1: BETA1, beta2: BETA2, epsilon: this.epsilon };
+  }
+
+  /** β₁ᵗ and β₂ᵗ as tensors, to feed a step graph; the step then calls stepApplied(). */
+  betaPowerTensors(): [tf.Tensor, tf.Tensor] {
+    return [this.accBeta1, this.accBeta2];
+  }
+
+  /**
+   * On tensorflow, move the moments of `variables` (zero before the first step) to `home`, a
+   * step graph's session that applies Adam itself from now on. They come back before any
+   * update made here, a restore, or when the graph is done (reclaimMoments).
+   */
+  lendMoments(variables: readonly tf.Variable[], home: NativeMoments): void {
+    if (!this.native) throw new Error('optimizer: moments are lent only on the tensorflow backend');
+    if (this.lent === home) return;
+    this.reclaimMoments();
+    this.ensureSlots(variables);
+    const shapes = this.layout.map((l) => l.shape);
+    home.setMoments(shapes, this.native.momentTensors());
+    this.native.setMoments([]);
+    this.lent = home;
+  }
+
+  /** Take the moments back from where they were lent; nothing when they were not. */
+  reclaimMoments(): void {
+    if (!this.lent) return;
+    const home = this.lent;
+    this.lent = undefined;
+    this.native!.setMoments(this.layout.map((l) => l.shape), home.momentTensors());
   }
 
   private flatUpdate(values: readonly tf.Variable[], named: readonly NamedTensor[]): void {
@@ -121,6 +165,7 @@ export class FlatAdam extends tf.Optimizer {
    * buffers, or on tensorflow one tensor per slot; owned here, valid until the next step.
    */
   slotBuffers(): tf.Tensor[] {
+    if (this.lent) return this.lent.momentTensors();
     if (this.native) return this.layout.length ? this.native.momentTensors() : [];
     return this.firstMoment ? [this.firstMoment, this.secondMoment!] : [];
   }
@@ -134,6 +179,7 @@ export class FlatAdam extends tf.Optimizer {
   restore(state: { iterations: number; accBeta1: number; accBeta2: number; slots: ReadonlyArray<NamedSlot & { values: Float32Array }> }): void {
     const count = state.slots.length / 2;
     if (!Number.isInteger(count)) throw new Error(`optimizer: ${state.slots.length} slots; Adam's come in pairs`);
+    this.reclaimMoments();
     this.disposeSlots();
     this.iterations_ = state.iterations;
     tf.tidy(() => {
@@ -168,6 +214,7 @@ export class FlatAdam extends tf.Optimizer {
   }
 
   override dispose(): void {
+    this.lent = undefined;
     this.accBeta1.dispose();
     this.accBeta2.dispose();
     this.disposeSlots();
