@@ -5,6 +5,7 @@ import type { Batch, Dataset } from './data/dataset.js';
 import { nativeTrainStep } from './backend/native-step.js';
 import { activeNativeBackend } from './backend/native-ops.js';
 import type { NativeTrainStep, TrainStep } from './backend/native-step.js';
+import type { Logger } from './logger.js';
 
 function toTensors(batch: Batch, featureSize: number, actionCount: number) {
   const masks = new Float32Array(batch.masks.length);
@@ -27,9 +28,15 @@ export class StepRunner {
     private readonly optimizer: tf.Optimizer,
     private readonly featureSize: number,
     private readonly actionCount: number,
+    logger: Logger,
   ) {
     this.variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    this.nativeStep = nativeTrainStep(model, optimizer);
+    try {
+      this.nativeStep = nativeTrainStep(model, optimizer);
+    } catch (err) {
+      // Slower, not wrong: the tape trains every model on every backend.
+      logger.warn(`the tensorflow training step could not run as one graph (${(err as Error).message}); it runs op by op through tfjs's gradient tape instead`);
+    }
   }
 
   train(batch: Batch, dropoutSeed: number): { loss: number; correct: number } {

@@ -405,7 +405,7 @@ export class Trainer {
   }
 
   private async loop(): Promise<void> {
-    const step = new StepRunner(this.model, this.optimizer, this.dataset.featureSize, this.dataset.actionCount);
+    const step = new StepRunner(this.model, this.optimizer, this.dataset.featureSize, this.dataset.actionCount, this.logger);
     const window = new MetricsWindow(this.state);
     try {
       while (this.state.epoch < this.config.train.epochs && !this.stopReason) {

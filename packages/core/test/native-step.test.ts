@@ -221,6 +221,33 @@ describe('the training step as one TensorFlow graph', () => {
     adam.dispose();
   });
 
+  it('gives way to the tape with a warning when its graph cannot be loaded, and the run still trains', async () => {
+    const backend = tf.backend() as unknown as { loadSavedModelMetaGraph(path: string, tags: string): number };
+    backend.loadSavedModelMetaGraph = () => {
+      throw new Error('no such op: ResourceApplyAdam');
+    };
+    const minimize = FlatAdam.prototype.minimize;
+    let taped = 0;
+    FlatAdam.prototype.minimize = function (...args) {
+      taped++;
+      return minimize.apply(this, args);
+    };
+    const warnings: string[] = [];
+    try {
+      const logger = { info: () => {}, warn: (message: string) => warnings.push(message) };
+      const trainer = await makeTrainer(smallConfig({ model: { hiddenSizes: [16] }, train: { epochs: 1, backend: 'tensorflow' } }), await tempDir('native-step'), { logger });
+      const summary = await trainer.run();
+      expect(summary.finalMetrics.val_loss).to.be.a('number').and.not.NaN;
+      expect(taped).to.equal(trainer.state.globalStep).and.greaterThan(0);
+      expect(warnings).to.deep.equal([
+        "the tensorflow training step could not run as one graph (no such op: ResourceApplyAdam); it runs op by op through tfjs's gradient tape instead",
+      ]);
+    } finally {
+      Reflect.deleteProperty(backend, 'loadSavedModelMetaGraph');
+      FlatAdam.prototype.minimize = minimize;
+    }
+  });
+
   it('is the step a Trainer on tensorflow takes; a gelu policy still trains through the tape', async () => {
     const minimize = FlatAdam.prototype.minimize;
     let taped = 0;
