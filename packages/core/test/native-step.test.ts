@@ -168,6 +168,47 @@ describe('the training step as one TensorFlow graph', () => {
     resumed.dispose();
   });
 
+  it('takes a restore into its own optimizer mid-run, and continues from the restored state bit for bit', async () => {
+    const model = buildPolicy({ featureSize: FEATURES, actionCount: ACTIONS, hiddenSizes: [32, 24], activation: 'relu', dropout: 0.25, seed: 3 });
+    const adam = new FlatAdam(0.01);
+    const stepper = graphStep(model, adam);
+    for (let seed = 1; seed <= 3; seed++) stepper.step(seed);
+    const state = captureOptimizer(adam);
+    const weights = model.getWeights().map((w) => w.clone());
+    const tail = () => [4, 5].map((seed) => stepper.step(seed));
+    const first = { metrics: tail(), moments: momentsOf(adam), weights: model.getWeights().map((w) => w.dataSync<'float32'>().slice()) };
+    await restoreOptimizer(adam, state);
+    model.setWeights(weights);
+    const again = { metrics: tail(), moments: momentsOf(adam), weights: model.getWeights().map((w) => w.dataSync<'float32'>().slice()) };
+    expect(again.metrics).to.deep.equal(first.metrics);
+    expect(again.moments).to.deep.equal(first.moments);
+    expect(maxDifference(again.weights, first.weights)).to.equal(0);
+    stepper.dispose();
+    tf.dispose(weights);
+    model.dispose();
+    adam.dispose();
+  });
+
+  it('gives the moments back for an update made outside the graph, and takes them again: the same as every step taped', () => {
+    const run = (taped: ReadonlySet<number>) => {
+      const model = buildPolicy({ featureSize: FEATURES, actionCount: ACTIONS, hiddenSizes: [32, 24], activation: 'relu', dropout: 0, seed: 3 });
+      const adam = new FlatAdam(0.01);
+      const steppers = { graph: graphStep(model, adam), tape: tapedStep(model, adam) };
+      const metrics = [1, 2, 3, 4].map((seed) => (taped.has(seed) ? steppers.tape : steppers.graph).step(seed));
+      const moments = momentsOf(adam);
+      steppers.graph.dispose();
+      const weights = model.getWeights().map((w) => w.dataSync<'float32'>().slice());
+      model.dispose();
+      adam.dispose();
+      return { metrics, moments, weights };
+    };
+    const mixed = run(new Set([2, 3]));
+    const taped = run(new Set([1, 2, 3, 4]));
+    expect(mixed.metrics).to.deep.equal(taped.metrics);
+    expect(mixed.moments).to.deep.equal(taped.moments);
+    expect(maxDifference(mixed.weights, taped.weights)).to.equal(0);
+  });
+
   it("keeps a background save's snapshot of the moments it holds: a later step does not reach it", () => {
     const model = buildPolicy({ featureSize: FEATURES, actionCount: ACTIONS, hiddenSizes: [8], activation: 'relu', dropout: 0, seed: 3 });
     const adam = new FlatAdam(0.05);
@@ -221,32 +262,40 @@ describe('the training step as one TensorFlow graph', () => {
     adam.dispose();
   });
 
-  it('gives way to the tape with a warning when its graph cannot be loaded, and the run still trains', async () => {
-    const backend = tf.backend() as unknown as { loadSavedModelMetaGraph(path: string, tags: string): number };
-    backend.loadSavedModelMetaGraph = () => {
-      throw new Error('no such op: ResourceApplyAdam');
-    };
-    const minimize = FlatAdam.prototype.minimize;
-    let taped = 0;
-    FlatAdam.prototype.minimize = function (...args) {
-      taped++;
-      return minimize.apply(this, args);
-    };
-    const warnings: string[] = [];
-    try {
-      const logger = { info: () => {}, warn: (message: string) => warnings.push(message) };
-      const trainer = await makeTrainer(smallConfig({ model: { hiddenSizes: [16] }, train: { epochs: 1, backend: 'tensorflow' } }), await tempDir('native-step'), { logger });
-      const summary = await trainer.run();
-      expect(summary.finalMetrics.val_loss).to.be.a('number').and.not.NaN;
-      expect(taped).to.equal(trainer.state.globalStep).and.greaterThan(0);
-      expect(warnings).to.deep.equal([
-        "the tensorflow training step could not run as one graph (no such op: ResourceApplyAdam); it runs op by op through tfjs's gradient tape instead",
-      ]);
-    } finally {
-      Reflect.deleteProperty(backend, 'loadSavedModelMetaGraph');
-      FlatAdam.prototype.minimize = minimize;
-    }
-  });
+  for (const [what, method, error] of [
+    ['cannot be loaded', 'loadSavedModelMetaGraph', 'no such op: ResourceApplyAdam'],
+    // Setting the moments runs; the step's own ops fail, as a kernel missing on a device would.
+    ['fails its first step', 'runSavedModel', 'no kernel for BatchMatMulV2 on this device'],
+  ] as const) {
+    it(`gives way to the tape with a warning when its graph ${what}, and the run still trains`, async () => {
+      const backend = tf.backend() as unknown as Record<typeof method, (...args: unknown[]) => unknown>;
+      const original = backend[method];
+      backend[method] = (...args) => {
+        if (method === 'runSavedModel' && !(args[3] as string[]).includes('loss:0')) return original.apply(backend, args);
+        throw new Error(error);
+      };
+      const minimize = FlatAdam.prototype.minimize;
+      let taped = 0;
+      FlatAdam.prototype.minimize = function (...args) {
+        taped++;
+        return minimize.apply(this, args);
+      };
+      const warnings: string[] = [];
+      const sessions = openSessions();
+      try {
+        const logger = { info: () => {}, warn: (message: string) => warnings.push(message) };
+        const trainer = await makeTrainer(smallConfig({ model: { hiddenSizes: [16] }, train: { epochs: 1, backend: 'tensorflow' } }), await tempDir('native-step'), { logger });
+        const summary = await trainer.run();
+        expect(summary.finalMetrics.val_loss).to.be.a('number').and.not.NaN;
+        expect(taped).to.equal(trainer.state.globalStep).and.greaterThan(0);
+        expect(warnings).to.deep.equal([`the tensorflow training step could not run as one graph (${error}); it runs op by op through tfjs's gradient tape instead`]);
+        expect(openSessions(), 'sessions left open').to.equal(sessions);
+      } finally {
+        Reflect.deleteProperty(backend, method);
+        FlatAdam.prototype.minimize = minimize;
+      }
+    });
+  }
 
   it('is the step a Trainer on tensorflow takes; a gelu policy still trains through the tape', async () => {
     const minimize = FlatAdam.prototype.minimize;

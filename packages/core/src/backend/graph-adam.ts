@@ -46,7 +46,7 @@ export function addAdam(g: GraphBuilder, parameters: readonly AdamParameter[], c
   const id = serial++;
   const variable = (name: string, shape: readonly number[]) =>
     g.op(name, 'VarHandleOp', [], { dtype: float, shape: g.shape(shape), shared_name: g.string(`poke-${process.pid}-${id}-${name}`), container: g.string('') });
-  const assign = (name: string, handle: Output, value: Output) => g.op(name, 'AssignVariableOp', [handle, value], { dtype: float, validate_shape: g.bool(true) });
+  const assign = (name: string, handle: Output, value: Output) => g.op(name, 'AssignVariableOp', [handle, value], { dtype: float });
   const beta1Power = g.placeholder('beta1_power', 'float32', []);
   const beta2Power = g.placeholder('beta2_power', 'float32', []);
   const [learningRate, beta1, beta2, epsilon] = (['learningRate', 'beta1', 'beta2', 'epsilon'] as const).map((k) => g.constant(`adam_${k}`, 'float32', [constants[k]]));

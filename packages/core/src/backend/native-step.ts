@@ -3,7 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ILLEGAL_LOGIT } from '../model/policy.js';
 import { dropoutMultiplier } from '../model/dropout.js';
 import { deriveSeed } from '../util/rng.js';
-import { FlatAdam } from '../model/flat-adam.js';
+import { BETA1, BETA2, FlatAdam } from '../model/flat-adam.js';
 import { addAdam, SessionMoments } from './graph-adam.js';
 import type { AdamGraph } from './graph-adam.js';
 import { GraphBuilder } from './graph-def.js';
@@ -165,32 +165,53 @@ export function nativeTrainStep(model: LayersModel, optimizer: tf.Optimizer): Na
   const session = new NativeSession(native, graph.graph);
   const moments = new SessionMoments(session, graph.adam);
   const variables = layers.flatMap((layer) => [layer.kernel, layer.bias]);
-  const step: TrainStep = (x, y, masks, dropoutSeed) => {
-    optimizer.lendMoments(variables, moments);
-    moments.released();
-    const [beta1Power, beta2Power] = optimizer.betaPowerTensors();
+  /** One run of the graph: the loss, the correct count and the variables' values after the update. */
+  const run = (x: tf.Tensor2D, y: tf.Tensor1D, masks: tf.Tensor2D, dropoutSeed: number, [beta1Power, beta2Power]: readonly tf.Tensor[]) => {
+    const rows = x.shape[0];
     const feeds: Array<readonly [Output, tf.Tensor]> = [
       [graph.x, x],
       [graph.y, y],
       [graph.masks, masks],
-      [graph.rows, tf.scalar(x.shape[0])],
-      [graph.adam.beta1Power, beta1Power],
-      [graph.adam.beta2Power, beta2Power],
+      [graph.rows, tf.scalar(rows)],
+      [graph.adam.beta1Power, beta1Power!],
+      [graph.adam.beta2Power, beta2Power!],
     ];
     layers.forEach((layer, i) => {
       const { kernel, bias, keep } = graph.layers[i]!;
       feeds.push([kernel, layer.kernel], [bias, layer.bias]);
-      if (keep) feeds.push([keep, dropoutMultiplier([x.shape[0], layer.kernel.shape[1]!], layer.dropout!.rate, deriveSeed(dropoutSeed, layer.dropout!.index))]);
+      if (keep) feeds.push([keep, dropoutMultiplier([rows, layer.kernel.shape[1]!], layer.dropout!.rate, deriveSeed(dropoutSeed, layer.dropout!.index))]);
     });
     const [loss, correct, ...updated] = session.run(feeds, [graph.loss, graph.correct, ...graph.adam.updated]);
+    return { loss: loss as tf.Scalar, correct: correct as tf.Scalar, updated };
+  };
+  // TensorFlow finds a missing kernel or a device it cannot place an op on only when the graph
+  // first runs: one run on a row of zeros, with zero moments, so that such a failure comes here,
+  // where the caller can train through the tape instead. It leaves nothing behind: each step
+  // copies the weights in again, and lending the moments sets them.
+  try {
+    tf.tidy(() => {
+      moments.setMoments(variables.map((v) => v.shape));
+      run(tf.zeros([1, first.kernel.shape[0]!]), tf.zeros([1], 'int32'), tf.ones([1, last.kernel.shape[1]!]), 0, [tf.scalar(BETA1), tf.scalar(BETA2)]);
+    });
+  } catch (err) {
+    session.dispose();
+    throw err;
+  }
+  const step: TrainStep = (x, y, masks, dropoutSeed) => {
+    optimizer.lendMoments(variables, moments);
+    moments.released();
+    const { loss, correct, updated } = run(x, y, masks, dropoutSeed, optimizer.betaPowerTensors());
     variables.forEach((variable, i) => variable.assign(updated[i]!));
     optimizer.stepApplied();
-    return { loss: loss as tf.Scalar, correct: correct as tf.Scalar };
+    return { loss, correct };
   };
   const dispose = () => {
-    optimizer.reclaimMoments();
-    moments.released();
-    session.dispose();
+    try {
+      optimizer.reclaimMoments();
+    } finally {
+      moments.released();
+      session.dispose();
+    }
   };
   return { step, dispose };
 }

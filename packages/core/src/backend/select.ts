@@ -21,6 +21,13 @@ export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-n
 
 const requireNative = createRequire(import.meta.url);
 
+let loadedPackage: string | undefined;
+
+/** The native package whose binding registered the tensorflow backend; undefined before one has. */
+export function nativePackage(): string | undefined {
+  return loadedPackage;
+}
+
 /** Load a native binding if one is installed; it registers the `tensorflow` backend on import. */
 async function loadNative(): Promise<{ pkg: string } | { missing: string[]; errors: string[] }> {
   const errors: string[] = [];
@@ -33,7 +40,10 @@ async function loadNative(): Promise<{ pkg: string } | { missing: string[]; erro
       // Synchronous (the bindings are CommonJS), so nothing else writes to stderr while it is away.
       if (quiet) loadWithoutStderr(() => requireNative(pkg));
       else requireNative(pkg);
-      if (tf.findBackendFactory('tensorflow')) return { pkg };
+      if (tf.findBackendFactory('tensorflow')) {
+        loadedPackage = pkg;
+        return { pkg };
+      }
       errors.push(`${pkg} loaded but registered no tensorflow backend (a second copy of @tensorflow/tfjs-core?)`);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

@@ -8,8 +8,8 @@ interface NamedTensor {
   tensor: tf.Tensor;
 }
 
-const BETA1 = 0.9;
-const BETA2 = 0.999;
+export const BETA1 = 0.9;
+export const BETA2 = 0.999;
 
 /** Where one variable's moments sit in the flat slot buffers. */
 interface SlotLayout {
@@ -114,9 +114,8 @@ export class FlatAdam extends tf.Optimizer {
   /** Take the moments back from where they were lent; nothing when they were not. */
   reclaimMoments(): void {
     if (!this.lent) return;
-    const home = this.lent;
+    this.native!.setMoments(this.layout.map((l) => l.shape), this.lent.momentTensors());
     this.lent = undefined;
-    this.native!.setMoments(this.layout.map((l) => l.shape), home.momentTensors());
   }
 
   private flatUpdate(values: readonly tf.Variable[], named: readonly NamedTensor[]): void {
