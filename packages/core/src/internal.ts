@@ -21,6 +21,7 @@ export { forward, maskLogits, lossAndCorrect } from './model/policy.js';
 export { dropoutMultiplier } from './model/dropout.js';
 export { nativeTrainStep } from './backend/native-step.js';
 export { patchWasmMatMul } from './backend/wasm-matmul.js';
+export { NATIVE_PACKAGES } from './backend/select.js';
 export { wasmHeapView } from './backend/wasm-heap.js';
 export type { HeapBytes } from './backend/wasm-heap.js';
 export { FlatAdam } from './model/flat-adam.js';

@@ -65,6 +65,20 @@ const graphStep: MakeStep = (model, adam) => {
 /** Every third step a short batch, as an epoch's last one can be: one graph serves every batch size. */
 const rowsOf = (seed: number) => (seed % 3 === 0 ? 17 : ROWS);
 
+/** The model's weights now, copied out. */
+const weightsNow = (model: LayersModel) => model.getWeights().map((w) => w.dataSync<'float32'>().slice());
+
+/** Counts the steps that go through the tape (FlatAdam.minimize) until `restore` is called. */
+function countTapedSteps(): { count: () => number; reset: () => void; restore: () => void } {
+  const minimize = FlatAdam.prototype.minimize;
+  let taped = 0;
+  FlatAdam.prototype.minimize = function (...args) {
+    taped++;
+    return minimize.apply(this, args);
+  };
+  return { count: () => taped, reset: () => (taped = 0), restore: () => (FlatAdam.prototype.minimize = minimize) };
+}
+
 /** Adam's moments, one array per slot. */
 const momentsOf = (adam: FlatAdam) => captureOptimizer(adam).slots.map((slot) => Array.from(slot.values));
 
@@ -80,7 +94,7 @@ function train(make: MakeStep, activation: Activation, dropout: number, steps = 
   const momentsDuring = momentsOf(adam);
   stepper.dispose();
   const moments = momentsOf(adam);
-  const weights = model.getWeights().map((w) => w.dataSync<"float32">().slice());
+  const weights = weightsNow(model);
   model.dispose();
   adam.dispose();
   return { metrics, weights, moments, momentsDuring };
@@ -162,7 +176,7 @@ describe('the training step as one TensorFlow graph', () => {
     for (let seed = 4; seed <= 6; seed++) after.step(seed);
     expect(momentsOf(resumed)).to.deep.equal(straight.moments);
     after.dispose();
-    expect(maxDifference(model.getWeights().map((w) => w.dataSync<'float32'>().slice()), straight.weights)).to.equal(0);
+    expect(maxDifference(weightsNow(model), straight.weights)).to.equal(0);
     expect(resumed.iterations).to.equal(6);
     model.dispose();
     resumed.dispose();
@@ -176,10 +190,10 @@ describe('the training step as one TensorFlow graph', () => {
     const state = captureOptimizer(adam);
     const weights = model.getWeights().map((w) => w.clone());
     const tail = () => [4, 5].map((seed) => stepper.step(seed));
-    const first = { metrics: tail(), moments: momentsOf(adam), weights: model.getWeights().map((w) => w.dataSync<'float32'>().slice()) };
+    const first = { metrics: tail(), moments: momentsOf(adam), weights: weightsNow(model) };
     await restoreOptimizer(adam, state);
     model.setWeights(weights);
-    const again = { metrics: tail(), moments: momentsOf(adam), weights: model.getWeights().map((w) => w.dataSync<'float32'>().slice()) };
+    const again = { metrics: tail(), moments: momentsOf(adam), weights: weightsNow(model) };
     expect(again.metrics).to.deep.equal(first.metrics);
     expect(again.moments).to.deep.equal(first.moments);
     expect(maxDifference(again.weights, first.weights)).to.equal(0);
@@ -197,7 +211,7 @@ describe('the training step as one TensorFlow graph', () => {
       const metrics = [1, 2, 3, 4].map((seed) => (taped.has(seed) ? steppers.tape : steppers.graph).step(seed));
       const moments = momentsOf(adam);
       steppers.graph.dispose();
-      const weights = model.getWeights().map((w) => w.dataSync<'float32'>().slice());
+      const weights = weightsNow(model);
       model.dispose();
       adam.dispose();
       return { metrics, moments, weights };
@@ -274,12 +288,7 @@ describe('the training step as one TensorFlow graph', () => {
         if (method === 'runSavedModel' && !(args[3] as string[]).includes('loss:0')) return original.apply(backend, args);
         throw new Error(error);
       };
-      const minimize = FlatAdam.prototype.minimize;
-      let taped = 0;
-      FlatAdam.prototype.minimize = function (...args) {
-        taped++;
-        return minimize.apply(this, args);
-      };
+      const taped = countTapedSteps();
       const warnings: string[] = [];
       const sessions = openSessions();
       try {
@@ -287,35 +296,30 @@ describe('the training step as one TensorFlow graph', () => {
         const trainer = await makeTrainer(smallConfig({ model: { hiddenSizes: [16] }, train: { epochs: 1, backend: 'tensorflow' } }), await tempDir('native-step'), { logger });
         const summary = await trainer.run();
         expect(summary.finalMetrics.val_loss).to.be.a('number').and.not.NaN;
-        expect(taped).to.equal(trainer.state.globalStep).and.greaterThan(0);
+        expect(taped.count()).to.equal(trainer.state.globalStep).and.greaterThan(0);
         expect(warnings).to.deep.equal([`the tensorflow training step could not run as one graph (${error}); it runs op by op through tfjs's gradient tape instead`]);
         expect(openSessions(), 'sessions left open').to.equal(sessions);
       } finally {
         Reflect.deleteProperty(backend, method);
-        FlatAdam.prototype.minimize = minimize;
+        taped.restore();
       }
     });
   }
 
   it('is the step a Trainer on tensorflow takes; a gelu policy still trains through the tape', async () => {
-    const minimize = FlatAdam.prototype.minimize;
-    let taped = 0;
-    FlatAdam.prototype.minimize = function (...args) {
-      taped++;
-      return minimize.apply(this, args);
-    };
+    const taped = countTapedSteps();
     try {
       for (const activation of ['relu', 'gelu'] as const) {
-        taped = 0;
+        taped.reset();
         const sessions = openSessions();
         const trainer = await makeTrainer(smallConfig({ model: { hiddenSizes: [16], activation }, train: { epochs: 1, backend: 'tensorflow' } }), await tempDir('native-step'));
         const summary = await trainer.run();
         expect(summary.finalMetrics.val_loss, activation).to.be.a('number').and.not.NaN;
-        expect(taped, activation).to.equal(activation === 'relu' ? 0 : trainer.state.globalStep);
+        expect(taped.count(), activation).to.equal(activation === 'relu' ? 0 : trainer.state.globalStep);
         expect(openSessions(), `${activation}: sessions left open`).to.equal(sessions);
       }
     } finally {
-      FlatAdam.prototype.minimize = minimize;
+      taped.restore();
     }
   });
 });

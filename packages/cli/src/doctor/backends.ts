@@ -2,12 +2,10 @@ import { createRequire } from 'node:module';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { selectBackend, isUserError } from '@poke/core';
+import { NATIVE_PACKAGES } from '@poke/core/internal';
 import { oneLine, type DoctorItem } from './item.js';
 
 const requireHere = createRequire(import.meta.url);
-
-/** Same order as the core's `auto`: the GPU build wins when both are installed. */
-const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 interface NativeModule {
   version: Record<string, string>;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphBuilder, Output } from './graph-def.js';
+import { momentValue } from './native-adam.js';
 import type { NativeMoments } from './native-adam.js';
 import type { NativeSession } from './native-session.js';
 
@@ -81,10 +82,7 @@ export class SessionMoments implements NativeMoments {
   setMoments(shapes: ReadonlyArray<readonly number[]>, values?: ReadonlyArray<Float32Array | tf.Tensor>): void {
     this.released();
     tf.tidy(() => {
-      const tensors = [...shapes, ...shapes].map((shape, i) => {
-        const value = values?.[i];
-        return value instanceof tf.Tensor ? value : value ? tf.tensor(value, [...shape], 'float32') : tf.zeros([...shape]);
-      });
+      const tensors = [...shapes, ...shapes].map((shape, i) => momentValue(values?.[i], shape));
       this.session.run(
         this.graph.momentValues.map((name, i) => [name, tensors[i]!] as const),
         [this.graph.momentsSet],

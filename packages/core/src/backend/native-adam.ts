@@ -61,6 +61,11 @@ export interface NativeMoments {
   momentTensors(): tf.Tensor[];
 }
 
+/** A moment's value as a tensor to assign: the tensor given, the numbers given, or zeros. */
+export function momentValue(value: Float32Array | tf.Tensor | undefined, shape: readonly number[]): tf.Tensor {
+  return value instanceof tf.Tensor ? value : value ? tf.tensor(value, [...shape], 'float32') : tf.zeros([...shape]);
+}
+
 /**
  * Adam's update as TensorFlow's fused ResourceApplyAdam, one kernel per variable that reads
  * the gradient and writes the moments and the weights in place. The same update as tfjs ops
@@ -89,8 +94,7 @@ export class NativeAdamState implements NativeMoments {
     this.disposeMoments();
     this.moments = [...shapes, ...shapes].map((shape, i) => {
       const variable = new ResourceVariable(shape);
-      const value = values?.[i];
-      tf.tidy(() => variable.assign(value instanceof tf.Tensor ? value : value ? tf.tensor(value, [...shape], 'float32') : tf.zeros([...shape])));
+      tf.tidy(() => variable.assign(momentValue(values?.[i], shape)));
       return variable;
     });
   }

@@ -7,14 +7,14 @@ import type { NativeBackend } from './native-ops.js';
  * (softmax − one-hot), from TensorFlow's one fused SparseSoftmaxCrossEntropyWithLogits.
  * Labels must be actions in range (datasets are checked before training).
  */
-export function nativeCrossEntropy(native: NativeBackend, logits: tf.Tensor2D, labels: tf.Tensor1D): { losses: tf.Tensor1D; gradient: tf.Tensor2D } {
+function nativeCrossEntropy(native: NativeBackend, logits: tf.Tensor2D, labels: tf.Tensor1D): { losses: tf.Tensor1D; gradient: tf.Tensor2D } {
   const attrs = [typeAttr(native, 'T'), typeAttr(native, 'Tlabels', 'int32')];
   const [losses, gradient] = native.executeMultipleOutputs('SparseSoftmaxCrossEntropyWithLogits', attrs, [logits, labels], 2);
   return { losses: losses as tf.Tensor1D, gradient: gradient as tf.Tensor2D };
 }
 
 /** The gradient of the mean over `rows` rows, given each row's gradient and `dy`, the gradient flowing into the mean. */
-export function meanCrossEntropyGradient(gradient: tf.Tensor, dy: tf.Tensor, rows: number): tf.Tensor {
+function meanCrossEntropyGradient(gradient: tf.Tensor, dy: tf.Tensor, rows: number): tf.Tensor {
   return tf.mul(gradient, tf.div(dy, rows));
 }
 

@@ -3,7 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ILLEGAL_LOGIT } from '../model/policy.js';
 import { dropoutMultiplier } from '../model/dropout.js';
 import { deriveSeed } from '../util/rng.js';
-import { BETA1, BETA2, FlatAdam } from '../model/flat-adam.js';
+import { FlatAdam } from '../model/flat-adam.js';
 import { addAdam, SessionMoments } from './graph-adam.js';
 import type { AdamGraph } from './graph-adam.js';
 import { GraphBuilder } from './graph-def.js';
@@ -158,8 +158,9 @@ function buildStepGraph(layers: readonly DenseLayer[], featureSize: number, acti
  */
 export function nativeTrainStep(model: LayersModel, optimizer: tf.Optimizer): NativeTrainStep | undefined {
   const native = activeNativeBackend();
-  const layers = native && optimizer instanceof FlatAdam ? denseLayers(model) : undefined;
-  if (!native || !layers || !(optimizer instanceof FlatAdam)) return undefined;
+  if (!native || !(optimizer instanceof FlatAdam)) return undefined;
+  const layers = denseLayers(model);
+  if (!layers) return undefined;
   const [first, last] = [layers[0]!, layers.at(-1)!];
   const graph = buildStepGraph(layers, first.kernel.shape[0]!, last.kernel.shape[1]!, optimizer);
   const session = new NativeSession(native, graph.graph);
@@ -191,7 +192,7 @@ export function nativeTrainStep(model: LayersModel, optimizer: tf.Optimizer): Na
   try {
     tf.tidy(() => {
       moments.setMoments(variables.map((v) => v.shape));
-      run(tf.zeros([1, first.kernel.shape[0]!]), tf.zeros([1], 'int32'), tf.ones([1, last.kernel.shape[1]!]), 0, [tf.scalar(BETA1), tf.scalar(BETA2)]);
+      run(tf.zeros([1, first.kernel.shape[0]!]), tf.zeros([1], 'int32'), tf.ones([1, last.kernel.shape[1]!]), 0, optimizer.betaPowerTensors());
     });
   } catch (err) {
     session.dispose();

@@ -16,7 +16,7 @@ export interface BackendChoice {
   readonly reason: string;
 }
 
-/** The native packages that register the tensorflow backend, in the order they are tried. */
+/** The native packages that register the tensorflow backend, in the order they are tried: the GPU build wins when both are installed. */
 export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 const requireNative = createRequire(import.meta.url);

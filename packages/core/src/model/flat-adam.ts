@@ -8,8 +8,8 @@ interface NamedTensor {
   tensor: tf.Tensor;
 }
 
-export const BETA1 = 0.9;
-export const BETA2 = 0.999;
+const BETA1 = 0.9;
+const BETA2 = 0.999;
 
 /** Where one variable's moments sit in the flat slot buffers. */
 interface SlotLayout {

@@ -88,7 +88,7 @@ export function lossAndCorrect(
 }
 
 /** How many rows' top-1 logit is their label. */
-export function countCorrect(maskedLogits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+function countCorrect(maskedLogits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   return tf.sum(tf.cast(tf.equal(tf.argMax(maskedLogits, 1), labels), 'float32'));
 }
 
