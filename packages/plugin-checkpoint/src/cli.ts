@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { UserError } from '@poke/core';
 import { CheckpointManager } from './manager.js';
 import { readMetadata } from './read-json.js';
+import { describeChecksum } from './checksum.js';
 import type { ManifestEntry } from './types.js';
 
 interface Context {
@@ -99,7 +100,7 @@ export default function registerCkpt(program: Command, context: Context): void {
       console.log(`  val_loss ${fmt(metadata.val_loss)}  val_accuracy ${fmt(metadata.val_accuracy)}`);
       console.log(`  monitor ${metadata.monitor.name} (${metadata.monitor.mode}) = ${fmt(metadata.monitor.value)}`);
       console.log(`  poke ${metadata.versions.poke}, tfjs ${metadata.versions.tfjs}, backend ${metadata.backend}${metadata.gitCommit ? `, git ${metadata.gitCommit}` : ''}`);
-      for (const [file, info] of Object.entries(metadata.files)) console.log(`  ${file.padEnd(15)} ${formatBytes(info.bytes).padStart(10)}  sha256 ${info.sha256}`);
+      for (const [file, info] of Object.entries(metadata.files)) console.log(`  ${file.padEnd(15)} ${formatBytes(info.bytes).padStart(10)}  ${describeChecksum(info)}`);
     });
 
   ckpt

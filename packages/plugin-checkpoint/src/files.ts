@@ -1,13 +1,19 @@
 import { open } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import type { HeapBytes } from '@poke/core/internal';
+import { crc32cChecksum } from './checksum.js';
+import type { Checksum } from './checksum.js';
 
-/** Files are written, and read back for verification, this much at a time. */
-const CHUNK = 8 * 1024 * 1024;
-/** Writes queued on libuv's pool at once, so that it never waits for this thread to queue the next. */
-const WRITES_QUEUED = 2;
-/** The hash takes this much between turns of the event loop, so a write that ends is followed by the next at once. */
-const HASH_SLICE = 2 * 1024 * 1024;
+/**
+ * Files are written this much at a time, with this many writes queued on libuv's pool,
+ * so that it never waits for this thread to queue the next. Small enough that the
+ * chunks in flight stay in the CPU's cache while the write copies them into the page
+ * cache: 8 MiB with 2 queued, and a chunk copied out of the wasm heap first, took
+ * up to twice as long as plain fs when the page cache was fast (docs/checkpoints.md).
+ */
+export const WRITE_CHUNK = 1024 * 1024;
+export const WRITES_QUEUED = 4;
+/** Files are read back for verification this much at a time. */
+const READ_CHUNK = 8 * 1024 * 1024;
 
 /**
  * What a file is written from: bytes in memory, or a tensor's bytes on the wasm
@@ -26,7 +32,7 @@ interface Chunk {
 
 async function* chunks(parts: Parts): AsyncGenerator<Chunk> {
   for await (const part of parts) {
-    for (let offset = 0; offset < part.byteLength; offset += CHUNK) yield { part, offset, length: Math.min(CHUNK, part.byteLength - offset) };
+    for (let offset = 0; offset < part.byteLength; offset += WRITE_CHUNK) yield { part, offset, length: Math.min(WRITE_CHUNK, part.byteLength - offset) };
   }
 }
 
@@ -37,42 +43,30 @@ function bytesAt({ part, offset, length }: Chunk): Uint8Array {
 
 /**
  * Write `parts` back to back into a new file inside a not-yet-published
- * checkpoint folder and fsync it; returns its sha256 and size.
+ * checkpoint folder and fsync it; returns its CRC-32C and size.
  *
- * The writes go ahead on libuv's pool while this thread hashes what has been
- * handed to them, so a save takes about the longer of the two rather than
- * their sum (docs/checkpoints.md):
- * - when the page cache is slow, the hash follows just behind the writes and
- *   reads each chunk just after the write (or the copy out of the heap) has,
- *   from the cache rather than from memory;
- * - when it is fast, the writes run ahead and the fsync overlaps the rest of
- *   the hash.
- * Parts are made as the writes need them (a tensor read back, on
- * tensorflow). A chunk viewed on the wasm heap is copied into one of two
- * buffers for its write, since a view may not outlive an await, and viewed
- * again for the hash. The hash turns the event loop after every 2 MiB, so a
- * save in the background lets training run in between. The hash may end
- * after the fsync, so parts in memory must not change until this returns.
+ * The writes go ahead on libuv's pool, WRITES_QUEUED at once, while this
+ * thread makes the next part (a tensor read back, on tensorflow) and
+ * checksums each chunk just after its write is queued, so both read it while
+ * it is in the CPU's cache (docs/checkpoints.md). A chunk viewed on the wasm
+ * heap is copied into one of WRITES_QUEUED buffers for its write, since a
+ * view may not outlive an await, and the copy is what is checksummed. Parts
+ * in memory must not change until this returns.
  */
-export async function writeSynced(path: string, data: Parts | Uint8Array | string): Promise<{ sha256: string; bytes: number }> {
+export async function writeSynced(path: string, data: Parts | Uint8Array | string): Promise<{ crc32c: string; bytes: number }> {
   const parts = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
   const handle = await open(path, 'wx');
-  const hasher = new ChunkHasher();
   try {
-    const bytes = await writeChunks(handle, chunks(parts), hasher);
-    hasher.end();
-    return { sha256: await hasher.done, bytes };
-  } catch (error) {
-    hasher.stop();
-    await hasher.done.catch(() => {});
-    throw error;
+    const checksum = crc32cChecksum();
+    const bytes = await writeChunks(handle, chunks(parts), checksum);
+    return { crc32c: checksum.hex(), bytes };
   } finally {
     await handle.close();
   }
 }
 
-/** Queues the chunks' writes, each at its place in the file, handing each to the hash as it is queued; fsyncs; returns the size. */
-async function writeChunks(handle: Writable & { sync(): Promise<void> }, source: AsyncIterable<Chunk>, hasher: ChunkHasher): Promise<number> {
+/** Queues the chunks' writes, each at its place in the file, checksumming each once it is queued; fsyncs; returns the size. */
+async function writeChunks(handle: Writable & { sync(): Promise<void> }, source: AsyncIterable<Chunk>, checksum: Checksum): Promise<number> {
   const staging: Uint8Array[] = [];
   const queued: Array<Promise<void>> = [];
   let position = 0;
@@ -80,7 +74,6 @@ async function writeChunks(handle: Writable & { sync(): Promise<void> }, source:
   try {
     for await (const chunk of source) {
       if (queued.length === WRITES_QUEUED) await queued.shift();
-      hasher.throwIfFailed();
       let out = bytesAt(chunk);
       if (!(chunk.part instanceof Uint8Array)) {
         // The write that used this buffer last is the one just awaited. Sized to the largest
@@ -94,7 +87,7 @@ async function writeChunks(handle: Writable & { sync(): Promise<void> }, source:
       // Handled here so that a failure is not reported as unhandled before its turn to be awaited.
       write.catch(() => {});
       queued.push(write);
-      hasher.add(chunk);
+      checksum.update(out);
       position += chunk.length;
       k++;
     }
@@ -105,64 +98,6 @@ async function writeChunks(handle: Writable & { sync(): Promise<void> }, source:
   }
   await handle.sync();
   return position;
-}
-
-/**
- * sha256 of the chunks handed to it, in order, on this thread, a slice at a
- * time with a turn of the event loop after each; `done` settles with the
- * hex digest once `end` is called and every chunk is hashed.
- */
-class ChunkHasher {
-  readonly done: Promise<string>;
-  private readonly hash = createHash('sha256');
-  private readonly queue: Chunk[] = [];
-  private wake: (() => void) | undefined;
-  private ended = false;
-  private stopped = false;
-  private failure: { error: unknown } | undefined;
-
-  constructor() {
-    this.done = this.run();
-    this.done.catch((error: unknown) => (this.failure = { error }));
-  }
-
-  add(chunk: Chunk): void {
-    this.queue.push(chunk);
-    this.wake?.();
-  }
-
-  end(): void {
-    this.ended = true;
-    this.wake?.();
-  }
-
-  /** Gives up: `done` settles without hashing the rest. */
-  stop(): void {
-    this.stopped = true;
-    this.wake?.();
-  }
-
-  /** Lets the writes stop as soon as the hash has failed. */
-  throwIfFailed(): void {
-    if (this.failure) throw this.failure.error;
-  }
-
-  private async run(): Promise<string> {
-    for (;;) {
-      if (this.stopped) return '';
-      const chunk = this.queue.shift();
-      if (!chunk) {
-        if (this.ended) return this.hash.digest('hex');
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = undefined;
-        continue;
-      }
-      for (let at = 0; at < chunk.length && !this.stopped; at += HASH_SLICE) {
-        this.hash.update(bytesAt({ part: chunk.part, offset: chunk.offset + at, length: Math.min(HASH_SLICE, chunk.length - at) }));
-        await yieldToEventLoop();
-      }
-    }
-  }
 }
 
 /** Minimal file handle for {@link writeAll}: node's FileHandle, or a stand-in in tests. */
@@ -182,29 +117,28 @@ export async function writeAll(handle: Writable, bytes: Uint8Array, position: nu
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Read a whole file into one buffer, hashing each chunk while the next one is
- * read. The buffer has its own ArrayBuffer at offset 0, so float32 views on it
- * are aligned.
+ * Read a whole file into one buffer, feeding each chunk to `checksum` while
+ * the next one is read. The buffer has its own ArrayBuffer at offset 0, so
+ * float32 views on it are aligned.
  */
-export async function readHashed(path: string): Promise<{ sha256: string; data: Buffer }> {
+export async function readChecksummed(path: string, checksum: Checksum): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
     const data = Buffer.allocUnsafeSlow(size);
-    const hash = createHash('sha256');
     let offset = 0;
     let previous: Uint8Array | undefined;
     while (offset < size) {
-      const length = Math.min(CHUNK, size - offset);
+      const length = Math.min(READ_CHUNK, size - offset);
       const reading = handle.read(data, offset, length, offset);
-      if (previous) hash.update(previous);
+      if (previous) checksum.update(previous);
       const { bytesRead } = await reading;
       if (bytesRead === 0) throw new Error(`${path} shrank while being read`);
       previous = data.subarray(offset, offset + bytesRead);
       offset += bytesRead;
     }
-    if (previous) hash.update(previous);
-    return { sha256: hash.digest('hex'), data };
+    if (previous) checksum.update(previous);
+    return data;
   } finally {
     await handle.close();
   }

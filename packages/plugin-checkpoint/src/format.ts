@@ -6,7 +6,9 @@ import { TFJS_VERSION } from '@poke/core/internal';
 import type { TrainingStateSnapshot } from '@poke/core';
 import type { OptimizerState } from '@poke/core/internal';
 import type { CheckpointContent, CheckpointMetadata, LoadedCheckpoint } from './types.js';
-import { writeSynced, readHashed, splitFloat32, elementCount } from './files.js';
+import { writeSynced, readChecksummed, splitFloat32, elementCount } from './files.js';
+import { checksumFor } from './checksum.js';
+import type { FileRecord } from './checksum.js';
 import { tensorBytes } from './tensor-bytes.js';
 import { CheckpointError } from './errors.js';
 import { CHECKPOINT_FILES, modelJsonSchema, optimizerJsonSchema, stateSchema } from './json-schemas.js';
@@ -22,7 +24,7 @@ export function checkpointId(epoch: number, step: number): string {
  * with metadata.json is complete.
  */
 export async function writeCheckpointFiles(dir: string, id: string, content: CheckpointContent): Promise<CheckpointMetadata> {
-  const files: Record<string, { sha256: string; bytes: number }> = {};
+  const files: Record<string, FileRecord> = {};
   const modelJson = {
     format: 'layers-model',
     generatedBy: `poke ${POKE_VERSION}`,
@@ -44,7 +46,7 @@ export async function writeCheckpointFiles(dir: string, id: string, content: Che
   const m = content.metrics;
   const metadata: CheckpointMetadata = {
     format: 'poke-checkpoint',
-    version: 1,
+    version: 2,
     id,
     uid: randomUUID(),
     epoch: content.epoch,
@@ -69,7 +71,7 @@ export async function writeCheckpointFiles(dir: string, id: string, content: Che
   return metadata;
 }
 
-/** Check every file's size and sha256 against metadata.json; returns the file contents. */
+/** Check every file's size and checksum against metadata.json; returns the file contents. */
 export async function verifyFiles(dir: string, metadata: CheckpointMetadata): Promise<Map<string, Buffer>> {
   const contents = new Map<string, Buffer>();
   for (const file of CHECKPOINT_FILES) {
@@ -81,8 +83,9 @@ export async function verifyFiles(dir: string, metadata: CheckpointMetadata): Pr
     );
     if (size === undefined) throw new CheckpointError(metadata.id, file, 'missing');
     if (size !== expected.bytes) throw new CheckpointError(metadata.id, file, `${size} bytes, expected ${expected.bytes} (truncated or altered)`);
-    const { sha256, data } = await readHashed(path);
-    if (sha256 !== expected.sha256) throw new CheckpointError(metadata.id, file, 'sha256 does not match metadata.json (altered or corrupt)');
+    const { name, expected: value, checksum } = checksumFor(expected);
+    const data = await readChecksummed(path, checksum);
+    if (checksum.hex() !== value) throw new CheckpointError(metadata.id, file, `${name} does not match metadata.json (altered or corrupt)`);
     contents.set(file, data);
   }
   return contents;

@@ -14,4 +14,5 @@ export type { CheckpointOrder } from './manifest.js';
 export { CheckpointError } from './errors.js';
 export { checkpointOptionsSchema } from './schema.js';
 export type { CheckpointOptions, ResolvedCheckpointOptions } from './schema.js';
+export type { FileRecord } from './checksum.js';
 export type { CheckpointMetadata, Manifest, ManifestEntry, LoadedCheckpoint, CheckpointContent, SaveReason } from './types.js';

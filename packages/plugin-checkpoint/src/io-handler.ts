@@ -4,7 +4,7 @@ import { concatFloat32 } from './files.js';
 
 /**
  * A tfjs IOHandler over a checkpoint folder: `tf.loadLayersModel(checkpointIOHandler(dir))`.
- * The folder is verified (sha256, sizes, schemas) before anything is handed to tfjs.
+ * The folder is verified (checksums, sizes, schemas) before anything is handed to tfjs.
  */
 export function checkpointIOHandler(dir: string): io.IOHandler {
   return {

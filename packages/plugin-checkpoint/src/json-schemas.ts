@@ -45,7 +45,7 @@ export const metadataSchema = {
   required: ['format', 'version', 'id', 'uid', 'epoch', 'step', 'timestamp', 'files', 'monitor'],
   properties: {
     format: { const: 'poke-checkpoint' },
-    version: { const: 1 },
+    version: { enum: [1, 2] },
     id: { type: 'string', pattern: CHECKPOINT_ID_PATTERN },
     uid: { type: 'string' },
     epoch: { type: 'integer', minimum: 0 },
@@ -69,8 +69,14 @@ export const metadataSchema = {
           f,
           {
             type: 'object',
-            required: ['sha256', 'bytes'],
-            properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, bytes: { type: 'integer', minimum: 0 } },
+            required: ['bytes'],
+            // One checksum: CRC-32C since version 2, sha256 in version 1.
+            oneOf: [{ required: ['crc32c'] }, { required: ['sha256'] }],
+            properties: {
+              crc32c: { type: 'string', pattern: '^[0-9a-f]{8}$' },
+              sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+              bytes: { type: 'integer', minimum: 0 },
+            },
           },
         ]),
       ),

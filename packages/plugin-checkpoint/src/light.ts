@@ -12,4 +12,5 @@ export type { CheckpointOrder } from './manifest.js';
 export { readMetadata } from './read-json.js';
 export { CheckpointError } from './errors.js';
 export type { CheckpointManager } from './manager.js';
+export type { FileRecord } from './checksum.js';
 export type { CheckpointMetadata, Manifest, ManifestEntry, SaveReason } from './types.js';

@@ -5,7 +5,7 @@ import type { CheckpointMetadata } from './types.js';
 import { CheckpointError } from './errors.js';
 import { metadataSchema } from './json-schemas.js';
 
-/** A checkpoint file's JSON (from `data` when it was already read and hashed), or an error naming the checkpoint and the file. */
+/** A checkpoint file's JSON (from `data` when it was already read and checksummed), or an error naming the checkpoint and the file. */
 export async function readJson(dir: string, id: string, file: string, data?: Buffer): Promise<unknown> {
   let text: string;
   try {

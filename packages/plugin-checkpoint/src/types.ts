@@ -1,10 +1,12 @@
 import type { RunParent, TrainingStateSnapshot, MonitorMode } from '@poke/core';
 import type { OptimizerState, TensorSnapshot, OptimizerSnapshot } from '@poke/core/internal';
+import type { FileRecord } from './checksum.js';
 
 /** The source's CheckpointMetadata, and what poke adds to it. Stored as metadata.json. */
 export interface CheckpointMetadata {
   readonly format: 'poke-checkpoint';
-  readonly version: 1;
+  /** 2 since files carry a CRC-32C; 1 when they carried sha256. */
+  readonly version: 1 | 2;
   /** `epochEEEE-stepSSSSSSSS`: epochs finished and global step at the time of the save. */
   readonly id: string;
   /** Unique across runs and machines. */
@@ -24,7 +26,7 @@ export interface CheckpointMetadata {
   readonly monitor: { readonly name: string; readonly mode: MonitorMode; readonly value: number | null };
   /** Resolved config, secrets redacted. */
   readonly config: Readonly<Record<string, unknown>>;
-  readonly files: Readonly<Record<string, { readonly sha256: string; readonly bytes: number }>>;
+  readonly files: Readonly<Record<string, FileRecord>>;
   readonly versions: { readonly poke: string; readonly tfjs: string };
   readonly backend: string;
   readonly runId: string;

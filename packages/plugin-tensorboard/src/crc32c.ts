@@ -1,4 +1,4 @@
-import { crc32c } from '@aws-crypto/crc32c';
+import { crc32c } from '@node-rs/crc32';
 
 /**
  * The masked CRC32C of TFRecord framing (tensorflow/core/lib/hash/crc32c.h):
