@@ -182,7 +182,7 @@ async function runOn(backend) {
     ], ['what', 'ms', 'MB/s', 'vs plain fs']));
     const perRound = r.save.map((ms, i) => `${(r.plainWrite[i] / ms).toFixed(2)} (${ms.toFixed(0)}/${r.plainWrite[i].toFixed(0)} ms)`).join(", ");
     console.log(`\nSave vs plain fs + fsync round by round, as plain ÷ save (save/plain; plain first in rounds 2, 4, …): ${perRound}`);
-    // On wasm the save reads nothing back: it copies from the heap, 8 MB at a time, into one buffer it writes from.
+    // On wasm the save reads nothing back: it copies from the heap, 1 MiB at a time, into one of four buffers it writes from.
     const readBack = backend === 'wasm' ? 'reading the tensors back whole, which a save on wasm does not do' : 'reading the tensors back (whole)';
     console.log(`\nWhere a save's time goes, each part alone: ${readBack} ${m.readBack.toFixed(0)} ms, CRC-32C ${m.checksum.toFixed(0)} ms (sha256, which checkpoints carried before: ${m.sha256.toFixed(0)} ms), write + fsync ${m.plainWrite.toFixed(0)} ms (save: ${m.save.toFixed(0)} ms)`);
     console.log(`\nTraining blocked by a save: sync ${m.syncBlock.toFixed(0)} ms, async ${m.asyncBlock.toFixed(0)} ms = ${((m.asyncBlock / m.syncBlock) * 100).toFixed(1)}% (goal: ≤ 1%)`);

@@ -77,7 +77,7 @@ async function writeChunks(handle: Writable & { sync(): Promise<void> }, source:
       let out = bytesAt(chunk);
       if (!(chunk.part instanceof Uint8Array)) {
         // The write that used this buffer last is the one just awaited. Sized to the largest
-        // chunk so far, so that a small model's save does not take 8 MiB buffers.
+        // chunk so far, so that a small model's save does not take 1 MiB buffers.
         const i = k % WRITES_QUEUED;
         if ((staging[i]?.byteLength ?? 0) < chunk.length) staging[i] = new Uint8Array(chunk.length);
         staging[i].set(out);

@@ -71,7 +71,10 @@ export const metadataSchema = {
             type: 'object',
             required: ['bytes'],
             // One checksum: CRC-32C since version 2, sha256 in version 1.
-            oneOf: [{ required: ['crc32c'] }, { required: ['sha256'] }],
+            oneOf: [
+              { required: ['crc32c'], properties: { crc32c: {} } },
+              { required: ['sha256'], properties: { sha256: {} } },
+            ],
             properties: {
               crc32c: { type: 'string', pattern: '^[0-9a-f]{8}$' },
               sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
@@ -82,6 +85,10 @@ export const metadataSchema = {
       ),
     },
   },
+  // Version 2 checksums its files with CRC-32C, version 1 with sha256: a file with the other is refused.
+  if: { properties: { version: { const: 1 } } },
+  then: { properties: { files: { additionalProperties: { required: ['sha256'], properties: { sha256: {} } } } } },
+  else: { properties: { files: { additionalProperties: { required: ['crc32c'], properties: { crc32c: {} } } } } },
 } as const;
 
 export const modelJsonSchema = {

@@ -44,7 +44,7 @@ describe('plugin-checkpoint', () => {
       await trainer.run();
       const path = join(checkpointsDir(trainer), 'epoch0001-step00000009');
       const m = await readJson(join(path, 'metadata.json'));
-      expect(m).to.include({ id: 'epoch0001-step00000009', epoch: 1, step: 9, reason: 'validation', backend: 'cpu' });
+      expect(m).to.include({ format: 'poke-checkpoint', version: 2, id: 'epoch0001-step00000009', epoch: 1, step: 9, reason: 'validation', backend: 'cpu' });
       expect(m.uid).to.match(/^[0-9a-f-]{36}$/);
       for (const key of ['train_loss', 'train_accuracy', 'val_loss', 'val_accuracy']) expect(m[key]).to.be.a('number');
       expect(m.monitor).to.deep.equal({ name: 'val_loss', mode: 'min', value: m.val_loss });

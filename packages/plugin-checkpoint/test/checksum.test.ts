@@ -36,6 +36,42 @@ describe('checkpoint checksums', () => {
     expect(empty.hex(), 'no bytes: 8 digits, leading zeros kept').to.equal('00000000');
   });
 
+  describe('metadata.json', () => {
+    /** The version 1 fixture, copied, with its metadata.json changed by `edit`: what loading it says. */
+    async function refusal(edit: (metadata: any) => void): Promise<string> {
+      const dir = join(await tempDir('v1-edit'), 'epoch0001-step00000009');
+      await cp(VERSION_1, dir, { recursive: true });
+      const metadata = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8'));
+      edit(metadata);
+      await writeFile(join(dir, 'metadata.json'), JSON.stringify(metadata));
+      const err = await readCheckpoint(dir).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(CheckpointError);
+      return (err as Error).message;
+    }
+
+    it('refuses a file with both checksums or with neither, naming the file', async () => {
+      const both = await refusal((m) => (m.files['weights.bin'].crc32c = '0a1b2c3d'));
+      expect(both).to.match(/files\.weights\.bin must be \{ crc32c \} or \{ sha256 \}/);
+      const neither = await refusal((m) => delete m.files['state.json'].sha256);
+      expect(neither).to.match(/files\.state\.json is missing required key "sha256"/);
+    });
+
+    it('refuses a checksum of the other version, or a CRC-32C not of 8 lowercase hex digits', async () => {
+      const v2WithSha256 = await refusal((m) => (m.version = 2));
+      expect(v2WithSha256).to.match(/files\.[a-z.]+ is missing required key "crc32c"/);
+      const v1WithCrc = await refusal((m) => {
+        m.files['model.json'] = { bytes: m.files['model.json'].bytes, crc32c: '0a1b2c3d' };
+      });
+      expect(v1WithCrc).to.match(/files\.model\.json is missing required key "sha256"/);
+      const short = await refusal((m) => {
+        m.version = 2;
+        for (const f of Object.keys(m.files)) m.files[f] = { bytes: m.files[f].bytes, crc32c: '0a1b2c3d' };
+        m.files['weights.bin'].crc32c = 'A1B2C3D4';
+      });
+      expect(short).to.match(/files\.weights\.bin\.crc32c/);
+    });
+  });
+
   describe('a version-1 checkpoint, with sha256', () => {
     it('loads: every file checked against its sha256', async () => {
       const loaded = await readCheckpoint(VERSION_1);
