@@ -94,6 +94,11 @@ async function threadTimeUntil(done) {
   return { total, longest };
 }
 
+/** Each round as `plain ÷ ours (ours/plain ms)`. */
+function roundByRound(ours, plain) {
+  return ours.map((ms, i) => `${(plain[i] / ms).toFixed(2)} (${ms.toFixed(0)}/${plain[i].toFixed(0)} ms)`).join(', ');
+}
+
 async function available(backend) {
   try {
     return (await selectBackend(backend)).name === backend;
@@ -185,10 +190,8 @@ async function runOn(backend) {
       { what: 'load + verify (checkpoint)', ms: m.load.toFixed(0), 'MB/s': mbs(m.load), 'vs plain fs': (m.plainRead / m.load).toFixed(2) },
       { what: 'read (plain fs)', ms: m.plainRead.toFixed(0), 'MB/s': mbs(m.plainRead), 'vs plain fs': '1.00' },
     ], ['what', 'ms', 'MB/s', 'vs plain fs']));
-    const perRound = r.save.map((ms, i) => `${(r.plainWrite[i] / ms).toFixed(2)} (${ms.toFixed(0)}/${r.plainWrite[i].toFixed(0)} ms)`).join(", ");
-    console.log(`\nSave vs plain fs + fsync round by round, as plain ÷ save (save/plain; plain first in rounds 2, 4, …): ${perRound}`);
-    const loadRounds = r.load.map((ms, i) => `${(r.plainRead[i] / ms).toFixed(2)} (${ms.toFixed(0)}/${r.plainRead[i].toFixed(0)} ms)`).join(', ');
-    console.log(`Load + verify vs plain read round by round, the same way: ${loadRounds}`);
+    console.log(`\nSave vs plain fs + fsync round by round, as plain ÷ save (save/plain; plain first in rounds 2, 4, …): ${roundByRound(r.save, r.plainWrite)}`);
+    console.log(`Load + verify vs plain read round by round, the same way: ${roundByRound(r.load, r.plainRead)}`);
     // On wasm the save reads nothing back: it copies from the heap, 1 MiB at a time, into one of four buffers it writes from.
     const readBack = backend === 'wasm' ? 'reading the tensors back whole, which a save on wasm does not do' : 'reading the tensors back (whole)';
     console.log(`\nWhere a save's time goes, each part alone: ${readBack} ${m.readBack.toFixed(0)} ms, CRC-32C ${m.checksum.toFixed(0)} ms (sha256, which checkpoints carried before: ${m.sha256.toFixed(0)} ms), write + fsync ${m.plainWrite.toFixed(0)} ms (save: ${m.save.toFixed(0)} ms)`);

@@ -1,6 +1,5 @@
 import { mkdtemp, mkdir, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
@@ -56,12 +55,7 @@ export function assertStepsOnceInOrder(rows: Record<string, string>[]): void {
   }
 }
 
-/** The sha256 of the latest checkpoint's weights.bin, read from the file itself. */
-export async function latestWeightsHash(runDir: string): Promise<string> {
-  const dir = join(runDir, 'checkpoints');
-  const manifest = JSON.parse(await readFile(join(dir, 'checkpoints.json'), 'utf8'));
-  return createHash('sha256').update(await readFile(join(dir, manifest.latest, 'weights.bin'))).digest('hex');
-}
+export { latestWeightsHash } from '../packages/plugin-checkpoint/test/helpers.js';
 
 /** Temporary files and folders an interrupted write left, in the run folder and its checkpoints folder. */
 export async function leftovers(runDir: string): Promise<string[]> {

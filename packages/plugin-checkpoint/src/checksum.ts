@@ -34,14 +34,15 @@ function sha256Checksum(): Checksum {
   return { update: (bytes) => void hash.update(bytes), hex: () => hash.digest('hex') };
 }
 
-/** The checksum a record names, and the value it expects. */
-export function checksumFor(record: FileRecord): { name: 'crc32c' | 'sha256'; expected: string; checksum: Checksum } {
+/** The checksum a record names, the value it expects, and a way to compute it. */
+export function checksumFor(record: FileRecord): { name: 'crc32c' | 'sha256'; expected: string; create: () => Checksum } {
   return 'crc32c' in record
-    ? { name: 'crc32c', expected: record.crc32c, checksum: crc32cChecksum() }
-    : { name: 'sha256', expected: record.sha256, checksum: sha256Checksum() };
+    ? { name: 'crc32c', expected: record.crc32c, create: crc32cChecksum }
+    : { name: 'sha256', expected: record.sha256, create: sha256Checksum };
 }
 
 /** `crc32c 0a1b2c3d` or `sha256 …`, as `poke ckpt show` prints it. */
 export function describeChecksum(record: FileRecord): string {
-  return 'crc32c' in record ? `crc32c ${record.crc32c}` : `sha256 ${record.sha256}`;
+  const { name, expected } = checksumFor(record);
+  return `${name} ${expected}`;
 }

@@ -83,7 +83,8 @@ export async function verifyFiles(dir: string, metadata: CheckpointMetadata): Pr
     );
     if (size === undefined) throw new CheckpointError(metadata.id, file, 'missing');
     if (size !== expected.bytes) throw new CheckpointError(metadata.id, file, `${size} bytes, expected ${expected.bytes} (truncated or altered)`);
-    const { name, expected: value, checksum } = checksumFor(expected);
+    const { name, expected: value, create } = checksumFor(expected);
+    const checksum = create();
     const data = await readChecksummed(path, checksum);
     if (checksum.hex() !== value) throw new CheckpointError(metadata.id, file, `${name} does not match metadata.json (altered or corrupt)`);
     contents.set(file, data);

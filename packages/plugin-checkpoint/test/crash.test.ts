@@ -1,13 +1,12 @@
 import { expect } from 'chai';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Rng } from '@poke/core';
 import { CheckpointManager } from '@poke/plugin-checkpoint';
 import { poke, startPoke } from '../../cli/test/helpers.js';
-import { tempDir, readJson } from './helpers.js';
+import { tempDir, readJson, latestWeightsHash } from './helpers.js';
 
 const KILLS = Number(process.env.POKE_CRASH_KILLS ?? 30);
 const SEED = Number(process.env.POKE_CRASH_SEED ?? 20261128);
@@ -45,12 +44,6 @@ async function trainAndKill(dir: string, resume: boolean, rng: Rng, attempt: num
   child.kill('SIGKILL');
   const { signal, stderr } = await child.result;
   return { signal, stderr };
-}
-
-/** The sha256 of the latest checkpoint's weights.bin, read from the file itself. */
-async function latestWeightsHash(runDir: string): Promise<string> {
-  const manifest = await readJson(join(runDir, 'checkpoints', 'checkpoints.json'));
-  return createHash('sha256').update(await readFile(join(runDir, 'checkpoints', manifest.latest, 'weights.bin'))).digest('hex');
 }
 
 describe('plugin-checkpoint under SIGKILL', function () {

@@ -1,5 +1,6 @@
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import type { Logger, MetricsRecord, Trainer, UserConfig } from '@poke/core';
 import { adamStep, makeTrainer, smallConfig, tempDir, weightsOf, REPO_ROOT } from '../../core/test/helpers.js';
 import checkpoint from '@poke/plugin-checkpoint';
@@ -58,6 +59,13 @@ export async function checkpointTrainer(
 
 export async function readJson(path: string): Promise<any> {
   return JSON.parse(await readFile(path, 'utf8'));
+}
+
+/** The sha256 of the latest checkpoint's weights.bin in a run folder, read from the file itself. */
+export async function latestWeightsHash(runDir: string): Promise<string> {
+  const dir = join(runDir, 'checkpoints');
+  const manifest = await readJson(join(dir, 'checkpoints.json'));
+  return createHash('sha256').update(await readFile(join(dir, manifest.latest, 'weights.bin'))).digest('hex');
 }
 
 export function checkpointsDir(trainer: Trainer): string {
