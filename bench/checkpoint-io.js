@@ -1,7 +1,9 @@
 // Checkpoint save/load throughput vs plain fs + fsync of the same bytes, and the time an
 // async save blocks training vs a synchronous save; all measured side by side in one run,
 // on each backend. The save's parts are timed alone too: reading the tensors back from the
-// backend, checksumming (CRC-32C; sha256 too, which checkpoints carried before), and writing with fsync. The save and the plain write take turns going first.
+// backend whole, copying them out 1 MiB at a time into reused buffers as a save does on wasm
+// and tensorflow, checksumming (CRC-32C; sha256 too, which checkpoints carried before), and
+// writing with fsync. The save and the plain write take turns going first.
 //   BENCH_CKPT_HIDDEN       hidden sizes on cpu and tensorflow (default 6000,6000: 48.4M parameters)
 //   BENCH_CKPT_HIDDEN_WASM  hidden sizes on wasm, whose 32-bit heap holds less (default 3000,3000)
 //   BENCH_CKPT_BACKENDS     backends to measure (default cpu,tensorflow,wasm; one not installed is skipped)
@@ -12,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { crc32c } from '@node-rs/crc32';
 import { Trainer, resolveConfig, selectBackend, silentLogger } from '@poke/core';
-import { snapshotOptimizer, snapshotWeights } from '@poke/core/internal';
+import { heldBytes, snapshotOptimizer, snapshotWeights } from '@poke/core/internal';
 import { CheckpointPlugin } from '@poke/plugin-checkpoint';
 import { median, table } from './reference.js';
 
@@ -47,9 +49,23 @@ async function plainWrite(dir, files) {
   }
 }
 
-/** The save's parts alone: the snapshot's tensors read back, their bytes checksummed (and hashed with sha256, for comparison). */
+/** The tensors' bytes copied where their backend holds them, 1 MiB at a time into four reused buffers; undefined where they are not held (cpu). */
+function copyOut(tensors) {
+  const held = tensors.map(heldBytes);
+  if (held.some((h) => !h)) return undefined;
+  const buffers = Array.from({ length: 4 }, () => new Uint8Array(1024 * 1024));
+  const t = performance.now();
+  let k = 0;
+  for (const h of held) {
+    for (let at = 0; at < h.byteLength; at += 1024 * 1024, k++) h.copyTo(buffers[k % 4].subarray(0, Math.min(1024 * 1024, h.byteLength - at)), at);
+  }
+  return performance.now() - t;
+}
+
+/** The save's parts alone: the snapshot's tensors copied out as a save does and read back whole, their bytes checksummed (and hashed with sha256, for comparison). */
 async function parts(trainer) {
   const tensors = [...snapshotWeights(trainer.model).map((w) => w.tensor), ...snapshotOptimizer(trainer.optimizer).buffers];
+  const copy = copyOut(tensors);
   let t = performance.now();
   const data = [];
   for (const tensor of tensors) data.push(await tensor.data());
@@ -65,7 +81,7 @@ async function parts(trainer) {
   hash.digest();
   const sha256 = performance.now() - t;
   for (const tensor of tensors) tensor.dispose();
-  return { readBack, checksum, sha256 };
+  return { copy, readBack, checksum, sha256 };
 }
 
 /**
@@ -126,7 +142,7 @@ async function runOn(backend) {
     const background = await trainedPlugin(runsDir, 'async', true, backend);
     trained.push(background);
     const params = sync.trainer.context.parameterCount;
-    const r = { save: [], plainWrite: [], load: [], plainRead: [], syncBlock: [], asyncBlock: [], asyncThread: [], asyncStall: [], readBack: [], checksum: [], sha256: [] };
+    const r = { save: [], plainWrite: [], load: [], plainRead: [], syncBlock: [], asyncBlock: [], asyncThread: [], asyncStall: [], readBack: [], copy: [], checksum: [], sha256: [] };
     let bytes = 0;
     let files;
     const plain = async (round) => {
@@ -166,6 +182,7 @@ async function runOn(backend) {
 
       const alone = await parts(sync.trainer);
       r.readBack.push(alone.readBack);
+      if (alone.copy !== undefined) r.copy.push(alone.copy);
       r.checksum.push(alone.checksum);
       r.sha256.push(alone.sha256);
 
@@ -192,11 +209,11 @@ async function runOn(backend) {
     ], ['what', 'ms', 'MB/s', 'vs plain fs']));
     console.log(`\nSave vs plain fs + fsync round by round, as plain ÷ save (save/plain; plain first in rounds 2, 4, …): ${roundByRound(r.save, r.plainWrite)}`);
     console.log(`Load + verify vs plain read round by round, the same way: ${roundByRound(r.load, r.plainRead)}`);
-    // On wasm the save reads nothing back: it copies from the heap, 1 MiB at a time, into one of four buffers it writes from.
-    const readBack = backend === 'wasm' ? 'reading the tensors back whole, which a save on wasm does not do' : 'reading the tensors back (whole)';
-    console.log(`\nWhere a save's time goes, each part alone: ${readBack} ${m.readBack.toFixed(0)} ms, CRC-32C ${m.checksum.toFixed(0)} ms (sha256, which checkpoints carried before: ${m.sha256.toFixed(0)} ms), write + fsync ${m.plainWrite.toFixed(0)} ms (save: ${m.save.toFixed(0)} ms)`);
+    // On wasm and tensorflow the save reads nothing back: it copies from where the backend holds the tensors, 1 MiB at a time, into one of four buffers it writes from.
+    const taken = r.copy.length ? `copying the tensors out 1 MiB at a time as a save does ${m.copy.toFixed(0)} ms (reading them back whole, which a save here does not do: ${m.readBack.toFixed(0)} ms)` : `reading the tensors back whole ${m.readBack.toFixed(0)} ms`;
+    console.log(`\nWhere a save's time goes, each part alone: ${taken}, CRC-32C ${m.checksum.toFixed(0)} ms (sha256, which checkpoints carried before: ${m.sha256.toFixed(0)} ms), write + fsync ${m.plainWrite.toFixed(0)} ms (save: ${m.save.toFixed(0)} ms)`);
     console.log(`\nTraining blocked by a save: sync ${m.syncBlock.toFixed(0)} ms, async ${m.asyncBlock.toFixed(0)} ms = ${((m.asyncBlock / m.syncBlock) * 100).toFixed(1)}% (goal: ≤ 1%)`);
-    console.log(`While an async save writes, the training thread is busy with it ${m.asyncThread.toFixed(0)} ms in all (reading back, checksumming), ${m.asyncStall.toFixed(0)} ms at the longest stretch`);
+    console.log(`While an async save writes, the training thread is busy with it ${m.asyncThread.toFixed(0)} ms in all (copying or reading back, checksumming), ${m.asyncStall.toFixed(0)} ms at the longest stretch`);
   } finally {
     // Two large models per backend: freed before the next backend makes its own.
     for (const { trainer } of trained) {

@@ -25,7 +25,8 @@
 #   TFJS_NODE_REBUILD=1   force rebuilding the addon
 set -euo pipefail
 
-REPO_ROOT=${REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=${REPO_ROOT:-$(dirname "$SCRIPTS")}
 CACHE=${TFJS_NODE_CACHE:-${POKE_CACHE_DIR:-${HOME:-/tmp}/.cache/poke}/tfjs-node}
 TFJS_NODE_VERSION=${TFJS_NODE_VERSION:-4.22.0}
 if [ "${POKE_TF_GPU:-0}" = 1 ]; then
@@ -121,7 +122,22 @@ SITE=$(dirname "$TF_DIR")
 # Where tfjs-node's loader (node-pre-gyp find) looks, e.g. lib/napi-v8/tfjs_binding.node
 BINDING=$(cd "$PKG" && node -p "require('@mapbox/node-pre-gyp').find(require('path').resolve('package.json'))")
 NAPI=$(basename "$(dirname "$BINDING")"); NAPI=${NAPI#napi-v}
-ADDON_CACHE=$CACHE/addon/${TFJS_PACKAGE#@tensorflow/}-$TFJS_NODE_VERSION-$TF_WHEEL_PACKAGE-$TF_WHEEL_VERSION-napi$NAPI/tfjs_binding.node
+# poke's addition to the binding (tensorDataInto; see the patch's header). Without
+# `patch`, or on sources it does not fit (another TFJS_NODE_VERSION), the addon is
+# built as published, and poke reads tensors back through tensorDataSync.
+PATCH=$SCRIPTS/tfjs-node-tensor-data-into.patch
+PATCH_TAG=-plain
+if grep -q '"tensorDataInto"' "$PKG/binding/tfjs_binding.cc"; then
+  PATCH_TAG=-into-$(sha256sum "$PATCH" | cut -c1-8)
+elif ! command -v patch >/dev/null; then
+  log "  no \`patch\` command: building the addon without tensorDataInto (checkpoints save slower on tensorflow)"
+elif ! patch -p1 --batch --forward --dry-run -d "$PKG" <"$PATCH" >/dev/null; then
+  log "  $(basename "$PATCH") does not apply to $TFJS_PACKAGE@$TFJS_NODE_VERSION: building the addon without tensorDataInto"
+else
+  patch -p1 --batch --forward --quiet -d "$PKG" <"$PATCH"
+  PATCH_TAG=-into-$(sha256sum "$PATCH" | cut -c1-8)
+fi
+ADDON_CACHE=$CACHE/addon/${TFJS_PACKAGE#@tensorflow/}-$TFJS_NODE_VERSION-$TF_WHEEL_PACKAGE-$TF_WHEEL_VERSION-napi$NAPI$PATCH_TAG/tfjs_binding.node
 
 if [ "${TFJS_NODE_REBUILD:-0}" = 1 ] || [ ! -f "$ADDON_CACHE" ]; then
   # node-gyp: the copy bundled with npm, else fetch one from the registry.
@@ -166,8 +182,18 @@ CHECK_DIR=$REPO_ROOT
   if (tf.getBackend() !== 'tensorflow') throw new Error('backend is ' + tf.getBackend());
   const y = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])).dataSync();
   if (y[0] !== 17 || y[1] !== 39) throw new Error('bad matMul ' + y);
-  const device = tf.backend().binding.isUsingGpuDevice() ? 'GPU' : 'CPU';
-  console.log('  $TFJS_PACKAGE ' + tfn.version['tfjs-node'] + ' OK, libtensorflow ' + tf.backend().binding.TF_Version + ', backend ' + tf.getBackend() + ', device ' + device);
+  const binding = tf.backend().binding;
+  const device = binding.isUsingGpuDevice() ? 'GPU' : 'CPU';
+  let into = 'without tensorDataInto';
+  if (typeof binding.tensorDataInto === 'function') {
+    const t = tf.tensor1d([1, 2, 3]);
+    const id = tf.backend().tensorMap.get(tf.add(t, 0).dataId).id;
+    const out = new Float32Array(2);
+    binding.tensorDataInto(id, 4, new Uint8Array(out.buffer));
+    if (out[0] !== 2 || out[1] !== 3) throw new Error('bad tensorDataInto ' + out);
+    into = 'with tensorDataInto';
+  }
+  console.log('  $TFJS_PACKAGE ' + tfn.version['tfjs-node'] + ' OK, libtensorflow ' + binding.TF_Version + ', backend ' + tf.getBackend() + ', device ' + device + ', ' + into);
 " 2>"$CACHE/smoke-test.log") || { cat "$CACHE/smoke-test.log" >&2; exit 1; }
 # (libtensorflow's start-up lines on stderr are noise when the check passes.)
 step_end

@@ -63,3 +63,11 @@ export const NATIVE_TENSORFLOW_INSTALLED = (() => {
 export function requireNativeTensorflow(ctx: Context): void {
   if (!NATIVE_TENSORFLOW_INSTALLED) skipOrFail(ctx, { missing: '@tensorflow/tfjs-node (the native backend) is not installed', fix: 'npm run setup-native' });
 }
+
+/**
+ * Skip the test when the loaded tensorflow addon lacks poke's tensorDataInto (or fail under
+ * POKE_REQUIRE_ALL=1): scripts/build-tfjs-node.sh adds it where the `patch` command is installed.
+ */
+export function requireTensorDataInto(ctx: Context, binding: { tensorDataInto?: unknown }): void {
+  if (typeof binding.tensorDataInto !== 'function') skipOrFail(ctx, { missing: 'the tensorflow addon was built without tensorDataInto (no `patch` command when it was built)', fix: 'apt-get install -y patch (as root), then npm run setup-native' });
+}

@@ -65,6 +65,9 @@ describe('poke doctor', () => {
       expect(tensorflow.data).to.include({ available: true });
       expect(tensorflow.data!.tensorflowVersion).to.match(/^\d+\.\d+/);
       expect(tensorflow.data!.device).to.be.oneOf(['CPU', 'GPU']);
+      // The build adds tensorDataInto where `patch` is installed, and says so here when it could not.
+      expect(tensorflow.data!.tensorDataInto).to.be.a('boolean');
+      expect(tensorflow.detail.includes('built without tensorDataInto')).to.equal(!tensorflow.data!.tensorDataInto);
       expect(item(items, 'backend.auto').data).to.deep.equal({ picks: 'tensorflow' });
     } else {
       expect(tensorflow.fix).to.include('setup-native');

@@ -22,8 +22,8 @@ export { dropoutMultiplier } from './model/dropout.js';
 export { nativeTrainStep } from './backend/native-step.js';
 export { patchWasmMatMul } from './backend/wasm-matmul.js';
 export { NATIVE_PACKAGES } from './backend/select.js';
-export { wasmHeapView } from './backend/wasm-heap.js';
-export type { HeapBytes } from './backend/wasm-heap.js';
+export { heldBytes } from './backend/held-bytes-of.js';
+export type { HeldBytes } from './backend/held-bytes.js';
 export { FlatAdam } from './model/flat-adam.js';
 export type { NamedSlot } from './model/flat-adam.js';
 export {

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { HeapBytes } from '@poke/core/internal';
+import type { HeldBytes } from '@poke/core/internal';
 import { crc32cChecksum } from './checksum.js';
 import type { Checksum } from './checksum.js';
 
@@ -16,10 +16,10 @@ export const WRITES_QUEUED = 4;
 const READ_CHUNK = 8 * 1024 * 1024;
 
 /**
- * What a file is written from: bytes in memory, or a tensor's bytes on the wasm
- * heap, viewed a stretch at a time (each view valid only until the next await).
+ * What a file is written from: bytes in memory, or a tensor's bytes where its
+ * backend holds them (the wasm heap, TensorFlow), copied out a chunk at a time.
  */
-export type Part = Uint8Array | HeapBytes;
+export type Part = Uint8Array | HeldBytes;
 
 /** A file's parts in order, as a list or made one at a time as the write goes. */
 export type Parts = Iterable<Part> | AsyncIterable<Part>;
@@ -36,22 +36,17 @@ async function* chunks(parts: Parts): AsyncGenerator<Chunk> {
   }
 }
 
-/** The chunk's bytes, valid until the next await. */
-function bytesAt({ part, offset, length }: Chunk): Uint8Array {
-  return part instanceof Uint8Array ? part.subarray(offset, offset + length) : part.view(offset, length);
-}
-
 /**
  * Write `parts` back to back into a new file inside a not-yet-published
  * checkpoint folder and fsync it; returns its CRC-32C and size.
  *
  * The writes go ahead on libuv's pool, WRITES_QUEUED at once, while this
- * thread makes the next part (a tensor read back, on tensorflow) and
+ * thread makes the next part (a tensor read back, where it is not held) and
  * checksums each chunk just after its write is queued, so both read it while
- * it is in the CPU's cache (docs/checkpoints.md). A chunk viewed on the wasm
- * heap is copied into one of WRITES_QUEUED buffers for its write, since a
- * view may not outlive an await, and the copy is what is checksummed. Parts
- * in memory must not change until this returns.
+ * it is in the CPU's cache (docs/checkpoints.md). A chunk of held bytes is
+ * copied into one of WRITES_QUEUED buffers that the writes take turns with,
+ * and the copy is what is written and checksummed. Parts in memory must not
+ * change until this returns.
  */
 export async function writeSynced(path: string, data: Parts | Uint8Array | string): Promise<{ crc32c: string; bytes: number }> {
   const parts = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
@@ -72,23 +67,24 @@ async function writeChunks(handle: Writable & { sync(): Promise<void> }, source:
   let position = 0;
   let k = 0;
   try {
-    for await (const chunk of source) {
+    for await (const { part, offset, length } of source) {
       if (queued.length === WRITES_QUEUED) await queued.shift();
-      let out = bytesAt(chunk);
-      if (!(chunk.part instanceof Uint8Array)) {
+      let out: Uint8Array;
+      if (part instanceof Uint8Array) out = part.subarray(offset, offset + length);
+      else {
         // The write that used this buffer last is the one just awaited. Sized to the largest
         // chunk so far, so that a small model's save does not take 1 MiB buffers.
         const i = k % WRITES_QUEUED;
-        if ((staging[i]?.byteLength ?? 0) < chunk.length) staging[i] = new Uint8Array(chunk.length);
-        staging[i].set(out);
-        out = staging[i].subarray(0, chunk.length);
+        if ((staging[i]?.byteLength ?? 0) < length) staging[i] = new Uint8Array(length);
+        out = staging[i].subarray(0, length);
+        part.copyTo(out, offset);
       }
       const write = writeAll(handle, out, position);
       // Handled here so that a failure is not reported as unhandled before its turn to be awaited.
       write.catch(() => {});
       queued.push(write);
       checksum.update(out);
-      position += chunk.length;
+      position += length;
       k++;
     }
     while (queued.length) await queued.shift();

@@ -6,7 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError, PluginError, selectBackend } from '@poke/core';
 import { snapshotOptimizer } from '@poke/core/internal';
 import type { FlatAdam } from '@poke/core/internal';
-import { requireNativeTensorflow } from '../../../test/requirements.js';
+import { requireNativeTensorflow, requireTensorDataInto } from '../../../test/requirements.js';
 import { CheckpointPlugin, CheckpointManager, checkpointIOHandler, readCheckpoint, CheckpointError } from '@poke/plugin-checkpoint';
 import type { Saved } from '@poke/plugin-checkpoint';
 import { crc32cChecksum } from '../src/checksum.js';
@@ -333,19 +333,22 @@ describe('plugin-checkpoint', () => {
 
     const cases = {
       cpu: 'cpu',
-      tensorflow: 'tensorflow, a large tensor read in slices',
-      wasm: 'wasm, nothing read back: written from views into the heap while the heap grows',
+      tensorflow: 'tensorflow, nothing read back: copied out of TensorFlow into the writes’ buffers',
+      sliced: 'tensorflow on an addon without tensorDataInto, a large tensor read back in slices',
+      wasm: 'wasm, nothing read back: copied from the heap into the writes’ buffers while the heap grows',
     } as const;
-    for (const backend of ['cpu', 'tensorflow', 'wasm'] as const) {
-      it(`let training run during the save, and keep the values of their moment (${cases[backend]})`, async function () {
+    for (const way of ['cpu', 'tensorflow', 'sliced', 'wasm'] as const) {
+      const backend = way === 'sliced' ? 'tensorflow' : way;
+      it(`let training run during the save, and keep the values of their moment (${cases[way]})`, async function () {
         if (backend === 'tensorflow') requireNativeTensorflow(this);
-        const dir = await tempDir(`async-reads-${backend}`);
+        const dir = await tempDir(`async-reads-${way}`);
         const plugin = new CheckpointPlugin({ async: true, saveLast: false, onValidate: false, every: { steps: 1_000_000 } });
         // A 2100×2100 kernel: 4.41M elements, above the size tensorflow reads back in one go.
         const user = smallConfig({ runName: 'r', model: { hiddenSizes: [2100, 2100], dropout: 0 }, train: { epochs: 1, backend } });
         let trainer: Awaited<ReturnType<typeof makeTrainer>> | undefined;
         let restoreRead = () => {};
         let restoreWrite = () => {};
+        let restoreBinding = () => {};
         const held: tf.Tensor[] = [];
         try {
           trainer = await makeTrainer({ ...user, data: { source: 'synthetic', samples: 64, features: 12, actions: 5 } }, dir, { plugins: [plugin] });
@@ -361,6 +364,14 @@ describe('plugin-checkpoint', () => {
           let turns = 0;
           const reads: Array<{ bytes: number; turns: number }> = [];
           const used = tf.backend();
+          if (backend === 'tensorflow') {
+            const native = used as unknown as { binding: { tensorDataInto?: unknown } };
+            const { binding } = native;
+            if (way === 'tensorflow') requireTensorDataInto(this, binding);
+            // The addon as published: its exported functions cannot be deleted, so they are shadowed.
+            else native.binding = Object.create(binding, { tensorDataInto: { value: undefined } });
+            restoreBinding = () => void (native.binding = binding);
+          }
           const read = used.read;
           used.read = async function (this: typeof used, dataId) {
             const values = await read.call(this, dataId);
@@ -381,15 +392,18 @@ describe('plugin-checkpoint', () => {
             delete (used as { readSync?: unknown }).readSync;
           };
           // On wasm, each of the save's first writes is followed by 32 MB more on the heap, so the heap
-          // grows, and its old buffer is detached, between the views the save takes of it.
+          // grows, and its old buffer is detached, between the copies the save takes from it.
           const heap = () => (used as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
           let growths = 0;
-          if (backend === 'wasm') {
+          let writes = 0;
+          const readsBack = way === 'cpu' || way === 'sliced';
+          {
             const handles = await fileHandlePrototype(dir);
             const write = handles.write;
             handles.write = async function (this: unknown, ...args: unknown[]) {
               const result = await write.apply(this, args);
-              if (held.length < 8) {
+              writes++;
+              if (backend === 'wasm' && held.length < 8) {
                 const before = heap();
                 held.push(tf.zeros([8 * 1024 * 1024]));
                 if (heap() !== before) growths++;
@@ -407,8 +421,8 @@ describe('plugin-checkpoint', () => {
           while (writing) {
             await new Promise((resolve) => setImmediate(resolve));
             turns++;
-            // A training step while the save is reading its tensors back, or on wasm while it writes.
-            if (!stepped && (reads.length > 0 || backend === 'wasm')) {
+            // A training step while the save is reading its tensors back, or while it copies and writes them.
+            if (!stepped && (reads.length > 0 || (writes > 0 && !readsBack))) {
               adamStep(trainer.model, trainer.optimizer as FlatAdam, 12, 5, 5);
               stepped = true;
             }
@@ -416,15 +430,16 @@ describe('plugin-checkpoint', () => {
           await written;
           restoreRead();
           restoreWrite();
+          restoreBinding();
           expect(stepped).to.equal(true);
-          // wasm: only scalars are read (Adam's β powers, for optimizer.json), no tensor of the files.
-          const tensorReads = backend === 'wasm' ? reads.filter((r) => r.bytes > 4) : reads;
-          // tensorflow: 6 weights and 12 moments; the 2100×2100 kernel and its two moments in 17 slices of 1 MiB each.
-          expect(tensorReads).to.have.length({ cpu: 8, tensorflow: 15 + 3 * 17, wasm: 0 }[backend]);
+          // wasm and tensorflow: only scalars are read (Adam's β powers, for optimizer.json), no tensor of the files.
+          const tensorReads = readsBack ? reads : reads.filter((r) => r.bytes > 4);
+          // sliced: 6 weights and 12 moments; the 2100×2100 kernel and its two moments in 17 slices of 1 MiB each.
+          expect(tensorReads).to.have.length({ cpu: 8, tensorflow: 0, sliced: 15 + 3 * 17, wasm: 0 }[way]);
           tensorReads.slice(1).forEach((r, i) => expect(r.turns, `turns before read ${i + 1}`).to.be.greaterThan(tensorReads[i]!.turns));
           const largest = 2100 * 2100 * 4;
-          if (backend === 'tensorflow') expect(Math.max(...reads.map((r) => r.bytes))).to.be.lessThan(largest);
-          if (backend === 'cpu') expect(reads.map((r) => r.bytes)).to.include(largest);
+          if (way === 'sliced') expect(Math.max(...reads.map((r) => r.bytes))).to.be.lessThan(largest);
+          if (way === 'cpu') expect(reads.map((r) => r.bytes)).to.include(largest);
           if (backend === 'wasm') expect(growths, 'times the heap grew while the save wrote').to.be.greaterThan(0);
           const latest = plugin.manager!.getLatest();
           expect(latest?.reason, 'the save succeeded').to.equal('manual');
@@ -435,6 +450,7 @@ describe('plugin-checkpoint', () => {
         } finally {
           restoreRead();
           restoreWrite();
+          restoreBinding();
           tf.dispose(held);
           trainer?.model.dispose();
           trainer?.optimizer.dispose();

@@ -30,7 +30,7 @@ describe('checkpoint file writing', () => {
     expect((err as Error).message).to.equal('a write took none of 8 bytes');
   });
 
-  it('takes a view for each chunk and never uses one after an await: a heap that grows at every await is written right', async () => {
+  it('copies each chunk from held bytes once, at its offset: a heap that grows after every copy is written right', async () => {
     const dir = await tempDir('files');
     const size = 2 * WRITE_CHUNK + 3; // three chunks
     let heap = new ArrayBuffer(size);
@@ -45,28 +45,28 @@ describe('checkpoint file writing', () => {
       structuredClone(old, { transfer: [old] });
       growths++;
     };
-    const viewed = {
+    const held = {
       byteLength: size,
-      view: (offset: number, length: number) => {
-        // Runs once the synchronous stretch that took the view ends, at its next await.
+      copyTo: (target: Uint8Array, offset: number) => {
+        target.set(new Uint8Array(heap, offset, target.byteLength));
+        // Runs once the synchronous stretch of the copy ends, at the writer's next await.
         queueMicrotask(grow);
-        return new Uint8Array(heap, offset, length);
       },
     };
-    const result = await writeSynced(join(dir, 'grown.bin'), [viewed]);
+    const result = await writeSynced(join(dir, 'grown.bin'), [held]);
     const file = await readFile(join(dir, 'grown.bin'));
-    expect(growths, 'one growth after each view: 3 chunks, each viewed once').to.equal(3);
+    expect(growths, 'one growth after each copy: 3 chunks, each copied once').to.equal(3);
     expect(file.equals(expected)).to.equal(true);
     expect(result.crc32c).to.equal(crc32cOf(expected));
   });
 
-  it('writes arrays and viewed bytes back to back, and returns the CRC-32C and size of the file', async () => {
+  it('writes arrays and held bytes back to back, and returns the CRC-32C and size of the file', async () => {
     const dir = await tempDir('files');
     const source = Uint8Array.from({ length: (WRITES_QUEUED + 1) * WRITE_CHUNK + 5 }, (_, i) => (i * 7) % 256);
-    // Bytes viewed on demand, as on the wasm heap: more chunks than writes queued, so staging buffers are reused.
-    const viewed = { byteLength: source.byteLength, view: (offset: number, length: number) => source.slice(offset, offset + length) };
+    // Bytes copied out on demand, as from the wasm heap or TensorFlow: more chunks than writes queued, so staging buffers are reused.
+    const held = { byteLength: source.byteLength, copyTo: (target: Uint8Array, offset: number) => target.set(source.subarray(offset, offset + target.byteLength)) };
     const head = Uint8Array.of(1, 2, 3);
-    const result = await writeSynced(join(dir, 'out.bin'), [head, viewed]);
+    const result = await writeSynced(join(dir, 'out.bin'), [head, held]);
     const file = await readFile(join(dir, 'out.bin'));
     expect(file.equals(Buffer.concat([head, source]))).to.equal(true);
     expect(result).to.deep.equal({ crc32c: crc32cOf(file), bytes: file.byteLength });
@@ -158,15 +158,15 @@ describe('checkpoint file writing', () => {
       expectClosedAfterWrites();
     });
 
-    it('copies a viewed chunk into a buffer no write in flight is using, grown when a larger chunk comes', async () => {
+    it('copies a held chunk into a buffer no write in flight is using, grown when a larger chunk comes', async () => {
       delayWrites();
       const dir = await tempDir('files');
       const source = Uint8Array.from({ length: (WRITES_QUEUED + 2) * WRITE_CHUNK + 12 }, (_, i) => (i * 7 + (i >> 20)) % 256);
-      const view = (from: number, to: number) => ({ byteLength: to - from, view: (offset: number, length: number) => source.subarray(from + offset, from + offset + length) });
-      // A small viewed part first, as a bias before a kernel: the buffer it took must grow for a later chunk.
-      const result = await writeSynced(join(dir, 'staged.bin'), [view(0, 5), view(5, source.byteLength)]);
+      const held = (from: number, to: number) => ({ byteLength: to - from, copyTo: (target: Uint8Array, offset: number) => target.set(source.subarray(from + offset, from + offset + target.byteLength)) });
+      // A small held part first, as a bias before a kernel: the buffer it took must grow for a later chunk.
+      const result = await writeSynced(join(dir, 'staged.bin'), [held(0, 5), held(5, source.byteLength)]);
       const file = await readFile(join(dir, 'staged.bin'));
-      expect(file.equals(source), 'the file holds the viewed bytes').to.equal(true);
+      expect(file.equals(source), 'the file holds the held bytes').to.equal(true);
       expect(result.crc32c).to.equal(crc32cOf(source));
     });
 
@@ -198,27 +198,27 @@ describe('checkpoint file writing', () => {
       }
     });
 
-    it('fails with the error of a view, makes no more parts, and closes the file', async () => {
+    it('fails with the error of a copy, makes no more parts, and closes the file', async () => {
       delayWrites();
       const dir = await tempDir('files');
       const source = new Uint8Array(2 * WRITE_CHUNK);
       let made = 0;
-      // The view of part 3 fails, as one of a tensor disposed during the save would, while earlier writes are on their way.
+      // The copy of part 3 fails, as one of a tensor disposed during the save would, while earlier writes are on their way.
       async function* parts() {
         for (let k = 0; k < 8; k++) {
           made++;
           yield {
             byteLength: source.byteLength,
-            view: (offset: number, length: number) => {
+            copyTo: (target: Uint8Array, offset: number) => {
               if (k === 3) throw new Error('the tensor was disposed while its bytes were being read');
-              return source.subarray(offset, offset + length);
+              target.set(source.subarray(offset, offset + target.byteLength));
             },
           };
         }
       }
       const err = await writeSynced(join(dir, 'gone.bin'), parts()).catch((e: unknown) => e);
       expect((err as Error).message).to.equal('the tensor was disposed while its bytes were being read');
-      expect(made, 'parts made once the view had failed').to.equal(4);
+      expect(made, 'parts made once the copy had failed').to.equal(4);
       expectClosedAfterWrites();
     });
   });

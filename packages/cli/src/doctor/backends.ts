@@ -9,7 +9,7 @@ const requireHere = createRequire(import.meta.url);
 
 interface NativeModule {
   version: Record<string, string>;
-  backend(): { binding?: { TF_Version?: string; isUsingGpuDevice?: () => boolean } };
+  backend(): { binding?: { TF_Version?: string; isUsingGpuDevice?: () => boolean; tensorDataInto?: unknown } };
 }
 
 function packageVersion(pkg: string): string | undefined {
@@ -59,11 +59,13 @@ async function tensorflow(fix: string): Promise<DoctorItem> {
       // The binding places ops on the first GPU it sees, else on the host CPU.
       device: gpu ? 'GPU' : 'CPU',
       libtensorflow: libtensorflow(pkg),
+      // poke's addition to the binding (scripts/tfjs-node-tensor-data-into.patch); without it checkpoints read tensors back slower.
+      tensorDataInto: typeof binding?.tensorDataInto === 'function',
     };
     return {
       name: 'backend.tensorflow',
       ok: true,
-      detail: `TensorFlow ${data.tensorflowVersion ?? '?'} via ${pkg} ${data.packageVersion}, device ${data.device}${gpu ? '' : ' (no GPU visible)'}${data.libtensorflow ? `, ${data.libtensorflow}` : ''}`,
+      detail: `TensorFlow ${data.tensorflowVersion ?? '?'} via ${pkg} ${data.packageVersion}, device ${data.device}${gpu ? '' : ' (no GPU visible)'}${data.libtensorflow ? `, ${data.libtensorflow}` : ''}${data.tensorDataInto ? '' : '; built without tensorDataInto, so checkpoints read tensors back slower'}`,
       data,
     };
   }
