@@ -10,7 +10,9 @@
 # exports the whole TF_* / TFE_* C API the binding uses.
 #
 # Idempotent: re-running reuses the venv, the cached addon and an installed
-# package; `npm ci` empties node_modules, so it runs after every install.
+# package; `npm ci` empties node_modules, so it runs after every install. The
+# package in node_modules stays as published: poke's addition to the binding
+# (tfjs-node-tensor-data-into.patch) goes into a copy of its sources.
 #
 # Env:
 #   POKE_CACHE_DIR        cache root (default ~/.cache/poke); this uses <root>/tfjs-node
@@ -122,19 +124,18 @@ SITE=$(dirname "$TF_DIR")
 # Where tfjs-node's loader (node-pre-gyp find) looks, e.g. lib/napi-v8/tfjs_binding.node
 BINDING=$(cd "$PKG" && node -p "require('@mapbox/node-pre-gyp').find(require('path').resolve('package.json'))")
 NAPI=$(basename "$(dirname "$BINDING")"); NAPI=${NAPI#napi-v}
-# poke's addition to the binding (tensorDataInto; see the patch's header). Without
-# `patch`, or on sources it does not fit (another TFJS_NODE_VERSION), the addon is
-# built as published, and poke reads tensors back through tensorDataSync.
+# poke's addition to the binding (tensorDataInto; see the patch's header), applied to
+# a copy of the sources in the cache, so node_modules keeps the package as published.
+# Without `patch`, or on sources it does not fit (another TFJS_NODE_VERSION), the addon
+# is built as published, and poke reads tensors back through tensorDataSync. The
+# cached addon's folder names the patch's hash, so a changed patch builds anew.
 PATCH=$SCRIPTS/tfjs-node-tensor-data-into.patch
 PATCH_TAG=-plain
-if grep -q '"tensorDataInto"' "$PKG/binding/tfjs_binding.cc"; then
-  PATCH_TAG=-into-$(sha256sum "$PATCH" | cut -c1-8)
-elif ! command -v patch >/dev/null; then
-  log "  no \`patch\` command: building the addon without tensorDataInto (checkpoints save slower on tensorflow)"
-elif ! patch -p1 --batch --forward --dry-run -d "$PKG" <"$PATCH" >/dev/null; then
-  log "  $(basename "$PATCH") does not apply to $TFJS_PACKAGE@$TFJS_NODE_VERSION: building the addon without tensorDataInto"
+if ! command -v patch >/dev/null; then
+  log "  no \`patch\` command: the addon goes without tensorDataInto (checkpoints save slower on tensorflow)"
+elif ! patch -p1 --batch --forward --dry-run --quiet -d "$PKG" <"$PATCH" >/dev/null; then
+  log "  $(basename "$PATCH") does not apply to $TFJS_PACKAGE@$TFJS_NODE_VERSION: the addon goes without tensorDataInto"
 else
-  patch -p1 --batch --forward --quiet -d "$PKG" <"$PATCH"
   PATCH_TAG=-into-$(sha256sum "$PATCH" | cut -c1-8)
 fi
 ADDON_CACHE=$CACHE/addon/${TFJS_PACKAGE#@tensorflow/}-$TFJS_NODE_VERSION-$TF_WHEEL_PACKAGE-$TF_WHEEL_VERSION-napi$NAPI$PATCH_TAG/tfjs_binding.node
@@ -153,15 +154,20 @@ if [ "${TFJS_NODE_REBUILD:-0}" = 1 ] || [ ! -f "$ADDON_CACHE" ]; then
   else
     log "no Node headers under $NODE_PREFIX/include/node; node-gyp will try to download them"
   fi
+  # binding.gyp finds the headers and libraries under the build folder's deps/.
+  SRC=$(mktemp -d "$CACHE/build.XXXXXX")
+  trap 'rm -rf "$SRC"' EXIT
+  cp -r "$PKG/binding.gyp" "$PKG/binding" "$SRC/"
+  ln -s "$PKG/deps" "$SRC/deps"
+  [ "$PATCH_TAG" = -plain ] || patch -p1 --batch --forward --quiet -d "$SRC" <"$PATCH"
   # The full compiler output goes to the log; each file compiled and the link show as progress.
-  (cd "$PKG" && "${GYP[@]}" rebuild "${NODEDIR[@]}" -j "$(nproc)" \
-      --module_name=tfjs_binding --module_path="$(dirname "$BINDING")" \
+  (cd "$SRC" && "${GYP[@]}" rebuild "${NODEDIR[@]}" -j "$(nproc)" \
+      --module_name=tfjs_binding --module_path="$SRC/out" \
       --napi_build_version="$NAPI" 2>&1 | tee "$CACHE/node-gyp.log" \
       | sed -un 's/^ *\(CXX\|SOLINK_MODULE\)(target) .*\/\([^/]*\)$/    \1 \2/p' >&2; exit "${PIPESTATUS[0]}") \
     || { tail -n 40 "$CACHE/node-gyp.log" >&2; exit 1; }
   mkdir -p "$(dirname "$ADDON_CACHE")"
-  cp "$PKG/build/Release/tfjs_binding.node" "$ADDON_CACHE"
-  rm -rf "$PKG/build"
+  cp "$SRC/build/Release/tfjs_binding.node" "$ADDON_CACHE"
 fi
 mkdir -p "$(dirname "$BINDING")"
 cp "$ADDON_CACHE" "$BINDING"

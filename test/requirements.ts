@@ -66,8 +66,9 @@ export function requireNativeTensorflow(ctx: Context): void {
 
 /**
  * Skip the test when the loaded tensorflow addon lacks poke's tensorDataInto (or fail under
- * POKE_REQUIRE_ALL=1): scripts/build-tfjs-node.sh adds it where the `patch` command is installed.
+ * POKE_REQUIRE_ALL=1): scripts/build-tfjs-node.sh adds it where the `patch` command is installed
+ * and the patch fits the package's sources.
  */
 export function requireTensorDataInto(ctx: Context, binding: { tensorDataInto?: unknown }): void {
-  if (typeof binding.tensorDataInto !== 'function') skipOrFail(ctx, { missing: 'the tensorflow addon was built without tensorDataInto (no `patch` command when it was built)', fix: 'apt-get install -y patch (as root), then npm run setup-native' });
+  if (typeof binding.tensorDataInto !== 'function') skipOrFail(ctx, { missing: 'the tensorflow addon was built without tensorDataInto (no `patch` command, or the patch did not fit; npm run setup-native says which)', fix: 'apt-get install -y patch (as root), then npm run setup-native' });
 }

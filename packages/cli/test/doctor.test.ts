@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '@poke/core';
 import { poke, tempDir } from './helpers.js';
 
 interface Item {
@@ -65,15 +67,20 @@ describe('poke doctor', () => {
       expect(tensorflow.data).to.include({ available: true });
       expect(tensorflow.data!.tensorflowVersion).to.match(/^\d+\.\d+/);
       expect(tensorflow.data!.device).to.be.oneOf(['CPU', 'GPU']);
-      // The build adds tensorDataInto where `patch` is installed, and says so here when it could not.
-      expect(tensorflow.data!.tensorDataInto).to.be.a('boolean');
-      expect(tensorflow.detail.includes('built without tensorDataInto')).to.equal(!tensorflow.data!.tensorDataInto);
+      // The build adds tensorDataInto where `patch` is installed; doctor must see the addon as this process does.
+      await selectBackend('tensorflow');
+      const here = typeof (tf.backend() as unknown as { binding: { tensorDataInto?: unknown } }).binding.tensorDataInto === 'function';
+      await selectBackend('cpu');
+      expect(tensorflow.data!.tensorDataInto).to.equal(here);
+      expect(tensorflow.detail.includes('built without tensorDataInto')).to.equal(!here && tensorflow.data!.device === 'CPU');
       expect(item(items, 'backend.auto').data).to.deep.equal({ picks: 'tensorflow' });
     } else {
       expect(tensorflow.fix).to.include('setup-native');
       expect(item(items, 'backend.auto').data).to.deep.equal({ picks: 'wasm' });
     }
     expect(item(items, 'node').data!.version).to.equal(process.versions.node);
+    const toolchain = item(items, 'c++ toolchain');
+    if (toolchain.ok) expect(toolchain.detail, 'whether `patch` is there, which the addon build uses').to.match(/, patch$|; no patch, /);
 
     const mlflow = item(items, 'mlflow venv');
     expect(mlflow.ok).to.equal(true);

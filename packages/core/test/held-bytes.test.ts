@@ -10,6 +10,13 @@ const bytesOf = (t: tf.Tensor) => {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 };
 
+/** tfjs-node's backend as these tests reach into it: the binding, and TensorFlow's id for a tensor. */
+const native = () => tf.backend() as unknown as {
+  binding: { tensorDataInto(id: number, offset: number, target: unknown): void };
+  tensorMap: { get(dataId: object): { id: number } };
+};
+const idOf = (t: tf.Tensor) => native().tensorMap.get(t.dataId).id;
+
 const copied = (bytes: HeldBytes, offset: number, length: number) => {
   const out = Buffer.alloc(length);
   bytes.copyTo(out, offset);
@@ -58,7 +65,7 @@ describe('heldBytes', () => {
     before(async function () {
       requireNativeTensorflow(this);
       await selectBackend('tensorflow');
-      requireTensorDataInto(this, (tf.backend() as unknown as { binding: object }).binding);
+      requireTensorDataInto(this, native().binding);
     });
     beforeEach(() => selectBackend('tensorflow'));
 
@@ -74,30 +81,39 @@ describe('heldBytes', () => {
         expect(copied(bytes, 1_048_576, 151_424).equals(whole.subarray(1_048_576)), 'the last stretch').to.equal(true);
         expect(copied(bytes, 3, 5).equals(whole.subarray(3, 8)), 'an unaligned stretch').to.equal(true);
         expect(copied(heldBytes(ints)!, 4, 8).equals(bytesOf(ints).subarray(4, 12)), 'int32').to.equal(true);
-        expect(() => copied(bytes, 1_199_998, 4)).to.throw(RangeError, 'outside the tensor');
-        expect(() => copied(bytes, -1, 4)).to.throw(RangeError, 'outside the tensor');
+        const into = new Uint8Array(new ArrayBuffer(16), 5, 8);
+        bytes.copyTo(into, 100);
+        expect(Buffer.from(into).equals(whole.subarray(100, 108)), 'into a target that starts inside its buffer').to.equal(true);
+        expect(new Uint8Array(into.buffer, 0, 5).every((b) => b === 0), 'nothing written before the target').to.equal(true);
+        for (const offset of [1_199_998, -1, Number.NaN, 0.5, 2 ** 53]) expect(() => copied(bytes, offset, 4), `offset ${offset}`).to.throw(RangeError, 'outside the tensor');
       } finally {
         tf.dispose([floats, ints]);
       }
     });
 
-    it('the binding itself refuses a stretch outside the tensor and a target that is not a Uint8Array', () => {
-      const t = tf.mul(tf.ones([4]), 2);
-      const binding = (tf.backend() as unknown as { binding: { tensorDataInto(id: number, offset: number, target: unknown): void } }).binding;
-      const id = (tf.backend() as unknown as { tensorMap: { get(d: object): { id: number } } }).tensorMap.get(t.dataId).id;
+    it('the binding itself refuses a stretch outside the tensor, a tensor it does not hold and a target that is not a Uint8Array', () => {
+      const t = tf.tidy(() => tf.mul(tf.ones([4]), 2));
+      const { binding } = native();
+      const id = idOf(t);
       try {
         expect(() => binding.tensorDataInto(id, 12, new Uint8Array(8))).to.throw('outside the tensor');
+        expect(() => binding.tensorDataInto(id, 17, new Uint8Array(0))).to.throw('outside the tensor');
+        expect(() => binding.tensorDataInto(id, -4, new Uint8Array(4))).to.throw('outside the tensor');
         expect(() => binding.tensorDataInto(id, 0, new Float32Array(2))).to.throw('Uint8Array');
+        expect(() => binding.tensorDataInto(id, 0, [0, 0])).to.throw();
+        expect(() => binding.tensorDataInto(2 ** 30, 0, new Uint8Array(4))).to.throw('not referenced');
+        binding.tensorDataInto(id, 16, new Uint8Array(0));
         const out = new Float32Array(4);
         binding.tensorDataInto(id, 0, new Uint8Array(out.buffer));
         expect(Array.from(out)).to.deep.equal([2, 2, 2, 2]);
       } finally {
         t.dispose();
       }
+      expect(() => binding.tensorDataInto(id, 0, new Uint8Array(4)), 'a disposed tensor').to.throw('not referenced');
     });
 
     it('refuses a disposed tensor; offers nothing for a tensor whose values are still in JS, or for a bool tensor', () => {
-      const t = tf.mul(tf.ones([4]), 2);
+      const t = tf.tidy(() => tf.mul(tf.ones([4]), 2));
       const bytes = heldBytes(t)!;
       t.dispose();
       expect(() => copied(bytes, 0, 4)).to.throw('disposed');

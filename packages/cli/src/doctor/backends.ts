@@ -65,7 +65,7 @@ async function tensorflow(fix: string): Promise<DoctorItem> {
     return {
       name: 'backend.tensorflow',
       ok: true,
-      detail: `TensorFlow ${data.tensorflowVersion ?? '?'} via ${pkg} ${data.packageVersion}, device ${data.device}${gpu ? '' : ' (no GPU visible)'}${data.libtensorflow ? `, ${data.libtensorflow}` : ''}${data.tensorDataInto ? '' : '; built without tensorDataInto, so checkpoints read tensors back slower'}`,
+      detail: `TensorFlow ${data.tensorflowVersion ?? '?'} via ${pkg} ${data.packageVersion}, device ${data.device}${gpu ? '' : ' (no GPU visible)'}${data.libtensorflow ? `, ${data.libtensorflow}` : ''}${data.tensorDataInto || gpu ? '' : '; built without tensorDataInto, so checkpoints read tensors back slower'}`,
       data,
     };
   }

@@ -37,7 +37,10 @@ export function compilerItem(): DoctorItem {
     return { name: 'c++ toolchain', ok: false, detail: `${missing} not on PATH (compiling the native backend needs a compiler and make)`, fix: 'apt-get install -y g++ make', data: { cxx, make } };
   }
   const version = output(cxx, ['--version'])?.split('\n')[0];
-  return { name: 'c++ toolchain', ok: true, detail: `${version ?? cxx}, make`, data: { cxx, make, version } };
+  // Optional: without it the addon is built as published (docs/backends.md, tensorDataInto).
+  const patch = onPath('patch');
+  const patchNote = patch ? ', patch' : '; no patch, so the native addon is built without tensorDataInto (apt-get install -y patch)';
+  return { name: 'c++ toolchain', ok: true, detail: `${version ?? cxx}, make${patchNote}`, data: { cxx, make, patch, version } };
 }
 
 /**

@@ -14,5 +14,6 @@ export interface HeldBytes {
 /** Throws unless `offset..offset + length` lies within `byteLength`, and `t` can still be read. */
 export function checkStretch(t: tf.Tensor, byteLength: number, offset: number, length: number): void {
   if (t.isDisposed) throw new Error('the tensor was disposed while its bytes were being read');
-  if (offset < 0 || length < 0 || offset + length > byteLength) throw new RangeError(`bytes ${offset}..${offset + length} are outside the tensor's ${byteLength}`);
+  // A NaN or fractional offset would pass the comparisons, and copy from the wrong place.
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > byteLength) throw new RangeError(`bytes ${offset}..${offset + length} are outside the tensor's ${byteLength}`);
 }

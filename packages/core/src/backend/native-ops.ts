@@ -6,7 +6,14 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
  * TensorFlow op by name. Its outputs come back as tensors the engine tracks.
  */
 export interface NativeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_ATTR_SHAPE: number; TF_ATTR_BOOL: number; TF_FLOAT: number; TF_INT32: number };
+  binding: {
+    TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_ATTR_SHAPE: number; TF_ATTR_BOOL: number; TF_FLOAT: number; TF_INT32: number;
+    isUsingGpuDevice(): boolean;
+    /** poke's addition to the addon (scripts/tfjs-node-tensor-data-into.patch): absent from the addon as published. */
+    tensorDataInto?(id: number, byteOffset: number, target: Uint8Array): void;
+  };
+  /** Per tensor: its values until they go to TensorFlow, then TensorFlow's id and dtype (a TF_* number) for it. */
+  tensorMap: { has(dataId: object): boolean; get(dataId: object): { values: unknown; id: number; dtype: number } };
   executeSingleOutput(op: string, attrs: object[], inputs: TensorInfo[]): tf.Tensor;
   executeMultipleOutputs(op: string, attrs: object[], inputs: TensorInfo[], outputs: number): tf.Tensor[];
   /** A TensorFlow session on a SavedModel's graph; its id. */
