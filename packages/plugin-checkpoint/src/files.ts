@@ -38,7 +38,10 @@ async function* chunks(parts: Parts): AsyncGenerator<Chunk> {
 
 /**
  * Write `parts` back to back into a new file inside a not-yet-published
- * checkpoint folder and fsync it; returns its CRC-32C and size.
+ * checkpoint folder; returns its CRC-32C and size once the bytes are written,
+ * with `synced`, which settles once the file is fsynced and closed. The fsync
+ * is left running so that the next file's writes overlap this one's way to
+ * the disk: the caller must await `synced` before the folder is published.
  *
  * The writes go ahead on libuv's pool, WRITES_QUEUED at once, while this
  * thread makes the next part (a tensor read back, where it is not held) and
@@ -48,20 +51,34 @@ async function* chunks(parts: Parts): AsyncGenerator<Chunk> {
  * and the copy is what is written and checksummed. Parts in memory must not
  * change until this returns.
  */
-export async function writeSynced(path: string, data: Parts | Uint8Array | string): Promise<{ crc32c: string; bytes: number }> {
+export async function writeUnsynced(path: string, data: Parts | Uint8Array | string): Promise<{ crc32c: string; bytes: number; synced: Promise<void> }> {
   const parts = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
   const handle = await open(path, 'wx');
+  const checksum = crc32cChecksum();
+  let bytes: number;
   try {
-    const checksum = crc32cChecksum();
-    const bytes = await writeChunks(handle, chunks(parts), checksum);
-    return { crc32c: checksum.hex(), bytes };
-  } finally {
+    bytes = await writeChunks(handle, chunks(parts), checksum);
+  } catch (err) {
     await handle.close();
+    throw err;
   }
+  const synced = handle.sync().finally(() => handle.close());
+  // Handled here so that a failure is not reported as unhandled before the caller awaits it.
+  synced.catch(() => {});
+  return { crc32c: checksum.hex(), bytes, synced };
 }
 
-/** Queues the chunks' writes, each at its place in the file, checksumming each once it is queued; fsyncs; returns the size. */
-async function writeChunks(handle: Writable & { sync(): Promise<void> }, source: AsyncIterable<Chunk>, checksum: Checksum): Promise<number> {
+/**
+ * Wait until every one of `syncs` has settled, so that no file is still open,
+ * then fail with the first failure among them, if any.
+ */
+export async function settleAll(syncs: ReadonlyArray<Promise<void>>): Promise<void> {
+  const failed = (await Promise.allSettled(syncs)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Queues the chunks' writes, each at its place in the file, checksumming each once it is queued; returns the size once all are written. */
+async function writeChunks(handle: Writable, source: AsyncIterable<Chunk>, checksum: Checksum): Promise<number> {
   const staging: Uint8Array[] = [];
   const queued: Array<Promise<void>> = [];
   let position = 0;
@@ -92,7 +109,6 @@ async function writeChunks(handle: Writable & { sync(): Promise<void> }, source:
     // Nothing may still be writing when the file is closed.
     await Promise.allSettled(queued);
   }
-  await handle.sync();
   return position;
 }
 

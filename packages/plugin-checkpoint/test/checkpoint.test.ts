@@ -1,18 +1,22 @@
 import { expect } from 'chai';
 import { readFile, writeFile, readdir, readlink, mkdir, rm, truncate, cp } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError, PluginError, selectBackend } from '@poke/core';
 import { snapshotOptimizer } from '@poke/core/internal';
 import type { FlatAdam } from '@poke/core/internal';
 import { requireNativeTensorflow, requireTensorDataInto } from '../../../test/requirements.js';
-import { CheckpointPlugin, CheckpointManager, checkpointIOHandler, readCheckpoint, CheckpointError } from '@poke/plugin-checkpoint';
+import { CheckpointPlugin, CheckpointManager, checkpointIOHandler, checkpointId, readCheckpoint, CheckpointError } from '@poke/plugin-checkpoint';
 import type { Saved } from '@poke/plugin-checkpoint';
 import { crc32cChecksum } from '../src/checksum.js';
+import { writeCheckpointFiles } from '../src/format.js';
+import type { CheckpointContent } from '../src/types.js';
 import {
   adamStep, checkpointTrainer, checkpointsDir, collectRecords, fileHandlePrototype, readJson, recordingLogger, rowsOf, tempDir, weightsOf, makeTrainer, smallConfig,
 } from './helpers.js';
+import type { FileHandleMethod } from './helpers.js';
 
 /** The arrays' bytes back to back: millions of floats compare in one call (chai's deep equal walks them one by one). */
 const bytesOfAll = (arrays: readonly Float32Array[]) => Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
@@ -304,6 +308,137 @@ describe('plugin-checkpoint', () => {
         const repaired = await CheckpointManager.open(ckpts, { monitor: { name: 'val_loss', mode: 'min' }, repair: true, logger });
         expect(repaired.list()).to.deep.equal([]);
         expect(logger.lines.join('\n')).to.include('rebuilding it from the checkpoint folders');
+      }
+    });
+  });
+
+  describe('fsync', () => {
+    let handles: { sync: FileHandleMethod; write: FileHandleMethod };
+    let sync: FileHandleMethod;
+    let write: FileHandleMethod;
+    before(async () => {
+      handles = await fileHandlePrototype(await tempDir('fsync'));
+      ({ sync, write } = handles);
+    });
+    /** Set once a test is over, a timed-out one included, so that its waits stop turning. */
+    let over = false;
+    beforeEach(() => {
+      over = false;
+    });
+    afterEach(() => {
+      over = true;
+      Object.assign(handles, { sync, write });
+    });
+
+    interface Asked {
+      path: string;
+      release: () => void;
+      done: boolean;
+    }
+    /**
+     * Wraps fsync: a file in a checkpoint's temporary folder waits until the test releases it
+     * (every other fsync goes ahead), and `fail` may make one fail. Each call is listed, by path.
+     */
+    function wrapSync({ hold = false, fail }: { hold?: boolean; fail?: (path: string) => Error | undefined } = {}): Asked[] {
+      const asked: Asked[] = [];
+      handles.sync = async function (this: { fd: number }, ...args: unknown[]) {
+        const call: Asked = { path: readlinkSync(`/proc/self/fd/${this.fd}`), release: () => {}, done: false };
+        asked.push(call);
+        const inTemp = basename(dirname(call.path)).startsWith('.tmp-');
+        if (hold && inTemp) await new Promise<void>((resolve) => (call.release = resolve));
+        const error = inTemp ? fail?.(call.path) : undefined;
+        if (error) throw error;
+        const result = await sync.apply(this, args);
+        call.done = true;
+        return result;
+      };
+      return asked;
+    }
+    const tempFiles = (asked: Asked[]) => asked.filter((a) => basename(dirname(a.path)).startsWith('.tmp-'));
+    /** Waits on observed progress, a turn of the event loop at a time; mocha's timeout ends a wait that never comes. */
+    async function until(what: string, condition: () => boolean): Promise<void> {
+      while (!condition() && !over) await new Promise((resolve) => setImmediate(resolve));
+      expect(condition(), what).to.equal(true);
+    }
+    /** Files under `dir` that this process holds open. */
+    async function openUnder(dir: string): Promise<string[]> {
+      const fds = await readdir('/proc/self/fd');
+      return fds.map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((path) => path.startsWith(dir));
+    }
+    async function savedOnce(dir: string) {
+      const plugin = new CheckpointPlugin({ saveLast: false, onValidate: false, every: { steps: 1_000_000 } });
+      const trainer = await makeTrainer(smallConfig({ runName: 'r', train: { epochs: 1 } }), dir, { plugins: [plugin] });
+      await trainer.run();
+      await plugin.save('manual');
+      trainer.state.globalStep += 1;
+      return { plugin, trainer, ckpts: checkpointsDir(trainer), first: checkpointId(trainer.state.epoch, trainer.state.globalStep - 1), next: checkpointId(trainer.state.epoch, trainer.state.globalStep) };
+    }
+
+    it('returns from writing a checkpoint\'s files only once every one is fsynced, each fsync going on while the next file is written', async () => {
+      const { plugin, ckpts, next } = await savedOnce(await tempDir('fsync'));
+      const content = (plugin as unknown as { capture(reason: string, value: null): CheckpointContent }).capture('manual', null);
+      const temp = join(ckpts, `.tmp-${next}-test`);
+      await mkdir(temp);
+      const asked = wrapSync({ hold: true });
+      let settled = false;
+      const writing = writeCheckpointFiles(temp, next, content).finally(() => (settled = true));
+      await until('every file of the checkpoint written, with no fsync of them done', () => tempFiles(asked).length === FILES.length);
+      expect(tempFiles(asked).map((a) => basename(a.path))).to.deep.equal(['weights.bin', 'model.json', 'optimizer.bin', 'optimizer.json', 'state.json', 'metadata.json']);
+      // Nothing but microtasks lies between the last fsync asked for and a return that does not wait: one turn shows it.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(settled, 'returned before any file was fsynced').to.equal(false);
+      const [weights, ...others] = tempFiles(asked);
+      for (const call of others) call.release();
+      await until('the other five fsyncs done', () => others.every((a) => a.done));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(settled, 'returned before weights.bin was fsynced').to.equal(false);
+      weights.release();
+      const metadata = await writing;
+      expect(Object.keys(metadata.files).sort()).to.deep.equal(FILES.filter((f) => f !== 'metadata.json'));
+      expect(await openUnder(temp)).to.deep.equal([]);
+      for (const t of [...content.weights.map((w) => w.tensor), ...content.optimizer.buffers]) t.dispose();
+    });
+
+    it('fails the save when an fsync fails, once the others have settled, leaving no file open and the earlier checkpoints as they were', async () => {
+      const { plugin, ckpts, first } = await savedOnce(await tempDir('fsync'));
+      const manifest = await readFile(join(ckpts, 'checkpoints.json'), 'utf8');
+      // A disk that fills up may say so only at the fsync, when space is allocated late.
+      const asked = wrapSync({ fail: (path) => (path.endsWith('optimizer.bin') ? Object.assign(new Error('ENOSPC: no space left on device, fsync'), { code: 'ENOSPC' }) : undefined) });
+      const err = await plugin.save('manual').catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(CheckpointError);
+      expect((err as Error).message).to.include('no space left on device (ENOSPC)').and.include('the previous checkpoints and the manifest are intact');
+      expect(tempFiles(asked).map((a) => basename(a.path))).to.include.members(['weights.bin', 'metadata.json']);
+      expect(tempFiles(asked).filter((a) => !a.path.endsWith('optimizer.bin')).every((a) => a.done), 'every other fsync settled').to.equal(true);
+      expect(await openUnder(ckpts)).to.deep.equal([]);
+      expect(await readdir(ckpts)).to.have.members(['checkpoints.json', first, 'latest']);
+      expect(await readFile(join(ckpts, 'checkpoints.json'), 'utf8')).to.equal(manifest);
+      await plugin.manager!.load(first);
+    });
+
+    it('fails the save when a write fails while the files before it are being fsynced, leaving no file open', async () => {
+      const { plugin, ckpts, first } = await savedOnce(await tempDir('fsync'));
+      const manifest = await readFile(join(ckpts, 'checkpoints.json'), 'utf8');
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const asked = wrapSync();
+        handles.write = async function (this: { fd: number }, ...args: unknown[]) {
+          if (readlinkSync(`/proc/self/fd/${this.fd}`).endsWith('optimizer.bin')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          return write.apply(this, args);
+        };
+        const err = await plugin.save('manual').catch((e: unknown) => e);
+        expect(err).to.be.instanceOf(CheckpointError);
+        expect((err as Error).message).to.include('no space left on device (ENOSPC)');
+        expect(tempFiles(asked).map((a) => basename(a.path))).to.deep.equal(['weights.bin', 'model.json']);
+        expect(tempFiles(asked).every((a) => a.done), 'the fsyncs of the files before it settled').to.equal(true);
+        expect(await openUnder(ckpts)).to.deep.equal([]);
+        expect(await readdir(ckpts)).to.have.members(['checkpoints.json', first, 'latest']);
+        expect(await readFile(join(ckpts, 'checkpoints.json'), 'utf8')).to.equal(manifest);
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(unhandled).to.deep.equal([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
       }
     });
   });

@@ -1,10 +1,17 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeAll, writeSynced, WRITE_CHUNK, WRITES_QUEUED } from '../src/files.js';
+import { writeAll, writeUnsynced, WRITE_CHUNK, WRITES_QUEUED } from '../src/files.js';
 import { crc32cChecksum } from '../src/checksum.js';
 import { fileHandlePrototype, tempDir } from './helpers.js';
 import type { FileHandleMethod } from './helpers.js';
+
+/** A file written and fsynced, as each file of a checkpoint is before the checkpoint is published. */
+async function writeSynced(path: string, data: Parameters<typeof writeUnsynced>[1]): Promise<{ crc32c: string; bytes: number }> {
+  const { synced, ...record } = await writeUnsynced(path, data);
+  await synced;
+  return record;
+}
 
 function crc32cOf(bytes: Uint8Array): string {
   const checksum = crc32cChecksum();

@@ -16,10 +16,10 @@ export type FileHandleMethod = (...args: unknown[]) => Promise<unknown>;
  * not export the class, so it comes from a handle opened and closed in `dir`. `close` is
  * each handle's own property, not the prototype's.
  */
-export async function fileHandlePrototype(dir: string): Promise<{ write: FileHandleMethod }> {
+export async function fileHandlePrototype(dir: string): Promise<{ write: FileHandleMethod; sync: FileHandleMethod }> {
   const probe = await open(join(dir, 'probe'), 'w');
   await probe.close();
-  return Object.getPrototypeOf(probe) as { write: FileHandleMethod };
+  return Object.getPrototypeOf(probe) as { write: FileHandleMethod; sync: FileHandleMethod };
 }
 
 export function recordingLogger(): Logger & { lines: string[] } {
