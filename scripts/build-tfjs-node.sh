@@ -25,7 +25,13 @@
 #   PYTHON                python used for the venv (default python3)
 #   REPO_ROOT             where to install (default: parent of this script)
 #   TFJS_NODE_REBUILD=1   force rebuilding the addon
+#
+# `--cached`: change nothing, and exit 0 when the venv and the addon this run
+# would build are in the cache already (a run then needs neither python nor a
+# compiler), 1 otherwise. setup-native.mjs asks this before checking for them.
 set -euo pipefail
+CHECK_CACHED=0
+[ "${1:-}" = --cached ] && CHECK_CACHED=1
 
 SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=${REPO_ROOT:-$(dirname "$SCRIPTS")}
@@ -46,6 +52,44 @@ step_start() { STEP_T0=$SECONDS; log "$*"; }
 step_end() { log "  done in $((SECONDS - STEP_T0))s"; }
 
 [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || { log "only Linux x86_64 is supported"; exit 1; }
+VENV=$CACHE/venv-$TF_WHEEL_PACKAGE-$TF_WHEEL_VERSION
+
+# The package's folder in node_modules, when the version wanted is there.
+installed_package() {
+  (cd "$REPO_ROOT" && node -p "try{const m=require('$TFJS_PACKAGE/package.json');m.version==='$TFJS_NODE_VERSION'?require('path').dirname(require.resolve('$TFJS_PACKAGE/package.json')):''}catch{''}")
+}
+
+# poke's addition to the binding (tensorDataInto; see the patch's header), applied to
+# a copy of the sources in the cache, so node_modules keeps the package as published.
+# Without `patch`, or on sources it does not fit (another TFJS_NODE_VERSION), the addon
+# is built as published, and poke reads tensors back through tensorDataSync. The
+# cached addon's folder names the patch's hash, so a changed patch builds anew.
+PATCH=$SCRIPTS/tfjs-node-tensor-data-into.patch
+# Sets BINDING (where tfjs-node's loader looks), NAPI, PATCH_TAG and ADDON_CACHE for
+# the package in $PKG; says why the patch is left out unless `quiet` is given.
+addon_for_package() {
+  BINDING=$(cd "$PKG" && node -p "require('@mapbox/node-pre-gyp').find(require('path').resolve('package.json'))")
+  NAPI=$(basename "$(dirname "$BINDING")"); NAPI=${NAPI#napi-v}
+  PATCH_TAG=-plain
+  if ! command -v patch >/dev/null; then
+    [ "${1:-}" = quiet ] || log "  no \`patch\` command: the addon goes without tensorDataInto (checkpoints save slower on tensorflow)"
+  elif ! patch -p1 --batch --forward --dry-run --quiet -d "$PKG" <"$PATCH" >/dev/null; then
+    [ "${1:-}" = quiet ] || log "  $(basename "$PATCH") does not apply to $TFJS_PACKAGE@$TFJS_NODE_VERSION: the addon goes without tensorDataInto"
+  else
+    PATCH_TAG=-into-$(sha256sum "$PATCH" | cut -c1-8)
+  fi
+  ADDON_CACHE=$CACHE/addon/${TFJS_PACKAGE#@tensorflow/}-$TFJS_NODE_VERSION-$TF_WHEEL_PACKAGE-$TF_WHEEL_VERSION-napi$NAPI$PATCH_TAG/tfjs_binding.node
+}
+
+if [ "$CHECK_CACHED" = 1 ]; then
+  [ -f "$VENV/.tf-installed" ] || exit 1
+  PKG=$(installed_package)
+  [ -n "$PKG" ] || exit 1
+  addon_for_package quiet
+  [ -f "$ADDON_CACHE" ] || exit 1
+  exit 0
+fi
+
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 # One build at a time per cache: clones on one machine share the venv and the addons.
@@ -57,7 +101,6 @@ flock 9
 #    headers are needed, not numpy/keras/...; tensorflow-cpu is a ~275 MB
 #    download and ~1.3 GB on disk, tensorflow ~575 MB and ~2 GB)
 # ---------------------------------------------------------------------------
-VENV=$CACHE/venv-$TF_WHEEL_PACKAGE-$TF_WHEEL_VERSION
 step_start "1/4 $TF_WHEEL_PACKAGE==$TF_WHEEL_VERSION in $VENV"
 if [ ! -f "$VENV/.tf-installed" ]; then
   rm -rf "$VENV"
@@ -94,13 +137,13 @@ step_end
 #    The GPU package is not in the lockfile: it is added here, unsaved.
 # ---------------------------------------------------------------------------
 step_start "2/4 $TFJS_PACKAGE@$TFJS_NODE_VERSION in $REPO_ROOT/node_modules"
-installed=$(cd "$REPO_ROOT" && node -p "try{require('$TFJS_PACKAGE/package.json').version}catch{''}")
-if [ "$installed" != "$TFJS_NODE_VERSION" ]; then
+PKG=$(installed_package)
+if [ -z "$PKG" ]; then
   # --ignore-scripts also keeps this npm from running the root `prepare` again.
   (cd "$REPO_ROOT" && npm install --no-save --ignore-scripts --no-audit --no-fund \
       "$TFJS_PACKAGE@$TFJS_NODE_VERSION")
+  PKG=$(installed_package)
 fi
-PKG=$(cd "$REPO_ROOT" && node -p "require('path').dirname(require.resolve('$TFJS_PACKAGE/package.json'))")
 step_end
 
 # ---------------------------------------------------------------------------
@@ -121,24 +164,7 @@ ln -s libtensorflow_framework.so.2 "$PKG/deps/lib/libtensorflow_framework.so"
 SITE=$(dirname "$TF_DIR")
 [ -d "$SITE/nvidia" ] && ln -s "$SITE/nvidia" "$PKG/deps/nvidia"
 
-# Where tfjs-node's loader (node-pre-gyp find) looks, e.g. lib/napi-v8/tfjs_binding.node
-BINDING=$(cd "$PKG" && node -p "require('@mapbox/node-pre-gyp').find(require('path').resolve('package.json'))")
-NAPI=$(basename "$(dirname "$BINDING")"); NAPI=${NAPI#napi-v}
-# poke's addition to the binding (tensorDataInto; see the patch's header), applied to
-# a copy of the sources in the cache, so node_modules keeps the package as published.
-# Without `patch`, or on sources it does not fit (another TFJS_NODE_VERSION), the addon
-# is built as published, and poke reads tensors back through tensorDataSync. The
-# cached addon's folder names the patch's hash, so a changed patch builds anew.
-PATCH=$SCRIPTS/tfjs-node-tensor-data-into.patch
-PATCH_TAG=-plain
-if ! command -v patch >/dev/null; then
-  log "  no \`patch\` command: the addon goes without tensorDataInto (checkpoints save slower on tensorflow)"
-elif ! patch -p1 --batch --forward --dry-run --quiet -d "$PKG" <"$PATCH" >/dev/null; then
-  log "  $(basename "$PATCH") does not apply to $TFJS_PACKAGE@$TFJS_NODE_VERSION: the addon goes without tensorDataInto"
-else
-  PATCH_TAG=-into-$(sha256sum "$PATCH" | cut -c1-8)
-fi
-ADDON_CACHE=$CACHE/addon/${TFJS_PACKAGE#@tensorflow/}-$TFJS_NODE_VERSION-$TF_WHEEL_PACKAGE-$TF_WHEEL_VERSION-napi$NAPI$PATCH_TAG/tfjs_binding.node
+addon_for_package
 
 if [ "${TFJS_NODE_REBUILD:-0}" = 1 ] || [ ! -f "$ADDON_CACHE" ]; then
   # node-gyp: the copy bundled with npm, else fetch one from the registry.

@@ -11,9 +11,7 @@
 //
 // POKE_SKIP_NATIVE=1 skips it in --prepare; POKE_TF_GPU=1 builds the GPU variant.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -69,34 +67,12 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
   cannot(`it is built only on Linux x86_64, and this is ${process.platform} ${process.arch}`);
 }
 /**
- * The tag build-tfjs-node.sh gives the addon's cache folder: the patch's hash where
- * `patch` is installed, else -plain. It also tags -plain where the patch does not
- * fit the sources (a TFJS_NODE_VERSION of one's own); this does not check that, so
- * there it asks for a compiler even when a plain addon is cached.
- */
-function addonTag() {
-  if (!onPath('patch')) return '-plain';
-  const hash = createHash('sha256').update(readFileSync(join(ROOT, 'scripts', 'tfjs-node-tensor-data-into.patch'))).digest('hex');
-  return `-into-${hash.slice(0, 8)}`;
-}
-
-/**
  * A venv and a compiled addon for this configuration already in the cache: the
- * build only links them, so python and a compiler are not needed. The defaults
- * are build-tfjs-node.sh's.
+ * build only links them, so python and a compiler are not needed. The build
+ * script answers, from its own defaults.
  */
 function cached() {
-  const cache = process.env.TFJS_NODE_CACHE || join(process.env.POKE_CACHE_DIR || join(homedir(), '.cache', 'poke'), 'tfjs-node');
-  const wheel = process.env.TF_WHEEL_PACKAGE || (gpu ? 'tensorflow' : 'tensorflow-cpu');
-  const wheelVersion = process.env.TF_WHEEL_VERSION || '2.21.0';
-  const prefix = `${gpu ? 'tfjs-node-gpu' : 'tfjs-node'}-${process.env.TFJS_NODE_VERSION || '4.22.0'}-${wheel}-${wheelVersion}-napi`;
-  const addons = join(cache, 'addon');
-  const tag = addonTag();
-  return (
-    existsSync(join(cache, `venv-${wheel}-${wheelVersion}`, '.tf-installed')) &&
-    existsSync(addons) &&
-    readdirSync(addons).some((d) => d.startsWith(prefix) && d.endsWith(tag) && existsSync(join(addons, d, 'tfjs_binding.node')))
-  );
+  return run('bash', [join(ROOT, 'scripts', 'build-tfjs-node.sh'), '--cached'], { cwd: ROOT }).status === 0;
 }
 
 const python = process.env.PYTHON || 'python3';
