@@ -31,11 +31,16 @@
 # compiler), 1 otherwise. setup-native.mjs asks this before checking for them.
 set -euo pipefail
 CHECK_CACHED=0
-[ "${1:-}" = --cached ] && CHECK_CACHED=1
+case "${1:-}" in
+  '') ;;
+  --cached) CHECK_CACHED=1 ;;
+  *) echo "build-tfjs-node.sh: unknown argument $1 (the only one is --cached)" >&2; exit 2 ;;
+esac
 
 SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=${REPO_ROOT:-$(dirname "$SCRIPTS")}
-CACHE=${TFJS_NODE_CACHE:-${POKE_CACHE_DIR:-${HOME:-/tmp}/.cache/poke}/tfjs-node}
+# Absolute: the venv's paths become symlink targets under node_modules.
+CACHE=$(realpath -m "${TFJS_NODE_CACHE:-${POKE_CACHE_DIR:-${HOME:-/tmp}/.cache/poke}/tfjs-node}")
 TFJS_NODE_VERSION=${TFJS_NODE_VERSION:-4.22.0}
 if [ "${POKE_TF_GPU:-0}" = 1 ]; then
   TFJS_PACKAGE=@tensorflow/tfjs-node-gpu
@@ -66,14 +71,19 @@ installed_package() {
 # cached addon's folder names the patch's hash, so a changed patch builds anew.
 PATCH=$SCRIPTS/tfjs-node-tensor-data-into.patch
 # Sets BINDING (where tfjs-node's loader looks), NAPI, PATCH_TAG and ADDON_CACHE for
-# the package in $PKG; says why the patch is left out unless `quiet` is given.
+# the package in $PKG; says why the patch is left out unless `quiet` is given. With
+# no package yet (--cached, before the GPU package is added), NAPI is a glob and the
+# patch is taken to fit.
 addon_for_package() {
-  BINDING=$(cd "$PKG" && node -p "require('@mapbox/node-pre-gyp').find(require('path').resolve('package.json'))")
-  NAPI=$(basename "$(dirname "$BINDING")"); NAPI=${NAPI#napi-v}
+  NAPI='*'
+  if [ -n "$PKG" ]; then
+    BINDING=$(cd "$PKG" && node -p "require('@mapbox/node-pre-gyp').find(require('path').resolve('package.json'))")
+    NAPI=$(basename "$(dirname "$BINDING")"); NAPI=${NAPI#napi-v}
+  fi
   PATCH_TAG=-plain
   if ! command -v patch >/dev/null; then
     [ "${1:-}" = quiet ] || log "  no \`patch\` command: the addon goes without tensorDataInto (checkpoints save slower on tensorflow)"
-  elif ! patch -p1 --batch --forward --dry-run --quiet -d "$PKG" <"$PATCH" >/dev/null; then
+  elif [ -n "$PKG" ] && ! patch -p1 --batch --forward --dry-run --quiet -d "$PKG" <"$PATCH" >/dev/null; then
     [ "${1:-}" = quiet ] || log "  $(basename "$PATCH") does not apply to $TFJS_PACKAGE@$TFJS_NODE_VERSION: the addon goes without tensorDataInto"
   else
     PATCH_TAG=-into-$(sha256sum "$PATCH" | cut -c1-8)
@@ -82,16 +92,14 @@ addon_for_package() {
 }
 
 if [ "$CHECK_CACHED" = 1 ]; then
-  [ -f "$VENV/.tf-installed" ] || exit 1
+  [ "${TFJS_NODE_REBUILD:-0}" != 1 ] && [ -f "$VENV/.tf-installed" ] || exit 1
   PKG=$(installed_package)
-  [ -n "$PKG" ] || exit 1
   addon_for_package quiet
-  [ -f "$ADDON_CACHE" ] || exit 1
+  compgen -G "$ADDON_CACHE" >/dev/null || exit 1
   exit 0
 fi
 
 mkdir -p "$CACHE"
-CACHE=$(cd "$CACHE" && pwd)
 # One build at a time per cache: clones on one machine share the venv and the addons.
 exec 9>"$CACHE/.lock"
 flock 9
@@ -143,6 +151,7 @@ if [ -z "$PKG" ]; then
   (cd "$REPO_ROOT" && npm install --no-save --ignore-scripts --no-audit --no-fund \
       "$TFJS_PACKAGE@$TFJS_NODE_VERSION")
   PKG=$(installed_package)
+  [ -n "$PKG" ] || { log "$TFJS_PACKAGE@$TFJS_NODE_VERSION is not in node_modules after npm install"; exit 1; }
 fi
 step_end
 
