@@ -59,13 +59,21 @@ export async function writeUnsynced(path: string, data: Parts | Uint8Array | str
   try {
     bytes = await writeChunks(handle, chunks(parts), checksum);
   } catch (err) {
-    await handle.close();
-    throw err;
+    return closeAndThrow(handle, err);
   }
-  const synced = handle.sync().finally(() => handle.close());
+  const synced = handle.sync().then(
+    () => handle.close(),
+    (err: unknown) => closeAndThrow(handle, err),
+  );
   // Handled here so that a failure is not reported as unhandled before the caller awaits it.
   synced.catch(() => {});
   return { crc32c: checksum.hex(), bytes, synced };
+}
+
+/** Close `handle` and fail with `err`, not with an error of the close: a full disk must still read as one. */
+async function closeAndThrow(handle: { close(): Promise<void> }, err: unknown): Promise<never> {
+  await handle.close().catch(() => {});
+  throw err;
 }
 
 /**

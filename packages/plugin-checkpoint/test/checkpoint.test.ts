@@ -1,18 +1,18 @@
 import { expect } from 'chai';
 import { readFile, writeFile, readdir, readlink, mkdir, rm, truncate, cp } from 'node:fs/promises';
-import { readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError, PluginError, selectBackend } from '@poke/core';
 import { snapshotOptimizer } from '@poke/core/internal';
 import type { FlatAdam } from '@poke/core/internal';
-import { requireNativeTensorflow, requireTensorDataInto } from '../../../test/requirements.js';
+import { requireNativeTensorflow, requireTensorDataInto, skipOrFail } from '../../../test/requirements.js';
 import { CheckpointPlugin, CheckpointManager, checkpointIOHandler, checkpointId, readCheckpoint, CheckpointError } from '@poke/plugin-checkpoint';
 import type { Saved } from '@poke/plugin-checkpoint';
 import { crc32cChecksum } from '../src/checksum.js';
 import { writeCheckpointFiles } from '../src/format.js';
-import type { CheckpointContent } from '../src/types.js';
+import type { CheckpointContent, CheckpointMetadata } from '../src/types.js';
 import {
   adamStep, checkpointTrainer, checkpointsDir, collectRecords, fileHandlePrototype, readJson, recordingLogger, rowsOf, tempDir, weightsOf, makeTrainer, smallConfig,
 } from './helpers.js';
@@ -316,130 +316,207 @@ describe('plugin-checkpoint', () => {
     let handles: { sync: FileHandleMethod; write: FileHandleMethod };
     let sync: FileHandleMethod;
     let write: FileHandleMethod;
-    before(async () => {
+    before(async function () {
+      // Which file a handle writes is read from /proc/self/fd.
+      if (!existsSync('/proc/self/fd')) skipOrFail(this, { missing: 'no /proc/self/fd (these tests name open files through it, on Linux)', fix: 'run them on Linux' });
       handles = await fileHandlePrototype(await tempDir('fsync'));
       ({ sync, write } = handles);
     });
     /** Set once a test is over, a timed-out one included, so that its waits stop turning. */
     let over = false;
+    /** Promise rejections no handler took while a test ran. */
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
     beforeEach(() => {
       over = false;
+      unhandled.length = 0;
+      process.on('unhandledRejection', onUnhandled);
     });
     afterEach(() => {
       over = true;
+      process.off('unhandledRejection', onUnhandled);
       Object.assign(handles, { sync, write });
     });
 
+    const pathOf = (handle: { fd: number }) => readlinkSync(`/proc/self/fd/${handle.fd}`);
+    const inTemp = (path: string) => basename(dirname(path)).startsWith('.tmp-');
     interface Asked {
       path: string;
       release: () => void;
-      done: boolean;
+      /** The fsync has succeeded, or failed. */
+      settled: boolean;
+      /** With `closeFails`, the failed file has been closed. */
+      closed: boolean;
     }
     /**
-     * Wraps fsync: a file in a checkpoint's temporary folder waits until the test releases it
-     * (every other fsync goes ahead), and `fail` may make one fail. Each call is listed, by path.
+     * Wraps fsync: with `hold`, a file in a checkpoint's temporary folder waits until the test
+     * releases it (every other fsync goes ahead), and `fail` may then make one fail. Each call
+     * is listed, by path.
      */
-    function wrapSync({ hold = false, fail }: { hold?: boolean; fail?: (path: string) => Error | undefined } = {}): Asked[] {
+    function wrapSync({ hold = () => false, fail, closeFails = false }: { hold?: (path: string) => boolean; fail?: (path: string) => Error | undefined; closeFails?: boolean } = {}): Asked[] {
       const asked: Asked[] = [];
-      handles.sync = async function (this: { fd: number }, ...args: unknown[]) {
-        const call: Asked = { path: readlinkSync(`/proc/self/fd/${this.fd}`), release: () => {}, done: false };
+      handles.sync = async function (this: { fd: number; close: () => Promise<void> }, ...args: unknown[]) {
+        const call: Asked = { path: pathOf(this), release: () => {}, settled: false, closed: false };
         asked.push(call);
-        const inTemp = basename(dirname(call.path)).startsWith('.tmp-');
-        if (hold && inTemp) await new Promise<void>((resolve) => (call.release = resolve));
-        const error = inTemp ? fail?.(call.path) : undefined;
-        if (error) throw error;
-        const result = await sync.apply(this, args);
-        call.done = true;
-        return result;
+        try {
+          if (inTemp(call.path) && hold(call.path)) await new Promise<void>((resolve) => (call.release = resolve));
+          const error = inTemp(call.path) ? fail?.(call.path) : undefined;
+          if (error && closeFails) {
+            // FileHandle's close is each handle's own property: this file's close closes it, then fails.
+            const close = this.close;
+            this.close = async () => {
+              await close.call(this);
+              call.closed = true;
+              throw Object.assign(new Error('EIO: i/o error, close'), { code: 'EIO' });
+            };
+          }
+          if (error) throw error;
+          return await sync.apply(this, args);
+        } finally {
+          call.settled = true;
+        }
       };
       return asked;
     }
-    const tempFiles = (asked: Asked[]) => asked.filter((a) => basename(dirname(a.path)).startsWith('.tmp-'));
+    const tempFiles = (asked: Asked[]) => asked.filter((a) => inTemp(a.path));
+    const names = (asked: Asked[]) => asked.map((a) => basename(a.path));
+    const enospc = (call: string) => Object.assign(new Error(`ENOSPC: no space left on device, ${call}`), { code: 'ENOSPC' });
     /** Waits on observed progress, a turn of the event loop at a time; mocha's timeout ends a wait that never comes. */
     async function until(what: string, condition: () => boolean): Promise<void> {
-      while (!condition() && !over) await new Promise((resolve) => setImmediate(resolve));
+      while (!condition() && !over) await oneTurn();
       expect(condition(), what).to.equal(true);
     }
+    const oneTurn = () => new Promise((resolve) => setImmediate(resolve));
     /** Files under `dir` that this process holds open. */
     async function openUnder(dir: string): Promise<string[]> {
+      const real = realpathSync(dir);
       const fds = await readdir('/proc/self/fd');
-      return fds.map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((path) => path.startsWith(dir));
+      return fds.map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((path) => path.startsWith(real));
     }
+    /** A run with one checkpoint saved, and what a second save would write (its content, a temporary folder for it). */
     async function savedOnce(dir: string) {
       const plugin = new CheckpointPlugin({ saveLast: false, onValidate: false, every: { steps: 1_000_000 } });
       const trainer = await makeTrainer(smallConfig({ runName: 'r', train: { epochs: 1 } }), dir, { plugins: [plugin] });
       await trainer.run();
       await plugin.save('manual');
+      const first = checkpointId(trainer.state.epoch, trainer.state.globalStep);
       trainer.state.globalStep += 1;
-      return { plugin, trainer, ckpts: checkpointsDir(trainer), first: checkpointId(trainer.state.epoch, trainer.state.globalStep - 1), next: checkpointId(trainer.state.epoch, trainer.state.globalStep) };
-    }
-
-    it('returns from writing a checkpoint\'s files only once every one is fsynced, each fsync going on while the next file is written', async () => {
-      const { plugin, ckpts, next } = await savedOnce(await tempDir('fsync'));
-      const content = (plugin as unknown as { capture(reason: string, value: null): CheckpointContent }).capture('manual', null);
+      const next = checkpointId(trainer.state.epoch, trainer.state.globalStep);
+      const ckpts = checkpointsDir(trainer);
       const temp = join(ckpts, `.tmp-${next}-test`);
       await mkdir(temp);
-      const asked = wrapSync({ hold: true });
-      let settled = false;
-      const writing = writeCheckpointFiles(temp, next, content).finally(() => (settled = true));
+      const content = () => (plugin as unknown as { capture(reason: string, value: null): CheckpointContent }).capture('manual', null);
+      return { plugin, ckpts, first, next, temp, content };
+    }
+    /** A promise, and whether it has settled yet. */
+    function watched<T>(promise: Promise<T>) {
+      const state = { settled: false, result: promise.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ) };
+      void state.result.finally(() => (state.settled = true));
+      return state;
+    }
+    const disposeContent = (content: CheckpointContent) => {
+      for (const t of [...content.weights.map((w) => w.tensor), ...content.optimizer.buffers]) t.dispose();
+    };
+
+    it('returns from writing a checkpoint\'s files only once every one is fsynced, each fsync going on while the next file is written', async () => {
+      const { next, temp, content } = await savedOnce(await tempDir('fsync'));
+      const written = content();
+      const asked = wrapSync({ hold: () => true });
+      const writing = watched(writeCheckpointFiles(temp, next, written));
       await until('every file of the checkpoint written, with no fsync of them done', () => tempFiles(asked).length === FILES.length);
-      expect(tempFiles(asked).map((a) => basename(a.path))).to.deep.equal(['weights.bin', 'model.json', 'optimizer.bin', 'optimizer.json', 'state.json', 'metadata.json']);
+      expect(names(tempFiles(asked))).to.deep.equal(['weights.bin', 'model.json', 'optimizer.bin', 'optimizer.json', 'state.json', 'metadata.json']);
       // Nothing but microtasks lies between the last fsync asked for and a return that does not wait: one turn shows it.
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(settled, 'returned before any file was fsynced').to.equal(false);
+      await oneTurn();
+      expect(writing.settled, 'returned before any file was fsynced').to.equal(false);
       const [weights, ...others] = tempFiles(asked);
       for (const call of others) call.release();
-      await until('the other five fsyncs done', () => others.every((a) => a.done));
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(settled, 'returned before weights.bin was fsynced').to.equal(false);
-      weights.release();
-      const metadata = await writing;
+      await until('the other five fsyncs done', () => others.every((a) => a.settled));
+      await oneTurn();
+      expect(writing.settled, 'returned before weights.bin was fsynced').to.equal(false);
+      weights!.release();
+      const { value: metadata } = (await writing.result) as { value: CheckpointMetadata };
       expect(Object.keys(metadata.files).sort()).to.deep.equal(FILES.filter((f) => f !== 'metadata.json'));
       expect(await openUnder(temp)).to.deep.equal([]);
-      for (const t of [...content.weights.map((w) => w.tensor), ...content.optimizer.buffers]) t.dispose();
+      disposeContent(written);
     });
 
-    it('fails the save when an fsync fails, once the others have settled, leaving no file open and the earlier checkpoints as they were', async () => {
-      const { plugin, ckpts, first } = await savedOnce(await tempDir('fsync'));
+    it('fails with a failed fsync\'s own error, not its close\'s, once every other fsync has settled, with no file left open', async () => {
+      const { next, temp, content } = await savedOnce(await tempDir('fsync'));
+      const written = content();
+      // A disk that fills up may say so only at the fsync, when space is allocated late. The
+      // first file's fsync fails, and its close too, while the later files are still to be written.
+      const asked = wrapSync({ hold: (path) => !path.endsWith('weights.bin'), closeFails: true, fail: (path) => (path.endsWith('weights.bin') ? enospc('fsync') : undefined) });
+      let letWrite = () => {};
+      const writeHeld = new Promise<void>((resolve) => (letWrite = resolve));
+      handles.write = async function (this: { fd: number }, ...args: unknown[]) {
+        if (pathOf(this).endsWith('optimizer.bin')) await writeHeld;
+        return write.apply(this, args);
+      };
+      const writing = watched(writeCheckpointFiles(temp, next, written));
+      await until('weights.bin\'s fsync failed and its file closed', () => asked[0]?.closed === true);
+      // Its failure is not awaited until every file is written: it must not be reported as unhandled meanwhile.
+      await oneTurn();
+      expect(unhandled).to.deep.equal([]);
+      letWrite();
+      await until('every file of the checkpoint written', () => tempFiles(asked).length === FILES.length);
+      // Nothing but microtasks lies between the last file written and a failure that does not wait for the other fsyncs: one turn shows it.
+      await oneTurn();
+      expect(writing.settled, 'failed while the other fsyncs were going on').to.equal(false);
+      for (const call of tempFiles(asked)) call.release();
+      const { error } = (await writing.result) as { error: NodeJS.ErrnoException };
+      expect(error.code).to.equal('ENOSPC');
+      expect(error.message).to.include('fsync');
+      expect(tempFiles(asked).every((a) => a.settled)).to.equal(true);
+      expect(await openUnder(temp)).to.deep.equal([]);
+      await oneTurn();
+      expect(unhandled).to.deep.equal([]);
+      disposeContent(written);
+    });
+
+    it('fails with a failed write\'s own error once the fsyncs of the files before it have settled, with no file left open', async () => {
+      const { next, temp, content } = await savedOnce(await tempDir('fsync'));
+      const written = content();
+      const asked = wrapSync({ hold: () => true });
+      let closed = false;
+      handles.write = async function (this: { fd: number; close: () => Promise<void> }, ...args: unknown[]) {
+        if (!pathOf(this).endsWith('optimizer.bin')) return write.apply(this, args);
+        // FileHandle's close is each handle's own property: the failing file's close is watched here.
+        const close = this.close;
+        this.close = async () => {
+          await close.call(this);
+          closed = true;
+        };
+        throw enospc('write');
+      };
+      const writing = watched(writeCheckpointFiles(temp, next, written));
+      await until('the failing file closed', () => closed);
+      // Nothing but microtasks lies between that close and a failure that does not wait for the fsyncs: one turn shows it.
+      await oneTurn();
+      expect(writing.settled, 'failed while the files before it were being fsynced').to.equal(false);
+      expect(names(tempFiles(asked))).to.deep.equal(['weights.bin', 'model.json']);
+      for (const call of tempFiles(asked)) call.release();
+      const { error } = (await writing.result) as { error: NodeJS.ErrnoException };
+      expect(error.code).to.equal('ENOSPC');
+      expect(error.message).to.include('write');
+      expect(await openUnder(temp)).to.deep.equal([]);
+      disposeContent(written);
+    });
+
+    it('a failed fsync fails the save as a full disk, publishing nothing and leaving the earlier checkpoints as they were', async () => {
+      const { plugin, ckpts, first, temp } = await savedOnce(await tempDir('fsync'));
+      await rm(temp, { recursive: true });
       const manifest = await readFile(join(ckpts, 'checkpoints.json'), 'utf8');
-      // A disk that fills up may say so only at the fsync, when space is allocated late.
-      const asked = wrapSync({ fail: (path) => (path.endsWith('optimizer.bin') ? Object.assign(new Error('ENOSPC: no space left on device, fsync'), { code: 'ENOSPC' }) : undefined) });
+      wrapSync({ fail: (path) => (path.endsWith('optimizer.bin') ? enospc('fsync') : undefined) });
       const err = await plugin.save('manual').catch((e: unknown) => e);
       expect(err).to.be.instanceOf(CheckpointError);
       expect((err as Error).message).to.include('no space left on device (ENOSPC)').and.include('the previous checkpoints and the manifest are intact');
-      expect(tempFiles(asked).map((a) => basename(a.path))).to.include.members(['weights.bin', 'metadata.json']);
-      expect(tempFiles(asked).filter((a) => !a.path.endsWith('optimizer.bin')).every((a) => a.done), 'every other fsync settled').to.equal(true);
       expect(await openUnder(ckpts)).to.deep.equal([]);
       expect(await readdir(ckpts)).to.have.members(['checkpoints.json', first, 'latest']);
       expect(await readFile(join(ckpts, 'checkpoints.json'), 'utf8')).to.equal(manifest);
       await plugin.manager!.load(first);
-    });
-
-    it('fails the save when a write fails while the files before it are being fsynced, leaving no file open', async () => {
-      const { plugin, ckpts, first } = await savedOnce(await tempDir('fsync'));
-      const manifest = await readFile(join(ckpts, 'checkpoints.json'), 'utf8');
-      const unhandled: unknown[] = [];
-      const onUnhandled = (reason: unknown) => void unhandled.push(reason);
-      process.on('unhandledRejection', onUnhandled);
-      try {
-        const asked = wrapSync();
-        handles.write = async function (this: { fd: number }, ...args: unknown[]) {
-          if (readlinkSync(`/proc/self/fd/${this.fd}`).endsWith('optimizer.bin')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-          return write.apply(this, args);
-        };
-        const err = await plugin.save('manual').catch((e: unknown) => e);
-        expect(err).to.be.instanceOf(CheckpointError);
-        expect((err as Error).message).to.include('no space left on device (ENOSPC)');
-        expect(tempFiles(asked).map((a) => basename(a.path))).to.deep.equal(['weights.bin', 'model.json']);
-        expect(tempFiles(asked).every((a) => a.done), 'the fsyncs of the files before it settled').to.equal(true);
-        expect(await openUnder(ckpts)).to.deep.equal([]);
-        expect(await readdir(ckpts)).to.have.members(['checkpoints.json', first, 'latest']);
-        expect(await readFile(join(ckpts, 'checkpoints.json'), 'utf8')).to.equal(manifest);
-        await new Promise((resolve) => setImmediate(resolve));
-        expect(unhandled).to.deep.equal([]);
-      } finally {
-        process.off('unhandledRejection', onUnhandled);
-      }
     });
   });
 
