@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFile, writeFile, readdir, readlink, mkdir, rm, truncate, cp } from 'node:fs/promises';
-import { existsSync, readlinkSync, realpathSync } from 'node:fs';
+import { readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -8,10 +8,12 @@ import { UserError, PluginError, selectBackend } from '@poke/core';
 import { snapshotOptimizer } from '@poke/core/internal';
 import type { FlatAdam } from '@poke/core/internal';
 import { requireNativeTensorflow, requireTensorDataInto, skipOrFail } from '../../../test/requirements.js';
+import { openFiles } from '../../../test/open-files.js';
 import { CheckpointPlugin, CheckpointManager, checkpointIOHandler, checkpointId, readCheckpoint, CheckpointError } from '@poke/plugin-checkpoint';
 import type { Saved } from '@poke/plugin-checkpoint';
 import { crc32cChecksum } from '../src/checksum.js';
 import { writeCheckpointFiles } from '../src/format.js';
+import { yieldToEventLoop } from '../src/files.js';
 import type { CheckpointContent, CheckpointMetadata } from '../src/types.js';
 import {
   adamStep, checkpointTrainer, checkpointsDir, collectRecords, fileHandlePrototype, readJson, recordingLogger, rowsOf, tempDir, weightsOf, makeTrainer, smallConfig,
@@ -318,7 +320,7 @@ describe('plugin-checkpoint', () => {
     let write: FileHandleMethod;
     before(async function () {
       // Which file a handle writes is read from /proc/self/fd.
-      if (!existsSync('/proc/self/fd')) skipOrFail(this, { missing: 'no /proc/self/fd (these tests name open files through it, on Linux)', fix: 'run them on Linux' });
+      if (!openFiles()) skipOrFail(this, { missing: 'no /proc/self/fd (these tests name open files through it, on Linux)', fix: 'run them on Linux' });
       handles = await fileHandlePrototype(await tempDir('fsync'));
       ({ sync, write } = handles);
     });
@@ -383,15 +385,13 @@ describe('plugin-checkpoint', () => {
     const enospc = (call: string) => Object.assign(new Error(`ENOSPC: no space left on device, ${call}`), { code: 'ENOSPC' });
     /** Waits on observed progress, a turn of the event loop at a time; mocha's timeout ends a wait that never comes. */
     async function until(what: string, condition: () => boolean): Promise<void> {
-      while (!condition() && !over) await oneTurn();
+      while (!condition() && !over) await yieldToEventLoop();
       expect(condition(), what).to.equal(true);
     }
-    const oneTurn = () => new Promise((resolve) => setImmediate(resolve));
     /** Files under `dir` that this process holds open. */
-    async function openUnder(dir: string): Promise<string[]> {
+    function openUnder(dir: string): string[] {
       const real = realpathSync(dir);
-      const fds = await readdir('/proc/self/fd');
-      return fds.map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((path) => path.startsWith(real));
+      return openFiles()!.filter((path) => path.startsWith(real));
     }
     /** A run with one checkpoint saved, and what a second save would write (its content, a temporary folder for it). */
     async function savedOnce(dir: string) {
@@ -429,17 +429,17 @@ describe('plugin-checkpoint', () => {
       await until('every file of the checkpoint written, with no fsync of them done', () => tempFiles(asked).length === FILES.length);
       expect(names(tempFiles(asked))).to.deep.equal(['weights.bin', 'model.json', 'optimizer.bin', 'optimizer.json', 'state.json', 'metadata.json']);
       // Nothing but microtasks lies between the last fsync asked for and a return that does not wait: one turn shows it.
-      await oneTurn();
+      await yieldToEventLoop();
       expect(writing.settled, 'returned before any file was fsynced').to.equal(false);
       const [weights, ...others] = tempFiles(asked);
       for (const call of others) call.release();
       await until('the other five fsyncs done', () => others.every((a) => a.settled));
-      await oneTurn();
+      await yieldToEventLoop();
       expect(writing.settled, 'returned before weights.bin was fsynced').to.equal(false);
       weights!.release();
       const { value: metadata } = (await writing.result) as { value: CheckpointMetadata };
       expect(Object.keys(metadata.files).sort()).to.deep.equal(FILES.filter((f) => f !== 'metadata.json'));
-      expect(await openUnder(temp)).to.deep.equal([]);
+      expect(openUnder(temp)).to.deep.equal([]);
       disposeContent(written);
     });
 
@@ -458,20 +458,20 @@ describe('plugin-checkpoint', () => {
       const writing = watched(writeCheckpointFiles(temp, next, written));
       await until('weights.bin\'s fsync failed and its file closed', () => asked[0]?.closed === true);
       // Its failure is not awaited until every file is written: it must not be reported as unhandled meanwhile.
-      await oneTurn();
+      await yieldToEventLoop();
       expect(unhandled).to.deep.equal([]);
       letWrite();
       await until('every file of the checkpoint written', () => tempFiles(asked).length === FILES.length);
       // Nothing but microtasks lies between the last file written and a failure that does not wait for the other fsyncs: one turn shows it.
-      await oneTurn();
+      await yieldToEventLoop();
       expect(writing.settled, 'failed while the other fsyncs were going on').to.equal(false);
       for (const call of tempFiles(asked)) call.release();
       const { error } = (await writing.result) as { error: NodeJS.ErrnoException };
       expect(error.code).to.equal('ENOSPC');
       expect(error.message).to.include('fsync');
       expect(tempFiles(asked).every((a) => a.settled)).to.equal(true);
-      expect(await openUnder(temp)).to.deep.equal([]);
-      await oneTurn();
+      expect(openUnder(temp)).to.deep.equal([]);
+      await yieldToEventLoop();
       expect(unhandled).to.deep.equal([]);
       disposeContent(written);
     });
@@ -494,14 +494,14 @@ describe('plugin-checkpoint', () => {
       const writing = watched(writeCheckpointFiles(temp, next, written));
       await until('the failing file closed', () => closed);
       // Nothing but microtasks lies between that close and a failure that does not wait for the fsyncs: one turn shows it.
-      await oneTurn();
+      await yieldToEventLoop();
       expect(writing.settled, 'failed while the files before it were being fsynced').to.equal(false);
       expect(names(tempFiles(asked))).to.deep.equal(['weights.bin', 'model.json']);
       for (const call of tempFiles(asked)) call.release();
       const { error } = (await writing.result) as { error: NodeJS.ErrnoException };
       expect(error.code).to.equal('ENOSPC');
       expect(error.message).to.include('write');
-      expect(await openUnder(temp)).to.deep.equal([]);
+      expect(openUnder(temp)).to.deep.equal([]);
       disposeContent(written);
     });
 
@@ -513,7 +513,7 @@ describe('plugin-checkpoint', () => {
       const err = await plugin.save('manual').catch((e: unknown) => e);
       expect(err).to.be.instanceOf(CheckpointError);
       expect((err as Error).message).to.include('no space left on device (ENOSPC)').and.include('the previous checkpoints and the manifest are intact');
-      expect(await openUnder(ckpts)).to.deep.equal([]);
+      expect(openUnder(ckpts)).to.deep.equal([]);
       expect(await readdir(ckpts)).to.have.members(['checkpoints.json', first, 'latest']);
       expect(await readFile(join(ckpts, 'checkpoints.json'), 'utf8')).to.equal(manifest);
       await plugin.manager!.load(first);

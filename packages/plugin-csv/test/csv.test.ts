@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFile, writeFile, appendFile, rm } from 'node:fs/promises';
-import { existsSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { Stage, UserError, resolveConfig, silentLogger, Trainer } from '@poke/core';
@@ -9,6 +9,7 @@ import type { MetricsRecord, PokePlugin, TrainingStateSnapshot } from '@poke/cor
 import type { OptimizerState, SavedTensor } from '@poke/core/internal';
 import csv, { CsvFile, csvOptionsSchema } from '@poke/plugin-csv';
 import { makeTrainer, smallConfig, tempDir } from '../../core/test/helpers.js';
+import { openFiles } from '../../../test/open-files.js';
 
 // smallConfig: 540 training samples, batches of 64 → 9 steps per epoch; a record every 3 steps.
 const STEPS_PER_EPOCH = 9;
@@ -56,15 +57,8 @@ function comparable(rows: Record<string, string>[]): Record<string, string>[] {
 
 /** Descriptors this process holds on `path` (Linux); -1 where /proc is missing. */
 function descriptorsOn(path: string): number {
-  if (!existsSync('/proc/self/fd')) return -1;
   const target = realpathSync(path);
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`) === target;
-    } catch {
-      return false;
-    }
-  }).length;
+  return openFiles()?.filter((open) => open === target).length ?? -1;
 }
 
 interface Saved {
