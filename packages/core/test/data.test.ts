@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateSynthetic, writeShards, readShards, UserError, ArrayDataset } from '@poke/core';
+import { generateSynthetic, writeShards, readShards, readShardSets, UserError, ArrayDataset } from '@poke/core';
 import { splitIndices, epochOrder, firstInvalidSample, throttle } from '@poke/core/internal';
 import type { Batch, DataProgress, DataSource, Dataset, PokePlugin } from '@poke/core';
 import { tempDir, makeTrainer, smallConfig } from './helpers.js';
@@ -94,6 +94,24 @@ describe('data', () => {
       await writeShards(dir, new ArrayDataset(data.features, data.labels, masks, 8, 5));
       const err = await readShards(dir).catch((e: unknown) => e);
       expect((err as Error).message).to.include('sample 0: label').and.include('not a legal action');
+    });
+
+    it('read several sets into one dataset, in order, and name a bad sample by its own set', async () => {
+      const dir = await tempDir('shard-sets');
+      const a = generateSynthetic(OPTIONS, 5) as ArrayDataset;
+      const b = generateSynthetic(OPTIONS, 6) as ArrayDataset;
+      await writeShards(join(dir, 'a'), a, { shardSize: 30 });
+      await writeShards(join(dir, 'b'), b, { shardSize: 30 });
+      const both = await readShardSets(dir);
+      expect(both.size).to.equal(a.size + b.size);
+      expect(Buffer.from(both.features.buffer).equals(Buffer.concat([Buffer.from(a.features.buffer), Buffer.from(b.features.buffer)]))).to.equal(true);
+      expect([...both.labels]).to.deep.equal([...a.labels, ...b.labels]);
+      expect(Buffer.from(both.masks).equals(Buffer.concat([Buffer.from(a.masks), Buffer.from(b.masks)]))).to.equal(true);
+      const masks = b.masks.slice();
+      masks[3 * 5 + b.labels[3]!] = 0;
+      await writeShards(join(dir, 'b'), new ArrayDataset(b.features, b.labels, masks, 8, 5), { shardSize: 30 });
+      const err = await readShardSets(dir).catch((e: unknown) => e);
+      expect((err as Error).message).to.satisfy((m: string) => m.startsWith(`shards: ${join(dir, 'b')}: sample 3: label`));
     });
   });
 });

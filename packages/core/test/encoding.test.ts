@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join, dirname } from 'node:path';
-import { stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { ArrayDataset, openShardSets, readShardIndex, readShards, writeShards } from '@poke/core';
 import type { ShardStream } from '@poke/core';
 import { requirePinnedTool } from '../../../test/pinned-tool.js';
@@ -70,6 +70,30 @@ describe('shard feature encodings', () => {
     const order = Int32Array.from({ length: 600 }, (_, i) => i);
     await stream.prepare(order, 0, 64);
     expect(Array.from(stream.gather(order.subarray(0, 64)).features)).to.deep.equal(Array.from(read.features.subarray(0, 64 * 4)));
+  });
+
+  it('refuses what it could not read back: a float16 value beyond 65504, a shard size that is no count, an index whose encoding does not fit', async () => {
+    const dir = await tempDir('encoding-refused');
+    const big = battleLike(10);
+    big.features[4 * 7 + 3] = 65520;
+    const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (err: Error) => err.message);
+    expect(await refusal(writeShards(join(dir, 'big'), big, { encoding: 'float16' }))).to.equal('float16 holds values up to 65504; sample 7 has 65520 at feature 3');
+    big.features[4 * 7 + 3] = 65504;
+    expect((await written('float16', big)).read.features[4 * 7 + 3], 'the largest half is kept').to.equal(65504);
+    for (const shardSize of [0, -1, 2.5]) {
+      expect(await refusal(writeShards(join(dir, `size${shardSize}`), battleLike(10), { shardSize }))).to.equal(`writeShards: shardSize must be a positive integer, got ${shardSize}`);
+    }
+    // Indexes a writer other than poke's could make: each is named, not read as garbage.
+    const edited = async (edit: (index: Record<string, any>) => void) => {
+      const { dir: set } = await written('uint8', battleLike(10));
+      const path = join(set, 'index.json');
+      const index = JSON.parse(await readFile(path, 'utf8')) as Record<string, any>;
+      edit(index);
+      await writeFile(path, JSON.stringify(index));
+      return refusal(readShards(set));
+    };
+    expect(await edited((index) => index.encoding.scale.pop())).to.match(/index\.json: uint8 needs an offset and a scale for each of the 4 features, got 4 offsets and 3 scales$/);
+    expect(await edited((index) => (index.version = 1))).to.match(/index\.json: an "encoding" comes with "version": 2 .* got version 1$/);
   });
 
   it('numpy decodes each encoding as docs/data.md says, to the same float32 values', async function () {

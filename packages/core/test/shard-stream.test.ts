@@ -62,7 +62,7 @@ describe('shards larger than data.memoryBudgetMB are streamed', () => {
     for (let from = 0; from < order.length; from += 64) {
       const to = Math.min(from + 64, order.length);
       await data.prepare(order, from, to);
-      most = Math.max(most, data.residentBytes);
+      most = Math.max(most, data.heldBytes);
       const got = data.gather(order.subarray(from, to));
       const want = inMemory.gather(order.subarray(from, to));
       expect(Buffer.from(got.features.buffer).equals(Buffer.from(want.features.buffer))).to.equal(true);
@@ -74,12 +74,31 @@ describe('shards larger than data.memoryBudgetMB are streamed', () => {
     expect(inMemory.size).to.equal(whole.size);
   });
 
+  it('holds at most the budget from one epoch to the next, with no validation pass between them', async () => {
+    const { dir } = await shardFolder();
+    const data = await stream(dir);
+    const { train, val } = data.split(0, 7);
+    expect(val.length).to.equal(0);
+    let most = 0;
+    for (let epoch = 0; epoch < 4; epoch++) {
+      const order = data.epochOrder(train, 7, epoch);
+      for (let from = 0; from < order.length; from += 100) {
+        const to = Math.min(from + 100, order.length);
+        await data.prepare(order, from, to);
+        most = Math.max(most, data.heldBytes);
+        expect(data.gather(order.subarray(from, to)).labels.length).to.equal(to - from);
+      }
+    }
+    data.close();
+    expect(most).to.be.at.most(BUDGET_MB * 2 ** 20);
+  });
+
   it('trains through the Trainer within the budget, the same on every run', async () => {
     const { dir } = await shardFolder();
     const run = async (name: string) => {
       const trainer: Trainer = await makeTrainer({ ...smallConfig({ runName: name }), data: { source: 'shards', path: 'data', memoryBudgetMB: BUDGET_MB } }, dir);
       let most = 0;
-      trainer.hooks.afterStep.tap('test', () => void (most = Math.max(most, (trainer.dataset as ShardStream).residentBytes)));
+      trainer.hooks.afterStep.tap('test', () => void (most = Math.max(most, (trainer.dataset as ShardStream).heldBytes)));
       const summary = await trainer.run();
       expect(most).to.be.at.most(BUDGET_MB * 2 ** 20);
       return summary;
@@ -227,7 +246,7 @@ describe('shards larger than data.memoryBudgetMB are streamed', () => {
   it('refuses a budget that cannot hold a shard twice, saying what to raise it to', async () => {
     const { dir } = await shardFolder();
     const err = await openShardSets(join(dir, 'data'), SHARD_BYTES / 2 ** 20).then(() => undefined, (e: unknown) => e);
-    expect((err as Error).message).to.match(/does not fit twice in data\.memoryBudgetMB/);
+    expect((err as Error).message).to.match(/a shard of 0\.00326 MB does not fit twice in data\.memoryBudgetMB \(0\.00326 MB\)/);
     expect((err as { hint?: string }).hint).to.match(/raise data\.memoryBudgetMB to at least 1/);
   });
 });

@@ -1,3 +1,5 @@
+import { UserError } from '../errors.js';
+
 /**
  * How a shard stores its features. Battle features are mostly one-hot flags and
  * small integers, so most of float32's 4 bytes are wasted:
@@ -39,6 +41,7 @@ export function featureBytes(encoding: FeatureEncoding | undefined, featureSize:
 
 /** The encoding named `name`, fitted to `features` (uint8 needs each feature's range). */
 export function fitEncoding(name: EncodingName, features: Float32Array, featureSize: number): FeatureEncoding {
+  if (name === 'float16') refuseBeyondHalf(features, featureSize);
   if (name !== 'uint8') return { type: name };
   const min = new Float64Array(featureSize).fill(Infinity);
   const max = new Float64Array(featureSize).fill(-Infinity);
@@ -60,6 +63,20 @@ export function fitEncoding(name: EncodingName, features: Float32Array, featureS
   }
   return { type: 'uint8', offset, scale };
 }
+
+/** Values from 65520 on round to infinity in float16, which no reader takes. */
+function refuseBeyondHalf(features: Float32Array, featureSize: number): void {
+  for (let i = 0; i < features.length; i++) {
+    if (Math.abs(features[i]!) >= HALF_OVERFLOW) {
+      throw new UserError(
+        `float16 holds values up to 65504; sample ${Math.floor(i / featureSize)} has ${features[i]} at feature ${i % featureSize}`,
+        'store these features as float32, or as uint8 (each feature scaled to its own range)',
+      );
+    }
+  }
+}
+
+const HALF_OVERFLOW = 65520;
 
 export function encodeFeatures(features: Float32Array, featureSize: number, encoding: FeatureEncoding): Uint8Array {
   if (encoding.type === 'float32') return new Uint8Array(features.buffer, features.byteOffset, features.byteLength);

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ArrayDataset } from './dataset.js';
-import { readShardIndex, loadShardSet } from './shards.js';
+import type { ArrayDataset } from './dataset.js';
+import { readShardIndex, loadShardSets } from './shards.js';
 import type { ShardIndex } from './shards.js';
 import { UserError } from '../errors.js';
 
@@ -28,12 +28,6 @@ export async function readShardSets(dir: string): Promise<ArrayDataset> {
   return loadShardSets(await listShardSets(dir));
 }
 
-/** The sets listShardSets gave, loaded whole as one dataset in that order. */
-export async function loadShardSets(sets: ReadonlyArray<{ dir: string; index: ShardIndex }>): Promise<ArrayDataset> {
-  const datasets: ArrayDataset[] = [];
-  for (const set of sets) datasets.push(await loadShardSet(set.dir, set.index));
-  return datasets.length === 1 ? datasets[0]! : concatDatasets(datasets);
-}
 
 /**
  * The shard sets under `dir`, in the order they make one dataset: `dir` itself
@@ -72,16 +66,3 @@ function checkParts(dir: string, sets: ReadonlyArray<{ name: string; index: Shar
   if (missing.length) throw new UserError(`shards: ${dir} lacks part${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} of its sharded generation`, 'wait for every part to finish, or generate the missing ones with --shard I/N');
 }
 
-function concatDatasets(datasets: readonly ArrayDataset[]): ArrayDataset {
-  const { featureSize: F, actionCount: A } = datasets[0]!;
-  const join3 = <T extends Float32Array | Int32Array | Uint8Array>(pick: (d: ArrayDataset) => T, make: (n: number) => T): T => {
-    const out = make(datasets.reduce((n, d) => n + pick(d).length, 0));
-    let at = 0;
-    for (const d of datasets) {
-      out.set(pick(d), at);
-      at += pick(d).length;
-    }
-    return out;
-  };
-  return new ArrayDataset(join3((d) => d.features, (n) => new Float32Array(n)), join3((d) => d.labels, (n) => new Int32Array(n)), join3((d) => d.masks, (n) => new Uint8Array(n)), F, A);
-}

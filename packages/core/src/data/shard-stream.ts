@@ -73,7 +73,7 @@ export class ShardStream implements Dataset {
     const largest = Math.max(...shards.map((s) => s.bytes));
     this.window = Math.floor(budgetBytes / (2 * largest));
     if (this.window < 1) {
-      const mb = (n: number) => `${Math.ceil(n / 2 ** 20)} MB`;
+      const mb = (n: number) => `${+(n / 2 ** 20).toPrecision(3)} MB`;
       throw new UserError(
         `shards: a shard of ${mb(largest)} does not fit twice in data.memoryBudgetMB (${mb(budgetBytes)}): streaming holds the shards training and the ones read ahead`,
         `raise data.memoryBudgetMB to at least ${Math.ceil((2 * largest) / 2 ** 20)}, or write smaller shards`,
@@ -88,9 +88,12 @@ export class ShardStream implements Dataset {
 
   /** Bytes of decoded shards held now. */
   get residentBytes(): number {
-    let total = 0;
-    for (const k of this.resident.keys()) total += this.shards[k]!.bytes;
-    return total;
+    return this.bytesOf(this.resident.keys());
+  }
+
+  /** Bytes held now and being read into: what the budget bounds. */
+  get heldBytes(): number {
+    return this.bytesOf(new Set([...this.resident.keys(), ...this.loading.keys()]));
   }
 
   /**
@@ -135,16 +138,23 @@ export class ShardStream implements Dataset {
 
   /**
    * Have in memory the shards that `order[from, to)` needs, start reading the
-   * ones needed next (as far as the budget allows), and drop the ones this
-   * order no longer needs. Await it before gather().
+   * ones needed next (as far as the budget allows), and drop every other. Await
+   * it before gather().
    */
   async prepare(order: Int32Array, from: number, to: number): Promise<void> {
     if (this.failure) throw this.failure;
     const plan = this.planFor(order);
-    for (const k of this.resident.keys()) if (plan.last[k]! < from) this.drop(k);
     const needed = plan.sequence.filter((k) => plan.first[k]! < to && plan.last[k]! >= from);
-    for (const k of needed) this.load(k);
-    this.readAhead(plan, needed);
+    const keep = this.keepFor(plan, needed);
+    // A shard this order needs later, beyond the read-ahead, is read again then: at a new epoch
+    // the last window of the one before is still here, and the new epoch needs all of it later.
+    for (const k of this.resident.keys()) if (!keep.has(k)) this.drop(k);
+    // A read under way that is no longer wanted cannot be stopped: its shard is dropped once it lands,
+    // and when the needed shards would not fit beside it, they wait for that.
+    const stray = [...this.loading.keys()].filter((k) => !keep.has(k));
+    if (stray.length && this.bytesOf(new Set([...needed, ...stray])) > this.budgetBytes) await Promise.allSettled(stray.map((k) => this.loading.get(k)));
+    for (const k of stray) this.drop(k);
+    for (const k of keep) this.load(k);
     for (const k of needed) if (!this.resident.has(k)) await this.loading.get(k);
     if (this.failure) throw this.failure;
   }
@@ -223,21 +233,30 @@ export class ShardStream implements Dataset {
       last[k] = p;
     }
     this.plan = { order, sequence, first, last };
-    for (const k of this.resident.keys()) if (last[k] === -1) this.drop(k);
     return this.plan;
   }
 
-  /** Start reading the shards needed after `needed`, while resident and loading stay within the budget. */
-  private readAhead(plan: Plan, needed: number[]): void {
-    let held = 0;
-    for (const k of new Set([...this.resident.keys(), ...this.loading.keys()])) held += this.shards[k]!.bytes;
+  /**
+   * The shards to hold: the `needed` ones, then those the plan needs next (the read-ahead) while
+   * they fit in the budget beside the needed ones and every read still under way.
+   */
+  private keepFor(plan: Plan, needed: number[]): Set<number> {
+    const keep = new Set(needed);
+    let held = this.bytesOf(new Set([...needed, ...this.loading.keys()]));
     const after = plan.sequence.indexOf(needed.at(-1) ?? -1) + 1;
     for (const k of plan.sequence.slice(after)) {
-      if (this.resident.has(k) || this.loading.has(k)) continue;
-      if (held + this.shards[k]!.bytes > this.budgetBytes) break;
-      held += this.shards[k]!.bytes;
-      this.load(k);
+      const more = this.loading.has(k) ? 0 : this.shards[k]!.bytes;
+      if (held + more > this.budgetBytes) break;
+      held += more;
+      keep.add(k);
     }
+    return keep;
+  }
+
+  private bytesOf(shards: Iterable<number>): number {
+    let total = 0;
+    for (const k of shards) total += this.shards[k]!.bytes;
+    return total;
   }
 
   /** Let go of shard k: its buffers go back to the reader, to be read into again. */

@@ -80,7 +80,19 @@ export async function readShardIndex(dir: string): Promise<ShardIndex> {
     throw new UserError(`shards: ${path} is not valid JSON: ${(err as Error).message}`);
   }
   validateWithSchema(shardIndexSchema, index, path);
+  const problem = encodingProblem(index as ShardIndex);
+  if (problem) throw new UserError(`shards: ${path}: ${problem}`);
   return index as ShardIndex;
+}
+
+/** What the schema does not say: an encoding comes with version 2, and uint8 has an offset and a scale per feature. */
+function encodingProblem(index: ShardIndex): string | undefined {
+  const { encoding, featureSize } = index;
+  if (encoding && index.version !== 2) return `an "encoding" comes with "version": 2 (a reader of version 1 would take the bytes for float32), got version ${index.version}`;
+  if (encoding?.type === 'uint8' && (encoding.offset.length !== featureSize || encoding.scale.length !== featureSize)) {
+    return `uint8 needs an offset and a scale for each of the ${featureSize} features, got ${encoding.offset.length} offsets and ${encoding.scale.length} scales`;
+  }
+  return undefined;
 }
 
 /**
@@ -107,24 +119,40 @@ export async function readShards(dir: string): Promise<ArrayDataset> {
 }
 
 /** Load the shards an index already read lists; see readShards. */
-export async function loadShardSet(dir: string, index: ShardIndex): Promise<ArrayDataset> {
-  await checkShardSizes(dir, index);
-  const total = index.shards.reduce((sum, s) => sum + s.samples, 0);
-  const { featureSize: F, actionCount: A } = index;
+export function loadShardSet(dir: string, index: ShardIndex): Promise<ArrayDataset> {
+  return loadShardSets([{ dir, index }]);
+}
+
+/**
+ * Load sets of one shape as one dataset, in the order given: the whole is allocated once and
+ * each shard decoded into it, so loading takes the dataset's size and one shard's more.
+ */
+export async function loadShardSets(sets: ReadonlyArray<{ dir: string; index: ShardIndex }>): Promise<ArrayDataset> {
+  for (const { dir, index } of sets) await checkShardSizes(dir, index);
+  const total = sets.reduce((sum, { index }) => sum + index.shards.reduce((n, s) => n + s.samples, 0), 0);
+  const { featureSize: F, actionCount: A } = sets[0]!.index;
   const features = new Float32Array(total * F);
   const labels = new Int32Array(total);
   const masks = new Uint8Array(total * A);
+  const starts: number[] = [];
   let offset = 0;
-  for (const shard of index.shards) {
-    const decoded = await readShardFile(dir, shard, index);
-    features.set(decoded.features, offset * F);
-    labels.set(decoded.labels, offset);
-    masks.set(decoded.masks, offset * A);
-    offset += shard.samples;
+  for (const { dir, index } of sets) {
+    starts.push(offset);
+    for (const shard of index.shards) {
+      const decoded = await readShardFile(dir, shard, index);
+      features.set(decoded.features, offset * F);
+      labels.set(decoded.labels, offset);
+      masks.set(decoded.masks, offset * A);
+      offset += shard.samples;
+    }
   }
   const dataset = new ArrayDataset(features, labels, masks, F, A);
   const invalid = dataset.firstInvalidSample();
-  if (invalid) throw new UserError(`shards: ${dir}: sample ${invalid.index}: ${invalid.reason}`);
+  if (invalid) {
+    // Named as in its own set: sample i of the folder that holds it.
+    const s = starts.findLastIndex((start) => start <= invalid.index);
+    throw new UserError(`shards: ${sets[s]!.dir}: sample ${invalid.index - starts[s]!}: ${invalid.reason}`);
+  }
   return dataset;
 }
 
@@ -139,6 +167,7 @@ export async function writeShards(
   options: { shardSize?: number; meta?: Record<string, unknown>; encoding?: EncodingName } = {},
 ): Promise<ShardIndex> {
   const shardSize = options.shardSize ?? 65536;
+  if (!Number.isInteger(shardSize) || shardSize < 1) throw new UserError(`writeShards: shardSize must be a positive integer, got ${shardSize}`);
   await mkdir(dir, { recursive: true });
   const encoding = fitEncoding(options.encoding ?? 'float32', featuresOf(dataset), dataset.featureSize);
   const index: ShardIndex = {
@@ -193,11 +222,11 @@ export const shardsSchema = defineOptions({
 export type ShardsOptions = ResolvedOptionsOf<typeof shardsSchema>;
 
 /**
- * The shard set(s) in `dir` as a dataset: loaded whole when their files fit in
- * the budget, as they always were, else streamed within it (ShardStream).
+ * The shard set(s) in `dir` as a dataset: loaded whole when they fit in the budget
+ * once decoded (float32), as they always were, else streamed within it (ShardStream).
  */
 export async function openShardSets(dir: string, memoryBudgetMB: number, log: (message: string) => void = () => {}): Promise<Dataset> {
-  const { listShardSets, loadShardSets } = await import('./shard-sets.js');
+  const { listShardSets } = await import('./shard-sets.js');
   const sets = await listShardSets(dir);
   const total = sets.reduce((sum, set) => sum + set.index.shards.reduce((n, shard) => n + shard.samples, 0) * decodedBytesPerSample(set.index), 0);
   const budget = memoryBudgetMB * 2 ** 20;
