@@ -30,6 +30,7 @@ export { Rng, deriveSeed } from './util/rng.js';
 // Config
 export { defineConfig } from './config/define.js';
 export type { UserConfig, ResolvedConfig, Activation, BackendName } from './config/schema.js';
+export { BACKENDS } from './config/schema.js';
 export type { StorageConfig, ResolvedStorageConfig } from './config/storage.js';
 export { loadConfig } from './config/load.js';
 export type { LoadedConfig } from './config/load.js';

@@ -11,7 +11,7 @@ import { checksumFor } from './checksum.js';
 import type { FileRecord } from './checksum.js';
 import { tensorBytes } from './tensor-bytes.js';
 import { CheckpointError } from './errors.js';
-import { CHECKPOINT_FILES, modelJsonSchema, optimizerJsonSchema, stateSchema } from './json-schemas.js';
+import { CHECKPOINT_FILES, METADATA_FILE, modelJsonSchema, optimizerJsonSchema, stateSchema } from './json-schemas.js';
 import { readJson, checked, readMetadata } from './read-json.js';
 
 export function checkpointId(epoch: number, step: number): string {
@@ -88,7 +88,7 @@ async function writeFiles(dir: string, id: string, content: CheckpointContent, s
     ...(content.parent ? { parent: content.parent } : {}),
     ...(content.gitCommit ? { gitCommit: content.gitCommit } : {}),
   };
-  await write('metadata.json', JSON.stringify(metadata, null, 2));
+  await write(METADATA_FILE, JSON.stringify(metadata, null, 2));
   return metadata;
 }
 

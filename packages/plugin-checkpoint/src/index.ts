@@ -12,6 +12,7 @@ export { readMetadata } from './read-json.js';
 export { readManifest, MANIFEST_FILE, bestOf, byStep } from './manifest.js';
 export type { CheckpointOrder } from './manifest.js';
 export { CheckpointError } from './errors.js';
+export { METADATA_FILE } from './json-schemas.js';
 export { checkpointOptionsSchema } from './schema.js';
 export type { CheckpointOptions, ResolvedCheckpointOptions } from './schema.js';
 export type { FileRecord } from './checksum.js';

@@ -5,12 +5,13 @@ import { restoreWeights, restoreOptimizer } from '@poke/core/internal';
 import type { InitRequest, RunParent, Trainer } from '@poke/core';
 import { CheckpointManager } from './manager.js';
 import { readCheckpoint } from './format.js';
+import { METADATA_FILE } from './json-schemas.js';
 import type { LoadedCheckpoint } from './types.js';
 
 /** The checkpoint folder `--init-from` names: a checkpoint folder, a run folder (its best, else its latest) or a run name. */
 async function locate(request: InitRequest, trainer: Trainer): Promise<LoadedCheckpoint> {
   const given = resolve(request.baseDir, request.from);
-  if (existsSync(join(given, 'metadata.json'))) return readCheckpoint(realpathSync(given));
+  if (existsSync(join(given, METADATA_FILE))) return readCheckpoint(realpathSync(given));
   const runDir = [given, join(request.runsDir, request.from)].find((dir) => existsSync(join(dir, 'checkpoints')));
   if (!runDir) {
     throw new UserError(

@@ -40,6 +40,9 @@ export const manifestSchema = {
 
 export const CHECKPOINT_FILES = ['model.json', 'weights.bin', 'optimizer.json', 'optimizer.bin', 'state.json'] as const;
 
+/** Written last: a folder that has it is a whole checkpoint, and it holds the others' sizes and checksums. */
+export const METADATA_FILE = 'metadata.json';
+
 export const metadataSchema = {
   type: 'object',
   required: ['format', 'version', 'id', 'uid', 'epoch', 'step', 'timestamp', 'files', 'monitor'],

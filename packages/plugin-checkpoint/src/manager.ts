@@ -7,6 +7,7 @@ import type { Logger, MonitorMode } from '@poke/core';
 import type { CheckpointContent, LoadedCheckpoint, Manifest, ManifestEntry } from './types.js';
 import { checkpointId, readCheckpoint, writeCheckpointFiles } from './format.js';
 import { readMetadata } from './read-json.js';
+import { METADATA_FILE } from './json-schemas.js';
 import { readManifest, writeManifest, emptyManifest, bestOf, latestOf, byStep } from './manifest.js';
 import { pointLink } from './links.js';
 import { CheckpointError } from './errors.js';
@@ -314,7 +315,7 @@ export class CheckpointManager {
     }
     if (ID.test(which) && this.manifest.entries.some((e) => e.id === which)) return this.loadPinned(join(this.dir, which));
     const path = resolve(which);
-    const exists = await stat(join(path, 'metadata.json')).then(() => true, () => false);
+    const exists = await stat(join(path, METADATA_FILE)).then(() => true, () => false);
     if (!exists) throw new CheckpointError(which, undefined, 'not found: expected latest, best, a checkpoint id or a checkpoint folder');
     return this.loadPinned(path);
   }

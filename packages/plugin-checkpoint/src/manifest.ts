@@ -19,13 +19,13 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
     text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CheckpointError(MANIFEST_FILE, undefined, `cannot read: ${(err as NodeJS.ErrnoException).code}`);
+    throw new CheckpointError(join(dir, MANIFEST_FILE), undefined, `cannot read: ${(err as NodeJS.ErrnoException).code}`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new CheckpointError(MANIFEST_FILE, undefined, `not valid JSON: ${(err as Error).message}`);
+    throw new CheckpointError(join(dir, MANIFEST_FILE), undefined, `not valid JSON: ${(err as Error).message}`);
   }
   try {
     validateWithSchema(manifestSchema, value, join(dir, MANIFEST_FILE));

@@ -3,7 +3,7 @@ import { join, basename } from 'node:path';
 import { validateWithSchema, isUserError } from '@poke/core/light';
 import type { CheckpointMetadata } from './types.js';
 import { CheckpointError } from './errors.js';
-import { metadataSchema } from './json-schemas.js';
+import { METADATA_FILE, metadataSchema } from './json-schemas.js';
 
 /** A checkpoint file's JSON (from `data` when it was already read and checksummed), or an error naming the checkpoint and the file. */
 export async function readJson(dir: string, id: string, file: string, data?: Buffer): Promise<unknown> {
@@ -34,5 +34,5 @@ export function checked<T>(schema: object, value: unknown, id: string, file: str
 /** metadata.json of the checkpoint folder `dir`, checked against its schema; reads nothing else. */
 export async function readMetadata(dir: string): Promise<CheckpointMetadata> {
   const id = basename(dir);
-  return checked<CheckpointMetadata>(metadataSchema, await readJson(dir, id, 'metadata.json'), id, 'metadata.json');
+  return checked<CheckpointMetadata>(metadataSchema, await readJson(dir, id, METADATA_FILE), id, METADATA_FILE);
 }

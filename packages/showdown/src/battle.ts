@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { TeamGenerators } from '@pkmn/randoms';
 import { Rng, deriveSeed } from '@poke/core/light';
 import { ACTION_COUNT, choiceOf, maskFromRequest, needsDecision } from './actions.js';
 import type { SimRequest } from './actions.js';
@@ -9,11 +7,7 @@ import { encode } from './encoder/encode.js';
 import { FEATURE_SIZE } from './encoder/layout.js';
 import { expertAction } from './expert.js';
 import { heuristicAction, maxPowerAction, randomAction } from './baselines.js';
-
-// @pkmn/randoms is CommonJS only and requires @pkmn/sim, so an ESM import here would load the
-// simulator and its data a second time (its ESM build): 0.5 s more to start every worker thread.
-const { Battle, Teams } = createRequire(import.meta.url)('@pkmn/sim') as typeof import('@pkmn/sim');
-Teams.setGeneratorFactory(TeamGenerators);
+import { Battle } from './sim.js';
 
 /** Who plays a side. A `policy` gets the encoded features and the mask and returns an action. */
 export type Agent =

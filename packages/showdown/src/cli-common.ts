@@ -1,6 +1,9 @@
-import { UserError } from '@poke/core';
-import type { RemoteFolder } from '@poke/core';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BACKENDS, UserError } from '@poke/core';
+import type { BackendName, RemoteFolder } from '@poke/core';
 import { DEMONSTRATORS, OPPONENTS } from './generate.js';
+import { formatProblem } from './formats.js';
 import type { Demonstrator, Opponent } from './generate.js';
 
 /** The part of @poke/cli's CommandContext these commands use. */
@@ -23,6 +26,30 @@ export function positiveInt(name: string) {
 
 export function isOpponent(value: string): value is Opponent {
   return (OPPONENTS as readonly string[]).includes(value);
+}
+
+/** The built-in player `value` names, unless a folder of that name exists (a run called `random` stays reachable as ./random). */
+export function builtinNamed(value: string, cwd: string): Opponent | undefined {
+  return isOpponent(value) && !existsSync(resolve(cwd, value)) ? value : undefined;
+}
+
+/** --format: a format poke plays (see formats.ts). */
+export function formatOf(value: string): string {
+  const problem = formatProblem(value);
+  if (problem) throw new UserError(`--format ${problem}`);
+  return value;
+}
+
+/** --seed: any integer, as the config's seeds. */
+export function seedOf(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(n)) throw new UserError(`--seed must be an integer, got "${value}"`);
+  return n;
+}
+
+export function backendOf(value: string): BackendName {
+  if (!(BACKENDS as readonly string[]).includes(value)) throw new UserError(`--backend must be one of ${BACKENDS.join(', ')}, got "${value}"`);
+  return value as BackendName;
 }
 
 export function opponentOf(value: string): Opponent {

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { UserError, selectBackend, writeJsonAtomic } from '@poke/core';
 import type { BackendName } from '@poke/core';
@@ -11,8 +10,8 @@ import { playMatchParallel, workerCount } from './eval-parallel.js';
 import { EvalWorkers } from './eval-workers.js';
 import { DEFAULT_CONCURRENCY } from './batch.js';
 import type { AgentFor, EvalResult } from './eval.js';
-import { isOpponent, positiveInt } from './cli-common.js';
-import { chooserFor } from './cli-play.js';
+import { backendOf, builtinNamed, formatOf, isOpponent, positiveInt, seedOf } from './cli-common.js';
+import { chooserFor, describeEvent } from './cli-play.js';
 import { Bot } from './play/bot.js';
 import { wilson } from './eval.js';
 import type { Context } from './cli-common.js';
@@ -27,13 +26,20 @@ interface Named {
   model?: LayersModel;
 }
 
-/** A name is a built-in player unless a folder of that name exists (a run called `random` stays reachable as ./random). */
+/** A built-in player, or a policy from the folder `value` names (see builtinNamed). */
 async function named(value: string, cwd: string): Promise<Named> {
+  const builtin = builtinNamed(value, cwd);
+  if (builtin) return { name: builtin, agentFor: (role, seed) => builtinFor(builtin, seed, role) };
   const path = resolve(cwd, value);
-  if (isOpponent(value) && !existsSync(path)) return { name: value, agentFor: (role, seed) => builtinFor(value, seed, role) };
   const { model, checkpoint, runDir } = await loadPolicy(path);
   const agent = policyFor(policyAgent(model));
-  return { name: relative(cwd, path) || '.', agentFor: () => agent, model, checkpoint, ...(runDir ? { runDir } : {}) };
+  return { name: folderName(relative(cwd, path)), agentFor: () => agent, model, checkpoint, ...(runDir ? { runDir } : {}) };
+}
+
+/** A folder as eval.json and the table name it: ./random for a folder called random, so it is never taken for the built-in. */
+function folderName(path: string): string {
+  if (!path) return '.';
+  return isOpponent(path) ? `.${sep}${path}` : path;
 }
 
 function listOf(value: string, previous: string[] | undefined): string[] {
@@ -89,7 +95,11 @@ async function evalOnServer(paths: string[], flags: EvalFlags, context: Context)
   const bot = new Bot({
     server: flags.server, name: flags.name, mode: { kind: 'challenge', user: flags.vsUser, battles: flags.battles }, format: flags.format,
     maxConcurrent: flags.maxConcurrent, outDir, choose,
-    onEvent: (e) => e.type === 'battle-end' && progress(++done, flags.battles),
+    // Battles show as progress; the connection's events, as `poke play` prints them (a server that cannot be reached says so).
+    onEvent: (e) => {
+      if (e.type === 'battle-end') progress(++done, flags.battles);
+      else if (e.type !== 'battle-start') console.error(describeEvent(e));
+    },
   });
   const summary = await bot.start();
   const played = summary.battles - summary.aborted;
@@ -109,14 +119,14 @@ export function registerEval(program: Command, context: Context): void {
     .command('eval')
     .description('play trained policies (argmax over legal actions) or built-in players in the simulator and report win rates with 95% intervals')
     .argument('<players...>', `run folders (best checkpoint, else latest), checkpoint folders, or built-in players (${OPPONENTS.join(', ')})`)
-    .option('--vs <who>', `opponents, comma-separated: ${OPPONENTS.join(', ')}, or run folders (head to head); repeatable`, listOf)
+    .option('--vs <who>', `opponents, comma-separated: ${OPPONENTS.join(', ')}, or run folders (head to head); repeatable (default: random)`, listOf)
     .option('--battles <n>', 'battles per pair (sides and seeds balanced: each seed is played from both sides)', positiveInt('--battles'), 100)
-    .option('--format <id>', 'battle format', 'gen9randombattle')
-    .option('--seed <n>', 'seed of the battles', (v) => Number.parseInt(v, 10), 1)
-    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', 'auto')
+    .option('--format <id>', 'battle format: a gen 9 singles random battle', formatOf, 'gen9randombattle')
+    .option('--seed <n>', 'seed of the battles (an integer)', seedOf, 1)
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', backendOf, 'auto' as BackendName)
     .option('--concurrency <n>', 'battles played at once in the simulator by each worker thread, their policy decisions answered in one forward pass (results depend only on --seed: the same for any value on the cpu backend)', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
     .option('--workers <n>', 'worker threads (default: all cores) that play the battles; the policies answer all their decisions on the main thread (results the same for any value on the cpu backend)', positiveInt('--workers'))
-    .option('--server <url>', 'play on this Showdown server instead of the simulator (with --vs-user)')
+    .option('--server <url>', 'play on this Showdown server instead of the simulator (with --vs-user; --concurrency and --workers do not apply)')
     .option('--vs-user <name>', 'with --server: the account to challenge, --battles times (any bot, e.g. a poke-env player)')
     .option('--name <name>', 'with --server: our user name (no password: a server without authentication)', 'poke-eval')
     .option('--max-concurrent <n>', 'with --server: battles at once', positiveInt('--max-concurrent'), 1)
@@ -125,7 +135,7 @@ export function registerEval(program: Command, context: Context): void {
     .action(async (paths: string[], flags: EvalFlags) => {
       if (flags.server || flags.vsUser) return evalOnServer(paths, flags, context);
       const vs = flags.vs ?? ['random'];
-      if (paths.some((p) => !isOpponent(p) || existsSync(resolve(context.cwd, p))) || vs.some((v) => !isOpponent(v))) await selectBackend(flags.backend);
+      if ([...paths, ...vs].some((p) => !builtinNamed(p, context.cwd))) await selectBackend(flags.backend);
       const loaded = new Map<string, Named>();
       const load = async (value: string) => {
         let n = loaded.get(value);

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Rng, UserError, selectBackend } from '@poke/core';
@@ -10,7 +9,7 @@ import type { BatchStats } from './play/batched-chooser.js';
 import { Bot, websocketUrl } from './play/bot.js';
 import type { PlayEvent, PlayMode } from './play/bot.js';
 import type { Chooser } from './play/session.js';
-import { isOpponent, positiveInt } from './cli-common.js';
+import { backendOf, builtinNamed, formatOf, positiveInt, seedOf } from './cli-common.js';
 import type { Context } from './cli-common.js';
 
 interface PlayFlags {
@@ -45,21 +44,22 @@ function modeOf(flags: PlayFlags): PlayMode {
 
 /** The chooser for a run, a checkpoint or a built-in player, and the run folder if there is one. */
 export async function chooserFor(path: string, flags: { seed: number; backend: BackendName }, cwd: string): Promise<{ choose: Chooser; runDir?: string; batches?: BatchStats }> {
-  const abs = resolve(cwd, path);
-  if (isOpponent(path) && !existsSync(abs)) {
-    const agent = builtinAgent(path, flags.seed);
+  const builtin = builtinNamed(path, cwd);
+  if (builtin) {
+    const agent = builtinAgent(builtin, flags.seed);
     const rng = 'seed' in agent ? Rng.fromSeed(agent.seed) : undefined;
     return { choose: (view, mask) => agentAction(agent, view, mask, rng) };
   }
   await selectBackend(flags.backend);
-  const { model, runDir } = await loadPolicy(abs);
+  const { model, runDir } = await loadPolicy(resolve(cwd, path));
   // The same encoder and mask as training: features of the player's view, argmax over the legal
   // actions; the decisions of battles played at once answered together.
   const batches: BatchStats = { passes: 0, decisions: 0 };
   return { choose: batchedChooser(policyAgent(model), batches), batches, ...(runDir ? { runDir } : {}) };
 }
 
-function describe(event: PlayEvent): string {
+/** A bot's event as one line for stderr. */
+export function describeEvent(event: PlayEvent): string {
   switch (event.type) {
     case 'connected':
       return `connected to ${event.url}`;
@@ -94,18 +94,17 @@ export function registerPlay(program: Command, context: Context): void {
     .option('--challenge <user>', 'challenge this user, --battles times')
     .option('--search', 'search for battles in --format, --battles times')
     .option('--battles <n>', 'battles to play (--accept: stop after n; default: until Ctrl-C)', positiveInt('--battles'))
-    .option('--format <id>', 'battle format (a random battle: the bot brings no team)', 'gen9randombattle')
+    .option('--format <id>', 'battle format: a gen 9 singles random battle (the bot brings no team)', formatOf, 'gen9randombattle')
     .option('--max-concurrent <n>', 'battles at once; a policy answers the decisions that arrive together in one forward pass', positiveInt('--max-concurrent'), 1)
     .option('--timer', 'turn the battle timer on in every battle')
     .option('--out <dir>', "battle logs and results.jsonl (default: the run's play/ folder, else ./play)")
     .option('--forfeit-on-stop', 'on Ctrl-C forfeit running battles instead of finishing them')
-    .option('--seed <n>', 'seed of a built-in player', (v) => Number.parseInt(v, 10), 1)
-    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', 'auto')
+    .option('--seed <n>', 'seed of a built-in player (an integer)', seedOf, 1)
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', backendOf, 'auto' as BackendName)
     .option('--json', 'print the summary as JSON at the end')
     .addHelpText('after', '\nExamples:\n  $ poke play runs/a --accept --name mybot\n  $ poke play runs/a --challenge otherbot --battles 20 --max-concurrent 4\n  $ poke play runs/a --search --battles 10 --server ws://127.0.0.1:8000\n  $ poke data import runs/a/play/*.log --out data/played')
     .action(async (path: string, flags: PlayFlags) => {
       const mode = modeOf(flags);
-      if (!flags.format.includes('randombattle')) throw new UserError(`--format must be a random battle format (the bot brings no team), got "${flags.format}"`);
       try {
         websocketUrl(flags.server);
       } catch {
@@ -119,7 +118,7 @@ export function registerPlay(program: Command, context: Context): void {
         server: flags.server, name: flags.name, ...(password ? { password, loginServer: flags.loginServer } : {}),
         mode, format: flags.format, maxConcurrent: flags.maxConcurrent, timer: Boolean(flags.timer), outDir, choose,
         // Events on stderr: stdout holds only the summary (JSON with --json).
-        onEvent: (event) => console.error(describe(event)),
+        onEvent: (event) => console.error(describeEvent(event)),
       });
       let interrupts = 0;
       const onSignal = () => {

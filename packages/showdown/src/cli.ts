@@ -5,7 +5,7 @@ import { UserError, ArrayDataset, ENCODINGS } from '@poke/core';
 import type { EncodingName } from '@poke/core';
 import { generateDemonstrations } from './generate.js';
 import type { Demonstrator, Opponent } from './generate.js';
-import { demonstratorOf, opponentOf, positiveInt } from './cli-common.js';
+import { demonstratorOf, formatOf, opponentOf, positiveInt, seedOf } from './cli-common.js';
 import type { Context } from './cli-common.js';
 import { generationMeta } from './source.js';
 import { parseShard, shardBattles } from './shard.js';
@@ -31,18 +31,17 @@ export function registerData(program: Command, context: Context): void {
     .command('generate')
     .description("simulate battles and write the demonstrator's decisions as shards")
     .requiredOption('--out <dir>', 'output folder (shards format), or s3://bucket/prefix (uploaded with index.json last, through @poke/plugin-storage)')
-    .option('--battles <n>', 'number of battles', positiveInt('--battles'), 200)
-    .option('--format <id>', 'battle format', 'gen9randombattle')
+    .option('--battles <n>', 'number of battles (with --shard: of the whole run, split between its parts)', positiveInt('--battles'), 200)
+    .option('--format <id>', 'battle format: a gen 9 singles random battle', formatOf, 'gen9randombattle')
     .option('--player <who>', 'the demonstrator (p1), whose decisions are recorded: expert, heuristic or maxpower', demonstratorOf, 'expert' as Demonstrator)
     .option('--opponent <who>', "the demonstrator's opponent: random, maxpower, heuristic or expert (the same as --player records both sides)", opponentOf, 'random' as Opponent)
-    .option('--seed <n>', 'seed', (v) => Number.parseInt(v, 10), 1)
+    .option('--seed <n>', 'seed of the battles (an integer)', seedOf, 1)
     .option('--workers <n>', 'worker threads (default: all cores)', positiveInt('--workers'))
     .option('--logs <dir>', "also write each battle's protocol text: NNNNN.log (replay) and NNNNN.p1.log/.p2.log (player logs with requests)")
     .option('--shard <I/N>', 'write part I (from 0) of N disjoint parts of the run; with N alone, I comes from JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm)')
     .option('--encoding <type>', ENCODING_HELP, encodingOf, 'float32' as EncodingName)
     .option('--json', 'print the summary as JSON')
     .action(async (flags: GenerateFlags) => {
-      if (!/^gen9[a-z0-9]*randombattle$/.test(flags.format)) throw new UserError(`--format must be a gen 9 random battle format, got "${flags.format}"`);
       const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
       const range = shard ? shardBattles(flags.battles, shard) : undefined;
       const target = await shardsOut(flags.out, context);

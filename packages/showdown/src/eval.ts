@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UserError } from '@poke/core';
 import { forward } from '@poke/core/internal';
-import { loadPolicyModel, readManifest, MANIFEST_FILE } from '@poke/plugin-checkpoint';
+import { loadPolicyModel, readManifest, MANIFEST_FILE, METADATA_FILE } from '@poke/plugin-checkpoint';
 import type { Agent, PolicyAgent } from './battle.js';
 import { DEFAULT_CONCURRENCY, playBattles } from './batch.js';
 import { builtinFor, matchBattle, outcomeOf } from './match.js';
@@ -12,6 +12,7 @@ import type { AgentFor } from './match.js';
 import type { SideID } from './encoder/view.js';
 import { ACTION_COUNT } from './actions.js';
 import { FEATURE_SIZE } from './encoder/layout.js';
+import { OPPONENTS } from './generate.js';
 import type { Opponent } from './generate.js';
 
 /** A match of a policy against a built-in opponent: the match's options and who the opponent is. */
@@ -176,8 +177,17 @@ export async function resolveCheckpoint(path: string): Promise<{ checkpoint: str
     if (!id) throw new UserError(`${path} has no checkpoint yet`);
     return { checkpoint: join(dir, id), ...(runDir ? { runDir } : {}) };
   }
-  if (existsSync(abs)) return { checkpoint: abs };
-  throw new UserError(`${path} is neither a run folder nor a checkpoint`);
+  if (existsSync(join(abs, METADATA_FILE))) return { checkpoint: abs };
+  throw new UserError(notAPolicy(path, abs));
+}
+
+/** Why `path` holds no policy: what it is instead. */
+function notAPolicy(path: string, abs: string): string {
+  const builtins = `built-in players: ${OPPONENTS.join(', ')}`;
+  if (!existsSync(abs)) return `${path} does not exist (${builtins})`;
+  if (!statSync(abs).isDirectory()) return `${path} is a file, not a run folder or a checkpoint folder`;
+  if (existsSync(join(abs, 'run.json'))) return `${path} is a run folder without checkpoints (no checkpoints/${MANIFEST_FILE}): train it with the checkpoint plugin`;
+  return `${path} is neither a run folder (with checkpoints/${MANIFEST_FILE}) nor a checkpoint folder (with ${METADATA_FILE})`;
 }
 
 export async function loadPolicy(path: string): Promise<{ model: LayersModel; checkpoint: string; runDir?: string }> {

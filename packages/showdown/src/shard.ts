@@ -21,9 +21,19 @@ export function parseShard(flag: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 function indexFromScheduler(flag: string, env: NodeJS.ProcessEnv): number {
-  if (env.JOB_COMPLETION_INDEX !== undefined) return Number.parseInt(env.JOB_COMPLETION_INDEX, 10);
-  if (env.SLURM_ARRAY_TASK_ID !== undefined) return Number.parseInt(env.SLURM_ARRAY_TASK_ID, 10) - Number.parseInt(env.SLURM_ARRAY_TASK_MIN ?? '0', 10);
+  if (env.JOB_COMPLETION_INDEX !== undefined) return wholeNumber(flag, 'JOB_COMPLETION_INDEX', env.JOB_COMPLETION_INDEX);
+  if (env.SLURM_ARRAY_TASK_ID !== undefined) {
+    const index = wholeNumber(flag, 'SLURM_ARRAY_TASK_ID', env.SLURM_ARRAY_TASK_ID) - wholeNumber(flag, 'SLURM_ARRAY_TASK_MIN', env.SLURM_ARRAY_TASK_MIN ?? '0');
+    if (index < 0) throw new UserError(`--shard ${flag}: SLURM_ARRAY_TASK_ID ${env.SLURM_ARRAY_TASK_ID} is below SLURM_ARRAY_TASK_MIN ${env.SLURM_ARRAY_TASK_MIN}`);
+    return index;
+  }
   throw new UserError(`--shard ${flag}: no part index: give I/N, or run as a Kubernetes Indexed Job (JOB_COMPLETION_INDEX) or a Slurm job array (SLURM_ARRAY_TASK_ID)`);
+}
+
+/** A scheduler's index variable: digits only, or the part would be NaN. */
+function wholeNumber(flag: string, name: string, value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new UserError(`--shard ${flag}: ${name} must be a whole number, got "${value}"`);
+  return Number(value);
 }
 
 /**

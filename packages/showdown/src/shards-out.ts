@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UserError, urlScheme, writeShards } from '@poke/core';
@@ -24,6 +24,10 @@ export interface ShardsTarget {
 export async function shardsOut(out: string, context: Context): Promise<ShardsTarget> {
   if (!urlScheme(out)) {
     const dir = resolve(context.cwd, out);
+    // Made now, so a path that cannot be a folder is refused before the battles, not after.
+    await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(`--out ${out}: cannot make the folder ${dir} (${err.code ?? err.message})`);
+    });
     return { where: dir, write: async (dataset, meta) => void (await writeShards(dir, dataset, meta)), close: () => {} };
   }
   const folder = await context.remoteFolder(out);

@@ -10,13 +10,14 @@ import { DEMONSTRATORS, OPPONENTS } from './generate.js';
 import type { Demonstrator, Opponent } from './generate.js';
 import { ENCODER_VERSION, FEATURE_SIZE, describeLayout } from './encoder/layout.js';
 import { ACTION_COUNT } from './actions.js';
+import { FORMATS } from './formats.js';
 
 /** The `data` section when `source: 'showdown'`: the one definition of its keys, types and defaults. */
 export const showdownSourceSchema = defineOptions({
   source: Type.Optional(Type.Literal('showdown')),
   valFraction: Type.Optional(Type.Number()),
   battles: withDefault(Type.Integer({ minimum: 1, description: 'expert battles to generate' }), 200),
-  format: withDefault(Type.String({ pattern: '^gen9[a-z0-9]*randombattle$', description: 'a gen 9 random battle format' }), 'gen9randombattle'),
+  format: withDefault(choice(FORMATS, { description: 'a gen 9 singles random battle format' }), 'gen9randombattle'),
   opponent: withDefault(choice(OPPONENTS, { description: "the demonstrator's opponent" }), 'random'),
   player: withDefault(choice(DEMONSTRATORS, { description: 'the demonstrator whose decisions are recorded' }), 'expert'),
   seed: Type.Optional(Type.Integer({ description: "seed of the battles (default: the run's seed)" })),

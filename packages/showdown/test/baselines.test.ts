@@ -97,6 +97,6 @@ describe('@poke/showdown baselines (after poke-env)', function () {
     expect(table.stdout).to.match(/vs random\s+vs maxpower/).and.match(/^heuristic\s+\d+\.\d% \(\d+\.\d%–\d+\.\d%\)/m);
     const bad = await poke(['eval', 'heuristic', '--vs', 'nobody', '--battles', '2'], dir);
     expect(bad.code).to.equal(2);
-    expect(bad.stderr).to.match(/nobody is neither a run folder nor a checkpoint/);
+    expect(bad.stderr).to.match(/nobody does not exist \(built-in players: random, maxpower, heuristic, expert\)/);
   });
 });

@@ -10,14 +10,26 @@ describe('sharded generation', function () {
     expect(parseShard('1/4', {})).to.deep.equal({ index: 1, count: 4 });
     expect(parseShard('4', { JOB_COMPLETION_INDEX: '3' })).to.deep.equal({ index: 3, count: 4 });
     expect(parseShard('4', { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_MIN: '1' })).to.deep.equal({ index: 3, count: 4 });
-    for (const [flag, env] of [['4/4', {}], ['4', {}], ['x/2', {}], ['2', { JOB_COMPLETION_INDEX: '2' }]] as const) {
+    const refused: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
+      ['4/4', {}, /part 4 of 4 does not exist/],
+      ['4', {}, /no part index/],
+      ['x/2', {}, /expected I\/N/],
+      ['2', { JOB_COMPLETION_INDEX: '2' }, /part 2 of 2 does not exist/],
+      // A scheduler variable that is not a whole number, or a Slurm index below the array's first, names no part.
+      ['4', { JOB_COMPLETION_INDEX: 'x' }, /JOB_COMPLETION_INDEX must be a whole number, got "x"/],
+      ['4', { JOB_COMPLETION_INDEX: '-1' }, /JOB_COMPLETION_INDEX must be a whole number/],
+      ['4', { SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_MIN: '1' }, /SLURM_ARRAY_TASK_ID 0 is below SLURM_ARRAY_TASK_MIN 1/],
+      ['4', { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_MIN: 'one' }, /SLURM_ARRAY_TASK_MIN must be a whole number/],
+    ];
+    for (const [flag, env, message] of refused) {
       let err: unknown;
       try {
         parseShard(flag, env);
       } catch (e) {
         err = e;
       }
-      expect(isUserError(err), `--shard ${flag}`).to.equal(true);
+      expect(isUserError(err), `--shard ${flag} ${JSON.stringify(env)}`).to.equal(true);
+      expect((err as Error).message).to.match(message);
     }
   });
 

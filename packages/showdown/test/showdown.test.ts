@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { cp, readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { Teams } from '@pkmn/sim';
 import { TeamGenerators } from '@pkmn/randoms';
 import { writeShards, readShards } from '@poke/core';
@@ -228,5 +228,10 @@ describe('@poke/showdown', function () {
     expect(Object.keys(evals)).to.deep.equal(['random', 'expert', join('runs', 'sd')]);
     const bad = await poke(['eval', 'nowhere', '--battles', '2'], dir);
     expect(bad.code).to.equal(2);
+    // A run folder named as a built-in player is played as the folder, and named ./random so the two never mix.
+    await cp(join(dir, 'runs', 'sd'), join(dir, 'random'), { recursive: true });
+    const folder = await poke(['eval', 'heuristic', '--vs', 'random', '--battles', '2', '--backend', 'cpu', '--json'], dir);
+    expect(folder.code, folder.stderr).to.equal(0);
+    expect(JSON.parse(folder.stdout)).to.include({ vs: `.${sep}random`, battles: 2 });
   });
 });
