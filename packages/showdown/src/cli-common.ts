@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BACKENDS, UserError } from '@poke/core';
 import type { BackendName, RemoteFolder } from '@poke/core';
@@ -30,7 +30,11 @@ export function isOpponent(value: string): value is Opponent {
 
 /** The built-in player `value` names, unless a folder of that name exists (a run called `random` stays reachable as ./random). */
 export function builtinNamed(value: string, cwd: string): Opponent | undefined {
-  return isOpponent(value) && !existsSync(resolve(cwd, value)) ? value : undefined;
+  return isOpponent(value) && !isFolder(resolve(cwd, value)) ? value : undefined;
+}
+
+function isFolder(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
 }
 
 /** --format: a format poke plays (see formats.ts). */

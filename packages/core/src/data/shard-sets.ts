@@ -28,7 +28,6 @@ export async function readShardSets(dir: string): Promise<ArrayDataset> {
   return loadShardSets(await listShardSets(dir));
 }
 
-
 /**
  * The shard sets under `dir`, in the order they make one dataset: `dir` itself
  * when it holds index.json, else its sub-folders that do, by `--shard` part,

@@ -145,15 +145,18 @@ export class ShardStream implements Dataset {
     if (this.failure) throw this.failure;
     const plan = this.planFor(order);
     const needed = plan.sequence.filter((k) => plan.first[k]! < to && plan.last[k]! >= from);
-    const keep = this.keepFor(plan, needed);
+    let keep = this.keepFor(plan, needed);
+    // A read under way that is no longer wanted cannot be stopped: it counts against the budget until
+    // it lands, and when the needed shards would not fit beside it, they wait for it to.
+    const stray = [...this.loading.keys()].filter((k) => !keep.has(k));
+    if (stray.length && this.bytesOf(new Set([...needed, ...stray])) > this.budgetBytes) {
+      await Promise.allSettled(stray.map((k) => this.loading.get(k)));
+      if (this.failure) throw this.failure;
+      keep = this.keepFor(plan, needed);
+    }
     // A shard this order needs later, beyond the read-ahead, is read again then: at a new epoch
     // the last window of the one before is still here, and the new epoch needs all of it later.
     for (const k of this.resident.keys()) if (!keep.has(k)) this.drop(k);
-    // A read under way that is no longer wanted cannot be stopped: its shard is dropped once it lands,
-    // and when the needed shards would not fit beside it, they wait for that.
-    const stray = [...this.loading.keys()].filter((k) => !keep.has(k));
-    if (stray.length && this.bytesOf(new Set([...needed, ...stray])) > this.budgetBytes) await Promise.allSettled(stray.map((k) => this.loading.get(k)));
-    for (const k of stray) this.drop(k);
     for (const k of keep) this.load(k);
     for (const k of needed) if (!this.resident.has(k)) await this.loading.get(k);
     if (this.failure) throw this.failure;

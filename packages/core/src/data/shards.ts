@@ -85,10 +85,10 @@ export async function readShardIndex(dir: string): Promise<ShardIndex> {
   return index as ShardIndex;
 }
 
-/** What the schema does not say: an encoding comes with version 2, and uint8 has an offset and a scale per feature. */
+/** What the schema does not say: a compact encoding comes with version 2, and uint8 has an offset and a scale per feature. */
 function encodingProblem(index: ShardIndex): string | undefined {
   const { encoding, featureSize } = index;
-  if (encoding && index.version !== 2) return `an "encoding" comes with "version": 2 (a reader of version 1 would take the bytes for float32), got version ${index.version}`;
+  if (encoding && encoding.type !== 'float32' && index.version !== 2) return `an "encoding" comes with "version": 2 (a reader of version 1 would take the bytes for float32), got version ${index.version}`;
   if (encoding?.type === 'uint8' && (encoding.offset.length !== featureSize || encoding.scale.length !== featureSize)) {
     return `uint8 needs an offset and a scale for each of the ${featureSize} features, got ${encoding.offset.length} offsets and ${encoding.scale.length} scales`;
   }
@@ -231,7 +231,7 @@ export async function openShardSets(dir: string, memoryBudgetMB: number, log: (m
   const total = sets.reduce((sum, set) => sum + set.index.shards.reduce((n, shard) => n + shard.samples, 0) * decodedBytesPerSample(set.index), 0);
   const budget = memoryBudgetMB * 2 ** 20;
   if (total <= budget) return loadShardSets(sets);
-  // Loading whole checks sizes as it goes; a stream checks them all before its first read.
+  // Both check every file's size before the first read.
   for (const set of sets) await checkShardSizes(set.dir, set.index);
   const { ShardStream } = await import('./shard-stream.js');
   const stream = new ShardStream(sets, budget);

@@ -12,6 +12,7 @@ import { logName, recordBattle } from './results.js';
 import type { ResultLine } from './results.js';
 import { parseFrame, splitLine, toId } from './protocol.js';
 import { login } from './login.js';
+import { formatProblem } from '../formats.js';
 
 export type PlayMode =
   | { kind: 'accept'; from?: string[]; battles?: number }
@@ -226,7 +227,7 @@ export class Bot {
     if (mode.kind === 'accept') {
       const allowed = mode.from?.map(toId);
       for (const [user, wanted] of [...this.challenges]) {
-        if ((allowed && !allowed.includes(user)) || !wanted.includes('randombattle')) {
+        if ((allowed && !allowed.includes(user)) || formatProblem(wanted)) {
           this.sendGlobal(`/reject ${user}`);
           this.challenges.delete(user);
         } else if (room()) {
