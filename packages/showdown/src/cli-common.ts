@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { BACKENDS, UserError } from '@poke/core';
 import type { BackendName, RemoteFolder } from '@poke/core';
 import { DEMONSTRATORS, OPPONENTS } from './generate.js';
-import { formatProblem } from './formats.js';
+import { FORMATS, formatProblem } from './formats.js';
 import type { Demonstrator, Opponent } from './generate.js';
 
 /** The part of @poke/cli's CommandContext these commands use. */
@@ -36,6 +36,8 @@ export function builtinNamed(value: string, cwd: string): Opponent | undefined {
 function isFolder(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
 }
+
+export const FORMAT_HELP = `battle format: ${FORMATS.join(', ')} (the gen 9 singles random battles)`;
 
 /** --format: a format poke plays (see formats.ts). */
 export function formatOf(value: string): string {

@@ -10,7 +10,7 @@ import { playMatchParallel, workerCount } from './eval-parallel.js';
 import { EvalWorkers } from './eval-workers.js';
 import { DEFAULT_CONCURRENCY } from './batch.js';
 import type { AgentFor, EvalResult } from './eval.js';
-import { backendOf, builtinNamed, formatOf, isOpponent, positiveInt, seedOf } from './cli-common.js';
+import { FORMAT_HELP, backendOf, builtinNamed, formatOf, isOpponent, positiveInt, seedOf } from './cli-common.js';
 import { chooserFor, describeEvent } from './cli-play.js';
 import { Bot } from './play/bot.js';
 import { wilson } from './eval.js';
@@ -121,7 +121,7 @@ export function registerEval(program: Command, context: Context): void {
     .argument('<players...>', `run folders (best checkpoint, else latest), checkpoint folders, or built-in players (${OPPONENTS.join(', ')})`)
     .option('--vs <who>', `opponents, comma-separated: ${OPPONENTS.join(', ')}, or run folders (head to head); repeatable (default: random)`, listOf)
     .option('--battles <n>', 'battles per pair (sides and seeds balanced: each seed is played from both sides)', positiveInt('--battles'), 100)
-    .option('--format <id>', 'battle format: a gen 9 singles random battle', formatOf, 'gen9randombattle')
+    .option('--format <id>', FORMAT_HELP, formatOf, 'gen9randombattle')
     .option('--seed <n>', 'seed of the battles (an integer)', seedOf, 1)
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', backendOf, 'auto' as BackendName)
     .option('--concurrency <n>', 'battles played at once in the simulator by each worker thread, their policy decisions answered in one forward pass (results depend only on --seed: the same for any value on the cpu backend)', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)

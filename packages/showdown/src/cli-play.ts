@@ -9,7 +9,7 @@ import type { BatchStats } from './play/batched-chooser.js';
 import { Bot, websocketUrl } from './play/bot.js';
 import type { PlayEvent, PlayMode } from './play/bot.js';
 import type { Chooser } from './play/session.js';
-import { backendOf, builtinNamed, formatOf, positiveInt, seedOf } from './cli-common.js';
+import { FORMAT_HELP, backendOf, builtinNamed, formatOf, positiveInt, seedOf } from './cli-common.js';
 import type { Context } from './cli-common.js';
 
 interface PlayFlags {
@@ -94,7 +94,7 @@ export function registerPlay(program: Command, context: Context): void {
     .option('--challenge <user>', 'challenge this user, --battles times')
     .option('--search', 'search for battles in --format, --battles times')
     .option('--battles <n>', 'battles to play (--accept: stop after n; default: until Ctrl-C)', positiveInt('--battles'))
-    .option('--format <id>', 'battle format: a gen 9 singles random battle (the bot brings no team)', formatOf, 'gen9randombattle')
+    .option('--format <id>', `${FORMAT_HELP}; the bot brings no team`, formatOf, 'gen9randombattle')
     .option('--max-concurrent <n>', 'battles at once; a policy answers the decisions that arrive together in one forward pass', positiveInt('--max-concurrent'), 1)
     .option('--timer', 'turn the battle timer on in every battle')
     .option('--out <dir>', "battle logs and results.jsonl (default: the run's play/ folder, else ./play)")

@@ -5,7 +5,7 @@ import { UserError, ArrayDataset, ENCODINGS } from '@poke/core';
 import type { EncodingName } from '@poke/core';
 import { generateDemonstrations } from './generate.js';
 import type { Demonstrator, Opponent } from './generate.js';
-import { demonstratorOf, formatOf, opponentOf, positiveInt, seedOf } from './cli-common.js';
+import { FORMAT_HELP, demonstratorOf, formatOf, opponentOf, positiveInt, seedOf } from './cli-common.js';
 import type { Context } from './cli-common.js';
 import { generationMeta } from './source.js';
 import { parseShard, shardBattles } from './shard.js';
@@ -32,7 +32,7 @@ export function registerData(program: Command, context: Context): void {
     .description("simulate battles and write the demonstrator's decisions as shards")
     .requiredOption('--out <dir>', 'output folder (shards format), or s3://bucket/prefix (uploaded with index.json last, through @poke/plugin-storage)')
     .option('--battles <n>', 'number of battles (with --shard: of the whole run, split between its parts)', positiveInt('--battles'), 200)
-    .option('--format <id>', 'battle format: a gen 9 singles random battle', formatOf, 'gen9randombattle')
+    .option('--format <id>', FORMAT_HELP, formatOf, 'gen9randombattle')
     .option('--player <who>', 'the demonstrator (p1), whose decisions are recorded: expert, heuristic or maxpower', demonstratorOf, 'expert' as Demonstrator)
     .option('--opponent <who>', "the demonstrator's opponent: random, maxpower, heuristic or expert (the same as --player records both sides)", opponentOf, 'random' as Opponent)
     .option('--seed <n>', 'seed of the battles (an integer)', seedOf, 1)

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import showdown from '@poke/showdown';
+import { FORMATS } from '../src/formats.js';
 import { makeTrainer, tempDir } from '../../core/test/helpers.js';
 import { poke } from '../../cli/test/helpers.js';
 
@@ -26,6 +27,10 @@ describe('the battle commands refuse bad input before playing', function () {
     await refused(['play', 'random', '--accept', '--format', 'gen9ou'], dir, playable);
     await refused(['data', 'generate', '--out', 'demo', '--battles', '2', '--format', 'gen9randomdoublesbattle'], dir, /Random Doubles Battle is not a gen 9 singles random battle/);
     expect(existsSync(join(dir, 'demo')), 'data generate wrote nothing').to.equal(false);
+    for (const command of [['eval'], ['play'], ['data', 'generate']]) {
+      const help = await poke([...command, '--help'], dir);
+      expect(help.stdout.replace(/\s+/g, ' '), `${command.join(' ')} --help`).to.include(`battle format: ${FORMATS.join(', ')}`);
+    }
   });
 
   it('data generate --out: a path that cannot be a folder is refused before any battle', async () => {
