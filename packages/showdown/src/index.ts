@@ -26,7 +26,7 @@ export { evaluatePolicyParallel, playMatchParallel } from './eval-parallel.js';
 export { EvalWorkers } from './eval-workers.js';
 export type { ParallelOptions } from './eval-parallel.js';
 export { matrixText } from './cli-eval.js';
-export { Bot, websocketUrl } from './play/bot.js';
+export { Bot, acceptable, websocketUrl } from './play/bot.js';
 export type { PlayOptions, PlayMode, PlayEvent, PlaySummary } from './play/bot.js';
 export { BattleSession } from './play/session.js';
 export type { Chooser, Outcome, SessionEnd } from './play/session.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { buildPolicy, selectBackend } from '@poke/core';
-import { ACTION_COUNT, BattleSession, FEATURE_SIZE, batchedChooser, encode, expertAction, needsDecision, parseFrame, parseRequest, playBattle, policyAgent } from '@poke/showdown';
+import { ACTION_COUNT, BattleSession, acceptable, FEATURE_SIZE, batchedChooser, encode, expertAction, needsDecision, parseFrame, parseRequest, playBattle, policyAgent } from '@poke/showdown';
 import type { BatchStats, Chooser, PolicyAgent, SimRequest } from '@poke/showdown';
 
 /** A finished battle as p1 received it (its `|request|` lines after the lines they follow, as servers send them). */
@@ -142,5 +142,15 @@ describe('@poke/showdown play: the battle session and the protocol parser', func
     expect(sent).to.have.length(1);
     expect(sent[0]).to.match(/^\/choose (move|switch) \d/);
     expect(s.malformed).to.equal(1);
+  });
+
+  it('--accept takes challenges from the users listed (any, with none listed) in the formats --format takes, and no other', () => {
+    expect(acceptable('Some Bot', 'gen9randombattle')).to.equal(true);
+    expect(acceptable('Some Bot', 'gen9monotyperandombattle', ['somebot', 'other'])).to.equal(true);
+    expect(acceptable('Stranger', 'gen9randombattle', ['somebot']), 'not listed').to.equal(false);
+    // Named like random battles, but not ones the encoder (gen 9 singles) or the simulator can play.
+    for (const format of ['gen8randombattle', 'gen9randomdoublesbattle', 'gen9multirandombattle', 'gen9babyrandombattle', 'gen9ou']) {
+      expect(acceptable('Some Bot', format), format).to.equal(false);
+    }
   });
 });

@@ -71,6 +71,11 @@ export function websocketUrl(server: string): string {
 /** How long a stop waits for a battle its cancelled challenge or search may still start. */
 const STOP_GRACE_MS = 3000;
 
+/** Whether `--accept` takes a challenge: from a user it lists (or anyone), in a format `--format` would take. */
+export function acceptable(user: string, format: string, from?: readonly string[]): boolean {
+  return (!from || from.map(toId).includes(toId(user))) && !formatProblem(format);
+}
+
 export class Bot {
   private ws: WebSocket | undefined;
   private readonly sessions = new Map<string, { session: BattleSession; startedAt: number }>();
@@ -225,9 +230,8 @@ export class Bot {
     const limit = mode.battles ?? Infinity;
     const room = () => this.sessions.size < maxConcurrent && this.started < limit;
     if (mode.kind === 'accept') {
-      const allowed = mode.from?.map(toId);
       for (const [user, wanted] of [...this.challenges]) {
-        if ((allowed && !allowed.includes(user)) || formatProblem(wanted)) {
+        if (!acceptable(user, wanted, mode.from)) {
           this.sendGlobal(`/reject ${user}`);
           this.challenges.delete(user);
         } else if (room()) {
