@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BACKENDS, UserError } from '@poke/core';
-import type { BackendName, RemoteFolder } from '@poke/core';
+import type { RemoteFolder } from '@poke/core';
 import { DEMONSTRATORS, OPPONENTS } from './generate.js';
 import { FORMATS, formatProblem } from './formats.js';
-import type { Demonstrator, Opponent } from './generate.js';
+import type { Opponent } from './generate.js';
 
 /** The part of @poke/cli's CommandContext these commands use. */
 export interface Context {
@@ -53,17 +53,14 @@ export function seedOf(value: string): number {
   return n;
 }
 
-export function backendOf(value: string): BackendName {
-  if (!(BACKENDS as readonly string[]).includes(value)) throw new UserError(`--backend must be one of ${BACKENDS.join(', ')}, got "${value}"`);
-  return value as BackendName;
+/** A flag whose value is one of `values`, as positiveInt is for counts. */
+export function oneOf<const V extends readonly string[]>(name: string, values: V) {
+  return (value: string): V[number] => {
+    if (!values.includes(value)) throw new UserError(`${name} must be one of ${values.join(', ')}, got "${value}"`);
+    return value;
+  };
 }
 
-export function opponentOf(value: string): Opponent {
-  if (!isOpponent(value)) throw new UserError(`--opponent must be one of ${OPPONENTS.join(', ')}, got "${value}"`);
-  return value;
-}
-
-export function demonstratorOf(value: string): Demonstrator {
-  if (!(DEMONSTRATORS as readonly string[]).includes(value)) throw new UserError(`--player must be one of ${DEMONSTRATORS.join(', ')}, got "${value}"`);
-  return value as Demonstrator;
-}
+export const backendOf = oneOf('--backend', BACKENDS);
+export const opponentOf = oneOf('--opponent', OPPONENTS);
+export const demonstratorOf = oneOf('--player', DEMONSTRATORS);

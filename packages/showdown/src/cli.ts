@@ -5,7 +5,7 @@ import { UserError, ArrayDataset, ENCODINGS } from '@poke/core';
 import type { EncodingName } from '@poke/core';
 import { generateDemonstrations } from './generate.js';
 import type { Demonstrator, Opponent } from './generate.js';
-import { FORMAT_HELP, demonstratorOf, formatOf, opponentOf, positiveInt, seedOf } from './cli-common.js';
+import { FORMAT_HELP, demonstratorOf, formatOf, oneOf, opponentOf, positiveInt, seedOf } from './cli-common.js';
 import type { Context } from './cli-common.js';
 import { generationMeta } from './source.js';
 import { parseShard, shardBattles } from './shard.js';
@@ -19,10 +19,7 @@ import { ENCODER_VERSION, FEATURE_SIZE } from './encoder/layout.js';
 
 const ENCODING_HELP = 'how features are stored: float32, float16 (half the size; flags and integers up to 2048 exact) or uint8 (a quarter; exact for integer features spanning ≤ 255, others quantised to 256 levels); see docs/data.md';
 
-function encodingOf(value: string): EncodingName {
-  if (!(ENCODINGS as readonly string[]).includes(value)) throw new UserError(`--encoding must be one of ${ENCODINGS.join(', ')}, got "${value}"`);
-  return value as EncodingName;
-}
+const encodingOf = oneOf('--encoding', ENCODINGS);
 
 /** `poke data generate` and `poke data import`. */
 export function registerData(program: Command, context: Context): void {
