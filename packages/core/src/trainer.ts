@@ -347,6 +347,7 @@ export class Trainer {
       baseDir: this.baseDir,
       cacheDir: join(resolve(this.baseDir, this.config.runsDir), '.cache'),
       progress: this.dataProgress(source.name),
+      warn: (message: string) => this.logger.warn(message),
     };
     const dataset = await source.load(options as never, context);
     checkDataset(source.name, dataset);

@@ -93,6 +93,44 @@ describe('shards larger than data.memoryBudgetMB are streamed', () => {
     expect(most).to.be.at.most(BUDGET_MB * 2 ** 20);
   });
 
+  it('warns once when a batch needs more shards than the budget holds, and reads them all the same; not for batches of a window', async () => {
+    const { dir } = await shardFolder();
+    const warnings: string[] = [];
+    const data = (await openShardSets(join(dir, 'data'), BUDGET_MB, { warn: (message) => warnings.push(message) })) as ShardStream;
+    const order = data.epochOrder(data.split(0, 7).train, 7, 0);
+    let most = 0;
+    const epoch = async (size: number) => {
+      for (let from = 0; from < order.length; from += size) {
+        const to = Math.min(from + size, order.length);
+        await data.prepare(order, from, to);
+        most = Math.max(most, data.heldBytes);
+        expect(data.gather(order.subarray(from, to)).labels.length).to.equal(to - from);
+      }
+    };
+    // Windows of 3 shards of 60: batches of 180 are one window each.
+    await epoch(180);
+    expect(warnings).to.deep.equal([]);
+    expect(most).to.be.at.most(BUDGET_MB * 2 ** 20);
+    // Samples 300..599 need the end of window 1, window 2 and window 3 (one shard): 7 shards.
+    await epoch(300);
+    await epoch(300);
+    data.close();
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.contain('shards: a batch of 300 samples needs 7 shards (0.0228 MB), more than data.memoryBudgetMB (0.0197 MB)');
+    expect(warnings[0]).to.contain("one window's samples (3 shards)");
+    expect(most).to.equal(7 * SHARD_BYTES);
+  });
+
+  it('says through the trainer\'s warnings when a batch passes the budget', async () => {
+    const { dir } = await shardFolder();
+    const warnings: string[] = [];
+    const logger = { info: () => {}, warn: (message: string) => void warnings.push(message) };
+    const user = smallConfig({ runName: 'wide', train: { epochs: 1, batchSize: 300 } });
+    const trainer = await makeTrainer({ ...user, data: { source: 'shards', path: 'data', memoryBudgetMB: BUDGET_MB, valFraction: 0 } }, dir, { logger });
+    expect((await trainer.run()).status).to.equal('completed');
+    expect(warnings.filter((w) => w.startsWith('shards: a batch of 300 samples needs'))).to.have.length(1);
+  });
+
   it('trains through the Trainer within the budget, the same on every run', async () => {
     const { dir } = await shardFolder();
     const run = async (name: string) => {

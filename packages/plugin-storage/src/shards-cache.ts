@@ -25,7 +25,7 @@ export function remoteShardsSource(bucketOf: (url: string) => Bucket): DataSourc
     describe: (o) => `shards from ${o.path}${o.path.startsWith('s3://') ? ' (through the local cache)' : ''}`,
     async load(options, context) {
       if (!options.path.startsWith('s3://')) return shardsSource.load(options, context);
-      return openShardSets(await cacheShards(bucketOf(options.path), options.path, context.cacheDir, context.progress), options.memoryBudgetMB, context.progress);
+      return openShardSets(await cacheShards(bucketOf(options.path), options.path, context.cacheDir, context.progress), options.memoryBudgetMB, context);
     },
   };
 }

@@ -26,6 +26,9 @@ interface Plan {
   readonly last: Int32Array;
 }
 
+/** Bytes as MB, 3 significant digits. */
+const mb = (n: number): string => `${+(n / 2 ** 20).toPrecision(3)} MB`;
+
 /**
  * Shard sets read as training goes, within a memory budget, rather than loaded
  * whole. An epoch visits the shards in a seeded order, a window of them at a
@@ -51,9 +54,13 @@ export class ShardStream implements Dataset {
   /** Counts close() calls: a read started before one neither lands nor fails the stream. */
   private opened = 0;
 
+  /** Whether warnPastBudget has spoken: once a stream is enough. */
+  private warnedPastBudget = false;
+
   constructor(
     sets: ReadonlyArray<{ dir: string; index: ShardIndex }>,
     private readonly budgetBytes: number,
+    private readonly warn: (message: string) => void = () => {},
   ) {
     const { featureSize, actionCount } = sets[0]!.index;
     this.featureSize = featureSize;
@@ -73,7 +80,6 @@ export class ShardStream implements Dataset {
     const largest = Math.max(...shards.map((s) => s.bytes));
     this.window = Math.floor(budgetBytes / (2 * largest));
     if (this.window < 1) {
-      const mb = (n: number) => `${+(n / 2 ** 20).toPrecision(3)} MB`;
       throw new UserError(
         `shards: a shard of ${mb(largest)} does not fit twice in data.memoryBudgetMB (${mb(budgetBytes)}): streaming holds the shards training and the ones read ahead`,
         `raise data.memoryBudgetMB to at least ${Math.ceil((2 * largest) / 2 ** 20)}, or write smaller shards`,
@@ -145,6 +151,7 @@ export class ShardStream implements Dataset {
     if (this.failure) throw this.failure;
     const plan = this.planFor(order);
     const needed = plan.sequence.filter((k) => plan.first[k]! < to && plan.last[k]! >= from);
+    this.warnPastBudget(needed, to - from);
     let keep = this.keepFor(plan, needed);
     // A read under way that is no longer wanted cannot be stopped: it counts against the budget until
     // it lands, and when the needed shards would not fit beside it, they wait for it to.
@@ -254,6 +261,21 @@ export class ShardStream implements Dataset {
       keep.add(k);
     }
     return keep;
+  }
+
+  /**
+   * A batch whose shards alone pass the budget is read whole all the same (refusing it would stop
+   * runs that work): say so once, with what keeps batches inside it.
+   */
+  private warnPastBudget(needed: number[], samples: number): void {
+    const bytes = this.bytesOf(needed);
+    if (this.warnedPastBudget || bytes <= this.budgetBytes) return;
+    this.warnedPastBudget = true;
+    this.warn(
+      `shards: a batch of ${samples} samples needs ${needed.length} shards (${mb(bytes)}), more than data.memoryBudgetMB (${mb(this.budgetBytes)}); ` +
+        `they are read all the same. A batch of up to one window's samples (${this.window} shards) stays within the budget: ` +
+        'lower train.batchSize (validation batches are at least 1024 samples), raise data.memoryBudgetMB, or write smaller shards',
+    );
   }
 
   private bytesOf(shards: Iterable<number>): number {

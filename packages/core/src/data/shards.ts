@@ -10,7 +10,7 @@ import { decodedBytesPerSample, readShardFile, shardFileBytes, wrongSize } from 
 import type { ShardEntry, ShardShape } from './shard-file.js';
 import { encodeFeatures, featureEncodingSchema, fitEncoding } from './encoding.js';
 import type { EncodingName } from './encoding.js';
-import type { DataSource } from './source.js';
+import type { DataSource, DataSourceContext } from './source.js';
 import { UserError } from '../errors.js';
 import { validateWithSchema } from '../config/validate.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -225,7 +225,7 @@ export type ShardsOptions = ResolvedOptionsOf<typeof shardsSchema>;
  * The shard set(s) in `dir` as a dataset: loaded whole when they fit in the budget
  * once decoded (float32), as they always were, else streamed within it (ShardStream).
  */
-export async function openShardSets(dir: string, memoryBudgetMB: number, log: (message: string) => void = () => {}): Promise<Dataset> {
+export async function openShardSets(dir: string, memoryBudgetMB: number, report: Partial<Pick<DataSourceContext, 'progress' | 'warn'>> = {}): Promise<Dataset> {
   const { listShardSets } = await import('./shard-sets.js');
   const sets = await listShardSets(dir);
   const total = sets.reduce((sum, set) => sum + set.index.shards.reduce((n, shard) => n + shard.samples, 0) * decodedBytesPerSample(set.index), 0);
@@ -234,8 +234,8 @@ export async function openShardSets(dir: string, memoryBudgetMB: number, log: (m
   // Both check every file's size before the first read.
   for (const set of sets) await checkShardSizes(set.dir, set.index);
   const { ShardStream } = await import('./shard-stream.js');
-  const stream = new ShardStream(sets, budget);
-  log(`shards: ${(total / 2 ** 30).toFixed(2)} GB once read is more than data.memoryBudgetMB (${memoryBudgetMB}): streaming ${stream.shardCount} shards, ${stream.window} at a time`);
+  const stream = new ShardStream(sets, budget, report.warn);
+  report.progress?.(`shards: ${(total / 2 ** 30).toFixed(2)} GB once read is more than data.memoryBudgetMB (${memoryBudgetMB}): streaming ${stream.shardCount} shards, ${stream.window} at a time`);
   return stream;
 }
 
@@ -247,6 +247,6 @@ export const shardsSource: DataSource<ShardsOptions> = {
     if (options.path.startsWith('s3://')) {
       throw new UserError(`data.path ${options.path}: reading shards from object storage needs @poke/plugin-storage`, 'set storage (storage.url, or --storage s3://…), which also gives the endpoint; the plugin comes with it');
     }
-    return openShardSets(resolve(context.baseDir, options.path), options.memoryBudgetMB, context.progress);
+    return openShardSets(resolve(context.baseDir, options.path), options.memoryBudgetMB, context);
   },
 };

@@ -11,6 +11,8 @@ export interface DataSourceContext {
    * Call it as often as work advances: the trainer throttles what it prints.
    */
   readonly progress: (message: string, done?: number, total?: number) => void;
+  /** Something the user should know that does not stop the run; the trainer logs it as a warning. */
+  readonly warn: (message: string) => void;
 }
 
 /**
