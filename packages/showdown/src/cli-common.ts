@@ -5,6 +5,7 @@ import type { RemoteFolder } from '@poke/core';
 import { DEMONSTRATORS, OPPONENTS } from './generate.js';
 import { FORMATS, formatProblem } from './formats.js';
 import type { Opponent } from './generate.js';
+import { websocketUrl } from './play/address.js';
 
 /** The part of @poke/cli's CommandContext these commands use. */
 export interface Context {
@@ -22,6 +23,25 @@ export function positiveInt(name: string) {
     if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got "${value}"`);
     return n;
   };
+}
+
+/** A count that may be 0 (--reconnects). */
+export function wholeNumberOf(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new UserError(`${name} must be a whole number (0 or more), got "${value}"`);
+    return n;
+  };
+}
+
+/** --server: a Showdown server's address, as Bot takes it (ws://host:port or the full websocket URL). */
+export function serverOf(value: string): string {
+  try {
+    websocketUrl(value);
+  } catch {
+    throw new UserError(`--server is not a URL: "${value}"`, 'ws://127.0.0.1:8000');
+  }
+  return value;
 }
 
 export function isOpponent(value: string): value is Opponent {

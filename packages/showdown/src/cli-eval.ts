@@ -10,7 +10,7 @@ import { playMatchParallel, workerCount } from './eval-parallel.js';
 import { EvalWorkers } from './eval-workers.js';
 import { DEFAULT_CONCURRENCY } from './batch.js';
 import type { AgentFor, EvalResult } from './eval.js';
-import { FORMAT_HELP, backendOf, builtinNamed, formatOf, isOpponent, positiveInt, seedOf } from './cli-common.js';
+import { FORMAT_HELP, backendOf, builtinNamed, formatOf, isOpponent, positiveInt, seedOf, serverOf, wholeNumberOf } from './cli-common.js';
 import { chooserFor, describeEvent } from './cli-play.js';
 import { Bot } from './play/bot.js';
 import { wilson } from './eval.js';
@@ -79,6 +79,7 @@ interface EvalFlags {
   vsUser?: string;
   name: string;
   maxConcurrent: number;
+  reconnects: number;
   concurrency: number;
   workers?: number;
   json?: boolean;
@@ -94,7 +95,7 @@ async function evalOnServer(paths: string[], flags: EvalFlags, context: Context)
   let done = 0;
   const bot = new Bot({
     server: flags.server, name: flags.name, mode: { kind: 'challenge', user: flags.vsUser, battles: flags.battles }, format: flags.format,
-    maxConcurrent: flags.maxConcurrent, outDir, choose,
+    maxConcurrent: flags.maxConcurrent, maxReconnects: flags.reconnects, outDir, choose,
     // Battles show as progress; the connection's events, as `poke play` prints them (a server that cannot be reached says so).
     onEvent: (e) => {
       if (e.type === 'battle-end') progress(++done, flags.battles);
@@ -126,10 +127,11 @@ export function registerEval(program: Command, context: Context): void {
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', backendOf, 'auto' as BackendName)
     .option('--concurrency <n>', 'battles played at once in the simulator by each worker thread, their policy decisions answered in one forward pass (results depend only on --seed: the same for any value on the cpu backend)', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
     .option('--workers <n>', 'worker threads (default: all cores) that play the battles; the policies answer all their decisions on the main thread (results the same for any value on the cpu backend)', positiveInt('--workers'))
-    .option('--server <url>', 'play on this Showdown server instead of the simulator (with --vs-user; --concurrency and --workers do not apply)')
+    .option('--server <url>', 'play on this Showdown server instead of the simulator (with --vs-user; --concurrency and --workers do not apply)', serverOf)
     .option('--vs-user <name>', 'with --server: the account to challenge, --battles times (any bot, e.g. a poke-env player)')
     .option('--name <name>', 'with --server: our user name (no password: a server without authentication)', 'poke-eval')
     .option('--max-concurrent <n>', 'with --server: battles at once', positiveInt('--max-concurrent'), 1)
+    .option('--reconnects <n>', 'with --server: times to reconnect in a row, with no login between them, before giving up with exit code 2', wholeNumberOf('--reconnects'), 5)
     .option('--json', 'print the result as JSON: one record for one pair, else an array of records with "player"')
     .addHelpText('after', '\nExamples:\n  $ poke eval runs/a --vs random --battles 500\n  $ poke eval runs/a --vs random,maxpower,heuristic,expert\n  $ poke eval runs/a --vs runs/b --battles 1000\n  $ poke eval heuristic maxpower --vs random,expert\n  $ poke eval runs/a --server ws://127.0.0.1:8000 --vs-user somebot --battles 50')
     .action(async (paths: string[], flags: EvalFlags) => {

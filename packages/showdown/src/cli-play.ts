@@ -6,10 +6,10 @@ import { agentAction, builtinAgent } from './battle.js';
 import { loadPolicy, policyAgent } from './eval.js';
 import { batchedChooser } from './play/batched-chooser.js';
 import type { BatchStats } from './play/batched-chooser.js';
-import { Bot, websocketUrl } from './play/bot.js';
+import { Bot } from './play/bot.js';
 import type { PlayEvent, PlayMode } from './play/bot.js';
 import type { Chooser } from './play/session.js';
-import { FORMAT_HELP, backendOf, builtinNamed, formatOf, positiveInt, seedOf } from './cli-common.js';
+import { FORMAT_HELP, backendOf, builtinNamed, formatOf, positiveInt, seedOf, serverOf, wholeNumberOf } from './cli-common.js';
 import type { Context } from './cli-common.js';
 
 interface PlayFlags {
@@ -26,6 +26,7 @@ interface PlayFlags {
   timer?: boolean;
   out?: string;
   forfeitOnStop?: boolean;
+  reconnects?: number;
   backend: BackendName;
   seed: number;
   json?: boolean;
@@ -86,7 +87,7 @@ export function registerPlay(program: Command, context: Context): void {
     .command('play')
     .description('play a trained policy (or a built-in player) on a Showdown server over its websocket; every battle is logged for poke data import')
     .argument('<player>', 'a run folder (best checkpoint, else latest), a checkpoint folder, or a built-in player: random, maxpower, heuristic, expert')
-    .option('--server <url>', 'the server (ws://host:port or the full websocket URL)', 'ws://127.0.0.1:8000')
+    .option('--server <url>', 'the server (ws://host:port or the full websocket URL)', serverOf, 'ws://127.0.0.1:8000')
     .option('--name <name>', 'user name', 'poke-bot')
     .option('--password-env <var>', 'log in with the password in this environment variable, through the login server (not covered by the tests, which run a server without authentication)')
     .option('--login-server <url>', 'login server for --password-env', 'https://play.pokemonshowdown.com/action.php')
@@ -99,17 +100,13 @@ export function registerPlay(program: Command, context: Context): void {
     .option('--timer', 'turn the battle timer on in every battle')
     .option('--out <dir>', "battle logs and results.jsonl (default: the run's play/ folder, else ./play)")
     .option('--forfeit-on-stop', 'on Ctrl-C forfeit running battles instead of finishing them')
+    .option('--reconnects <n>', 'times to reconnect in a row, with no login between them, before giving up with exit code 2 (default: without end)', wholeNumberOf('--reconnects'))
     .option('--seed <n>', 'seed of a built-in player (an integer)', seedOf, 1)
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', backendOf, 'auto' as BackendName)
     .option('--json', 'print the summary as JSON at the end')
     .addHelpText('after', '\nExamples:\n  $ poke play runs/a --accept --name mybot\n  $ poke play runs/a --challenge otherbot --battles 20 --max-concurrent 4\n  $ poke play runs/a --search --battles 10 --server ws://127.0.0.1:8000\n  $ poke data import runs/a/play/*.log --out data/played')
     .action(async (path: string, flags: PlayFlags) => {
       const mode = modeOf(flags);
-      try {
-        websocketUrl(flags.server);
-      } catch {
-        throw new UserError(`--server is not a URL: "${flags.server}"`, 'ws://127.0.0.1:8000');
-      }
       const password = flags.passwordEnv ? process.env[flags.passwordEnv] : undefined;
       if (flags.passwordEnv && !password) throw new UserError(`--password-env ${flags.passwordEnv}: the variable is not set`);
       const { choose, runDir, batches } = await chooserFor(path, flags, context.cwd);
@@ -117,6 +114,7 @@ export function registerPlay(program: Command, context: Context): void {
       const bot = new Bot({
         server: flags.server, name: flags.name, ...(password ? { password, loginServer: flags.loginServer } : {}),
         mode, format: flags.format, maxConcurrent: flags.maxConcurrent, timer: Boolean(flags.timer), outDir, choose,
+        ...(flags.reconnects !== undefined ? { maxReconnects: flags.reconnects } : {}),
         // Events on stderr: stdout holds only the summary (JSON with --json).
         onEvent: (event) => console.error(describeEvent(event)),
       });

@@ -1,11 +1,22 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import showdown from '@poke/showdown';
 import { FORMATS } from '../src/formats.js';
 import { makeTrainer, tempDir } from '../../core/test/helpers.js';
 import { poke } from '../../cli/test/helpers.js';
+
+/** A port on 127.0.0.1 that nothing listens on: one the system just gave out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /** What each battle command says to input it cannot use: one line naming the flag or the path, exit code 2, nothing played or written. */
 describe('the battle commands refuse bad input before playing', function () {
@@ -47,6 +58,20 @@ describe('the battle commands refuse bad input before playing', function () {
     await refused(['play', 'random', '--accept', '--seed', 'x'], dir, /--seed must be an integer/);
     await refused(['eval', 'random', '--backend', 'bogus', '--battles', '2'], dir, /--backend must be one of auto, tensorflow, wasm, cpu, got "bogus"/);
     await refused(['play', 'random', '--accept', '--backend', 'gpu'], dir, /--backend must be one of auto, tensorflow, wasm, cpu, got "gpu"/);
+  });
+
+  it('--server: an address that is not a URL is refused; a server that cannot be reached is given up after --reconnects', async () => {
+    const dir = await tempDir('bad-server');
+    await refused(['eval', 'random', '--server', 'not a url', '--vs-user', 'x'], dir, /--server is not a URL: "not a url"/);
+    await refused(['eval', 'random', '--server', 'ws://127.0.0.1:8000', '--vs-user', 'x', '--reconnects', '-1'], dir, /--reconnects must be a whole number \(0 or more\), got "-1"/);
+    const port = await closedPort();
+    const url = `ws://127.0.0.1:${port}/showdown/websocket`;
+    const evalRun = await poke(['eval', 'random', '--server', `ws://127.0.0.1:${port}`, '--vs-user', 'x', '--reconnects', '2'], dir);
+    expect(evalRun.code, evalRun.stderr).to.equal(2);
+    expect(evalRun.stderr.match(/connection lost; reconnecting in/g)).to.have.length(2);
+    expect(evalRun.stderr).to.include(`lost the connection to ${url} 3 times in a row without logging in; giving up`);
+    await refused(['play', 'random', '--accept', '--server', `ws://127.0.0.1:${port}`, '--reconnects', '0'], dir, new RegExp(`lost the connection to ${url} once without logging in; giving up`));
+    expect(existsSync(join(dir, 'eval-server')) || existsSync(join(dir, 'play')), 'no battle, nothing written').to.equal(false);
   });
 
   it('a player that holds no policy says what the path is instead', async () => {

@@ -13,6 +13,7 @@ import type { ResultLine } from './results.js';
 import { parseFrame, splitLine, toId } from './protocol.js';
 import { login } from './login.js';
 import { formatProblem } from '../formats.js';
+import { websocketUrl } from './address.js';
 
 export type PlayMode =
   | { kind: 'accept'; from?: string[]; battles?: number }
@@ -38,6 +39,11 @@ export interface PlayOptions {
   backoffMs?: number;
   /** @default 30000 */
   maxBackoffMs?: number;
+  /**
+   * Reconnects in a row, with no login between them, before the bot gives up and `done` rejects.
+   * @default Infinity (a bot stays until stopped)
+   */
+  maxReconnects?: number;
   onEvent?: (event: PlayEvent) => void;
 }
 
@@ -59,13 +65,6 @@ export interface PlaySummary {
   rejected: number;
   malformed: number;
   reconnects: number;
-}
-
-/** The websocket URL of a server given as ws://host:port (Showdown serves it under /showdown/websocket). */
-export function websocketUrl(server: string): string {
-  const url = new URL(server.includes('://') ? server : `ws://${server}`);
-  if (url.pathname === '/' || url.pathname === '') url.pathname = '/showdown/websocket';
-  return url.toString();
 }
 
 /** How long a stop waits for a battle its cancelled challenge or search may still start. */
@@ -320,6 +319,12 @@ export class Bot {
     }
     if (this.closedByUs || this.stopping) {
       this.finishIfDone();
+      return;
+    }
+    const limit = this.options.maxReconnects ?? Infinity;
+    if (this.attempt >= limit) {
+      const times = limit === 0 ? 'once' : `${limit + 1} times in a row`;
+      this.fail(new UserError(`lost the connection to ${this.url} ${times} without logging in; giving up`, 'is a Showdown server running at --server? --reconnects sets how many times to try again'));
       return;
     }
     const retryMs = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.backoffMs ?? 500) * 2 ** this.attempt++);
