@@ -117,7 +117,7 @@ describe('shards larger than data.memoryBudgetMB are streamed', () => {
     data.close();
     expect(warnings).to.have.length(1);
     expect(warnings[0]).to.contain('shards: a batch of 300 samples needs 7 shards (0.0228 MB), more than data.memoryBudgetMB (0.0197 MB)');
-    expect(warnings[0]).to.contain("one window's samples (3 shards)");
+    expect(warnings[0]).to.contain("one window's samples (3 shards, about 180 samples)");
     expect(most).to.equal(7 * SHARD_BYTES);
   });
 

@@ -48,7 +48,7 @@ export const showdownSource: DataSource<ShowdownSourceOptions> = {
         context.progress(`showdown: reusing ${cached.size} cached decisions from ${dir}`);
         return cached;
       } catch (err) {
-        context.progress(`showdown: cache ${dir} unreadable (${(err as Error).message}); generating again`);
+        context.warn(`showdown: cache ${dir} unreadable (${(err as Error).message}); generating again`);
         await rm(dir, { recursive: true, force: true });
       }
     }

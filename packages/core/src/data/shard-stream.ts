@@ -268,12 +268,14 @@ export class ShardStream implements Dataset {
    * runs that work): say so once, with what keeps batches inside it.
    */
   private warnPastBudget(needed: number[], samples: number): void {
+    if (this.warnedPastBudget) return;
     const bytes = this.bytesOf(needed);
-    if (this.warnedPastBudget || bytes <= this.budgetBytes) return;
+    if (bytes <= this.budgetBytes) return;
     this.warnedPastBudget = true;
+    const windowSamples = Math.floor((this.window * this.size) / this.shards.length);
     this.warn(
       `shards: a batch of ${samples} samples needs ${needed.length} shards (${mb(bytes)}), more than data.memoryBudgetMB (${mb(this.budgetBytes)}); ` +
-        `they are read all the same. A batch of up to one window's samples (${this.window} shards) stays within the budget: ` +
+        `they are read all the same. A batch of up to one window's samples (${this.window} shards, about ${windowSamples} samples) stays within the budget: ` +
         'lower train.batchSize (validation batches are at least 1024 samples), raise data.memoryBudgetMB, or write smaller shards',
     );
   }
