@@ -85,6 +85,9 @@ interface EvalFlags {
   json?: boolean;
 }
 
+/** --reconnects' default with --server: 0.5 s doubling to 30 s, about a minute and a half, so a server restart is waited out and a server that is gone is not waited on forever. */
+const EVAL_RECONNECTS = 8;
+
 /** `poke eval PLAYER --server URL --vs-user NAME`: challenge an account on a server; aborted battles do not count. */
 async function evalOnServer(paths: string[], flags: EvalFlags, context: Context): Promise<void> {
   if (!flags.server || !flags.vsUser) throw new UserError('--server and --vs-user go together', 'poke eval runs/a --server ws://127.0.0.1:8000 --vs-user somebot');
@@ -131,7 +134,7 @@ export function registerEval(program: Command, context: Context): void {
     .option('--vs-user <name>', 'with --server: the account to challenge, --battles times (any bot, e.g. a poke-env player)')
     .option('--name <name>', 'with --server: our user name (no password: a server without authentication)', 'poke-eval')
     .option('--max-concurrent <n>', 'with --server: battles at once', positiveInt('--max-concurrent'), 1)
-    .option('--reconnects <n>', 'with --server: times to reconnect in a row, with no login between them, before giving up with exit code 2', wholeNumberOf('--reconnects'), 5)
+    .option('--reconnects <n>', 'with --server: times to reconnect in a row, with no login between them, before giving up with exit code 2', wholeNumberOf('--reconnects'), EVAL_RECONNECTS)
     .option('--json', 'print the result as JSON: one record for one pair, else an array of records with "player"')
     .addHelpText('after', '\nExamples:\n  $ poke eval runs/a --vs random --battles 500\n  $ poke eval runs/a --vs random,maxpower,heuristic,expert\n  $ poke eval runs/a --vs runs/b --battles 1000\n  $ poke eval heuristic maxpower --vs random,expert\n  $ poke eval runs/a --server ws://127.0.0.1:8000 --vs-user somebot --battles 50')
     .action(async (paths: string[], flags: EvalFlags) => {

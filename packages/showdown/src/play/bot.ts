@@ -323,8 +323,8 @@ export class Bot {
     }
     const limit = this.options.maxReconnects ?? Infinity;
     if (this.attempt >= limit) {
-      const times = limit === 0 ? 'once' : `${limit + 1} times in a row`;
-      this.fail(new UserError(`lost the connection to ${this.url} ${times} without logging in; giving up`, 'is a Showdown server running at --server? --reconnects sets how many times to try again'));
+      const times = limit === 0 ? '(--reconnects 0)' : `${limit + 1} times in a row with no login in between`;
+      this.fail(new UserError(`the connection to ${this.url} failed ${times}; giving up`, 'is a Showdown server running at --server? --reconnects sets how many times to try again'));
       return;
     }
     const retryMs = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.backoffMs ?? 500) * 2 ** this.attempt++);
@@ -354,7 +354,8 @@ export class Bot {
     this.closedByUs = true;
     clearTimeout(this.retry);
     this.ws?.close();
-    this.rejectDone(err);
+    // After the battles already recorded are on disk: the CLI exits as soon as `done` settles.
+    void this.writes.then(() => this.rejectDone(err));
   }
 
   private later(fn: () => void): void {
