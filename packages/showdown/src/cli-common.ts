@@ -5,7 +5,7 @@ import type { RemoteFolder } from '@poke/core';
 import { DEMONSTRATORS, OPPONENTS } from './generate.js';
 import { FORMATS, formatProblem } from './formats.js';
 import type { Opponent } from './generate.js';
-import { websocketUrl } from './play/address.js';
+import { serverProblem } from './play/address.js';
 
 /** The part of @poke/cli's CommandContext these commands use. */
 export interface Context {
@@ -36,11 +36,8 @@ export function wholeNumberOf(name: string) {
 
 /** --server: a Showdown server's address, as Bot takes it (ws://host:port or the full websocket URL). */
 export function serverOf(value: string): string {
-  try {
-    websocketUrl(value);
-  } catch {
-    throw new UserError(`--server is not a URL: "${value}"`, 'ws://127.0.0.1:8000');
-  }
+  const problem = serverProblem(value);
+  if (problem) throw new UserError(`--server "${value}": ${problem}`, 'ws://127.0.0.1:8000');
   return value;
 }
 

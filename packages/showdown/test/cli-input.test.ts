@@ -62,7 +62,9 @@ describe('the battle commands refuse bad input before playing', function () {
 
   it('--server: an address that is not a URL is refused; a server that cannot be reached is given up after --reconnects', async () => {
     const dir = await tempDir('bad-server');
-    await refused(['eval', 'random', '--server', 'not a url', '--vs-user', 'x'], dir, /--server is not a URL: "not a url"/);
+    await refused(['eval', 'random', '--server', 'not a url', '--vs-user', 'x'], dir, /--server "not a url": not a URL/);
+    await refused(['eval', 'random', '--server', 'ftp://127.0.0.1:1', '--vs-user', 'x'], dir, /--server "ftp:\/\/127\.0\.0\.1:1": the scheme must be ws, wss, http, https, not ftp/);
+    await refused(['play', 'random', '--accept', '--server', 'ftp://127.0.0.1:1'], dir, /the scheme must be ws, wss, http, https, not ftp/);
     await refused(['eval', 'random', '--server', 'ws://127.0.0.1:8000', '--vs-user', 'x', '--reconnects', '-1'], dir, /--reconnects must be a whole number \(0 or more\), got "-1"/);
     const port = await closedPort();
     const url = `ws://127.0.0.1:${port}/showdown/websocket`;
