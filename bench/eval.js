@@ -162,7 +162,7 @@ export async function run() {
     console.log(`### bounds, concurrency ${widest} (${replay.misses} states not recorded)`);
     console.log('| setting | battles/s | turns a battle | × the policy there | × generation (1 worker) | × generation (all cores) |');
     console.log('|---|---|---|---|---|---|');
-    for (const [name, there] of [['free passes, this thread', `1/${widest}`], ['expert, this thread', `1/${widest}`], ['free passes, workers', `${cores}/${widest}`], ['expert, workers', `${cores}/${widest}`]]) {
+    for (const [name, there] of Object.entries(after).flatMap(([there, names]) => names.map((name) => [name, there]))) {
       const { r } = best.get(name);
       const rate = BATTLES / r.seconds;
       const policy = BATTLES / best.get(there).r.seconds;

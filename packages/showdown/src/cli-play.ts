@@ -113,8 +113,7 @@ export function registerPlay(program: Command, context: Context): void {
       const outDir = flags.out ? resolve(context.cwd, flags.out) : runDir ? join(runDir, 'play') : resolve(context.cwd, 'play');
       const bot = new Bot({
         server: flags.server, name: flags.name, ...(password ? { password, loginServer: flags.loginServer } : {}),
-        mode, format: flags.format, maxConcurrent: flags.maxConcurrent, timer: Boolean(flags.timer), outDir, choose,
-        ...(flags.reconnects !== undefined ? { maxReconnects: flags.reconnects } : {}),
+        mode, format: flags.format, maxConcurrent: flags.maxConcurrent, maxReconnects: flags.reconnects, timer: Boolean(flags.timer), outDir, choose,
         // Events on stderr: stdout holds only the summary (JSON with --json).
         onEvent: (event) => console.error(describeEvent(event)),
       });

@@ -8,10 +8,6 @@ import { Bot, RESULTS_FILE } from '@poke/showdown';
 import type { PlayEvent } from '@poke/showdown';
 import { tempDir } from '../../core/test/helpers.js';
 
-/**
- * A stand-in for the server's login step only (`|challstr|`, `/trn`, `|updateuser|`), so that a
- * login followed by a dropped connection can be made on purpose: a real server drops no one.
- */
 /** A server on 127.0.0.1 that answers each connection with `onConnection`; its port and a way to close it. */
 async function loginServer(onConnection: (socket: import('ws').WebSocket) => void): Promise<{ port: number; close: () => void }> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -30,6 +26,10 @@ function logIn(socket: import('ws').WebSocket, then: () => void): void {
   });
 }
 
+/**
+ * A stand-in for the server's login step only (`|challstr|`, `/trn`, `|updateuser|`), so that a
+ * login followed by a dropped connection can be made on purpose: a real server drops no one.
+ */
 describe('Bot: reconnecting to a server', () => {
   it('gives up after maxReconnects failed connections in a row; a login in between resets the count', async () => {
     let logins = 0;
